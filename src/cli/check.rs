@@ -1,0 +1,400 @@
+//! `cim-nix check`: diagnostics for files and trees, for people and for CI.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use clap::{Args, ValueEnum};
+use rowan::{TextRange, TextSize};
+use serde::Serialize;
+
+use crate::analysis::{self, Diagnostic, Severity};
+use crate::config::{Settings, SettingsLayer};
+use crate::syntax::{LineIndex, PositionEncoding};
+use crate::workspace::{load_project_file, nix_files, ProjectLookup};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files and directories to check (directories: every `.nix` file not
+    /// ignored by .gitignore); `-` reads standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with status 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = Deny::Error)]
+    pub deny: Deny,
+    /// The name to report (and to find settings by) for standard input.
+    #[arg(long, default_value = "<stdin>")]
+    pub stdin_filename: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Deny {
+    fn denies(self, severity: Severity) -> bool {
+        let limit = match self {
+            Deny::Error => Severity::Error,
+            Deny::Warning => Severity::Warning,
+            Deny::Info => Severity::Info,
+            Deny::Hint => Severity::Hint,
+        };
+        severity <= limit
+    }
+}
+
+/// One file's findings, ready to print.
+struct FileReport {
+    path: PathBuf,
+    line_index: LineIndex,
+    text: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Where `check` reads a file from.
+enum Source {
+    File(PathBuf),
+    Stdin(PathBuf),
+}
+
+/// Runs the check and returns the process exit code.
+pub fn run(args: &CheckArgs) -> i32 {
+    let mut sources = Vec::new();
+    let mut usage_error = false;
+    for path in &args.paths {
+        if path.as_os_str() == "-" {
+            sources.push(Source::Stdin(args.stdin_filename.clone()));
+            continue;
+        }
+        match nix_files(path) {
+            Ok(files) => sources.extend(files.into_iter().map(Source::File)),
+            Err(e) => {
+                eprintln!("cim-nix: cannot check {e}");
+                usage_error = true;
+            }
+        }
+    }
+    if usage_error {
+        return 2;
+    }
+    let settings = ProjectSettings::default();
+    let (reports, io_errors) = check_all(&sources, &settings);
+    for warning in settings.warnings.into_inner().unwrap_or_default() {
+        eprintln!("cim-nix: {warning}");
+    }
+    for e in &io_errors {
+        eprintln!("cim-nix: {e}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        Format::Text => print_text(&mut out, &reports),
+        Format::Json => print_json(&mut out, &reports, sources.len()),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return 2;
+    }
+    let counts = count(&reports);
+    if args.format == Format::Text {
+        eprintln!(
+            "checked {} file{}: {} error{}, {} warning{}",
+            sources.len(),
+            plural(sources.len()),
+            counts[0],
+            plural(counts[0]),
+            counts[1],
+            plural(counts[1]),
+        );
+    }
+    if !io_errors.is_empty() {
+        return 2;
+    }
+    let denied = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .any(|d| args.deny.denies(d.severity));
+    i32::from(denied)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Analyses every source on all cores; reports come back in input order.
+fn check_all(sources: &[Source], settings: &ProjectSettings) -> (Vec<FileReport>, Vec<String>) {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<FileReport, String>)>> = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(sources.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let spawned = std::thread::Builder::new()
+                // Room for recursive code over the deepest tree kept.
+                .stack_size(64 << 20)
+                .spawn_scoped(scope, || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(source) = sources.get(i) else { break };
+                    let report = check_one(source, settings);
+                    if let Ok(mut r) = results.lock() {
+                        r.push((i, report));
+                    }
+                });
+            if let Err(e) = spawned {
+                eprintln!("cim-nix: cannot start a thread: {e}");
+            }
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for (_, r) in results {
+        match r {
+            Ok(report) => reports.push(report),
+            Err(e) => errors.push(e),
+        }
+    }
+    (reports, errors)
+}
+
+fn check_one(source: &Source, settings: &ProjectSettings) -> Result<FileReport, String> {
+    let (path, bytes) = match source {
+        Source::File(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            (path.clone(), bytes)
+        }
+        Source::Stdin(name) => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            (name.clone(), bytes)
+        }
+    };
+    let settings = settings.for_file(&path);
+    let (text, diagnostics) = match String::from_utf8(bytes) {
+        Ok(text) => {
+            let analysis = analysis::analyze(&text, None, &settings);
+            (text, analysis.diagnostics)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let offset = TextSize::from(
+                text[..]
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .find(|&i| i >= at)
+                    .unwrap_or(0) as u32,
+            );
+            let diagnostic = Diagnostic {
+                range: TextRange::empty(offset),
+                severity: Severity::Error,
+                rule: analysis::registry::SYNTAX_ERROR,
+                message: format!("file is not valid UTF-8 (bad byte at offset {at}); Nix files must be UTF-8 for cim-nix"),
+            };
+            (text, analysis::apply_levels(vec![diagnostic], &settings))
+        }
+    };
+    Ok(FileReport {
+        line_index: LineIndex::new(&text),
+        path,
+        text,
+        diagnostics,
+    })
+}
+
+/// `cim-nix.toml` lookups, cached by directory, shared by the threads.
+#[derive(Default)]
+struct ProjectSettings {
+    by_dir: Mutex<HashMap<PathBuf, Option<SettingsLayer>>>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl ProjectSettings {
+    fn for_file(&self, path: &Path) -> Settings {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        let cached = self.by_dir.lock().ok().and_then(|m| m.get(&dir).cloned());
+        let layer = match cached {
+            Some(layer) => layer,
+            None => {
+                let layer = match load_project_file(&dir) {
+                    ProjectLookup::None => None,
+                    ProjectLookup::Found(file, problems) => {
+                        self.warn(
+                            problems
+                                .iter()
+                                .map(|p| format!("{}: ignored {p}", file.path.display())),
+                        );
+                        Some(file.layer)
+                    }
+                    ProjectLookup::Unreadable(path, why) => {
+                        self.warn([format!(
+                            "{}: {why}; the whole file is ignored",
+                            path.display()
+                        )]);
+                        None
+                    }
+                };
+                if let Ok(mut m) = self.by_dir.lock() {
+                    m.insert(dir, layer.clone());
+                }
+                layer
+            }
+        };
+        Settings::from_layers(layer.as_ref())
+    }
+
+    fn warn(&self, messages: impl IntoIterator<Item = String>) {
+        if let Ok(mut w) = self.warnings.lock() {
+            for m in messages {
+                if !w.contains(&m) {
+                    w.push(m);
+                }
+            }
+        }
+    }
+}
+
+/// A 1-based line and column (in Unicode characters), as compilers print.
+fn human_position(index: &LineIndex, offset: TextSize) -> (u32, u32) {
+    let pos = index.line_col(offset, PositionEncoding::Utf32);
+    (pos.line + 1, pos.col + 1)
+}
+
+fn print_text(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<()> {
+    for report in reports {
+        for d in &report.diagnostics {
+            let (line, col) = human_position(&report.line_index, d.range.start());
+            writeln!(
+                out,
+                "{}:{line}:{col}: {}[{}]: {}",
+                report.path.display(),
+                d.severity.as_str(),
+                d.rule,
+                d.message
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The `--format json` document; its shape is documented in doc/cli.md and
+/// only ever grows.
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    version: u32,
+    files: usize,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    path: String,
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    range: JsonRange,
+    /// The text the range covers, at most 200 bytes.
+    snippet: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonRange {
+    start: JsonPosition,
+    end: JsonPosition,
+}
+
+#[derive(Serialize)]
+struct JsonPosition {
+    line: u32,
+    column: u32,
+    offset: u32,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    hints: usize,
+}
+
+fn print_json(out: &mut impl Write, reports: &[FileReport], files: usize) -> std::io::Result<()> {
+    let position = |index: &LineIndex, offset: TextSize| {
+        let (line, column) = human_position(index, offset);
+        JsonPosition {
+            line,
+            column,
+            offset: offset.into(),
+        }
+    };
+    let mut diagnostics = Vec::new();
+    for report in reports {
+        for d in &report.diagnostics {
+            let mut end = usize::from(d.range.end()).min(usize::from(d.range.start()) + 200);
+            while !report.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            diagnostics.push(JsonDiagnostic {
+                path: report.path.display().to_string(),
+                rule: d.rule,
+                severity: d.severity.as_str(),
+                message: &d.message,
+                range: JsonRange {
+                    start: position(&report.line_index, d.range.start()),
+                    end: position(&report.line_index, d.range.end()),
+                },
+                snippet: &report.text[usize::from(d.range.start())..end],
+            });
+        }
+    }
+    let counts = count(reports);
+    let output = JsonOutput {
+        version: 1,
+        files,
+        diagnostics,
+        summary: JsonSummary {
+            errors: counts[0],
+            warnings: counts[1],
+            infos: counts[2],
+            hints: counts[3],
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &output)?;
+    writeln!(out)
+}
+
+fn count(reports: &[FileReport]) -> [usize; 4] {
+    let mut counts = [0; 4];
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        counts[d.severity as usize] += 1;
+    }
+    counts
+}

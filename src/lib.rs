@@ -1,0 +1,11 @@
+//! cim-nix: a language server and checker for Nix.
+//!
+//! The pure core is [`syntax`], [`analysis`] and [`config`]; [`server`] (LSP
+//! over stdio) and [`cli`] do the I/O and translate. See doc/ARCHITECTURE.md.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod server;
+pub mod syntax;
+pub mod workspace;

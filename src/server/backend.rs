@@ -1,0 +1,384 @@
+//! Request and notification handlers (tower-lsp's `LanguageServer`).
+//!
+//! A handler never waits for a reply from the client: tower-lsp reads the
+//! client's replies on the same loop that runs a bounded number of handlers,
+//! so a handler awaiting `workspace/configuration` could starve the reader
+//! that would deliver it. Anything that asks the client runs in its own task.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use super::documents::DocumentError;
+use super::settings::ClientLayer;
+use super::worker::{panic_message, Outgoing};
+use super::{convert, Shared};
+use crate::config::PROJECT_FILE;
+
+pub struct Backend {
+    pub client: Client,
+    shared: Arc<Shared>,
+    capabilities: std::sync::OnceLock<ClientCapabilities>,
+    /// A settings problem found during `initialize`, shown once initialized
+    /// (tower-lsp drops messages sent before that).
+    initial_report: std::sync::Mutex<Option<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyntaxTreeParams {
+    pub text_document: TextDocumentIdentifier,
+}
+
+impl Backend {
+    pub fn new(client: Client, shared: Arc<Shared>) -> Backend {
+        Backend {
+            client,
+            shared,
+            capabilities: std::sync::OnceLock::new(),
+            initial_report: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn caps(&self) -> ClientCapabilities {
+        self.capabilities.get().cloned().unwrap_or_default()
+    }
+
+    /// `cim-nix/syntaxTree`: the server's current tree of a document, in
+    /// rnix's debug format.
+    pub async fn syntax_tree(&self, params: SyntaxTreeParams) -> Result<String> {
+        guarded("cim-nix/syntaxTree", async {
+            let analysis = self
+                .shared
+                .documents
+                .analysis(&params.text_document.uri)
+                .await
+                .map_err(not_open)?;
+            match &analysis.analysis.parse {
+                Some(parse) => Ok(parse.debug_dump()),
+                None => Err(Error {
+                    code: ErrorCode::ServerError(-32803),
+                    message: format!(
+                        "no syntax tree: the document is {} bytes, more than the `maxFileSize` \
+                         setting allows",
+                        analysis.text.len()
+                    )
+                    .into(),
+                    data: None,
+                }),
+            }
+        })
+        .await
+    }
+
+    fn supports_pull(&self) -> bool {
+        self.caps()
+            .text_document
+            .and_then(|t| t.diagnostic)
+            .is_some()
+    }
+
+    /// Re-reads the editor's settings in a task of its own.
+    fn refresh_configuration(&self) {
+        let caps = self.caps();
+        let supports = caps.workspace.as_ref().and_then(|w| w.configuration) == Some(true);
+        if !supports {
+            self.shared.worker.analyze_all();
+            return;
+        }
+        let client = self.client.clone();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let item = ConfigurationItem {
+                scope_uri: None,
+                section: Some("cim-nix".into()),
+            };
+            let reply =
+                tokio::time::timeout(Duration::from_secs(30), client.configuration(vec![item]))
+                    .await;
+            match reply {
+                Ok(Ok(values)) => {
+                    let value = values.into_iter().next().unwrap_or(Value::Null);
+                    if let Some(report) = shared
+                        .settings
+                        .set_client_layer(ClientLayer::WorkspaceConfiguration, &value)
+                    {
+                        client
+                            .show_message(MessageType::WARNING, report.message())
+                            .await;
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!("workspace/configuration failed: {e}"),
+                Err(_) => {
+                    tracing::warn!("the client did not answer workspace/configuration in 30 s")
+                }
+            }
+            shared.worker.analyze_all();
+        });
+    }
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        guarded("initialize", async {
+            let encoding = convert::negotiate_encoding(&params.capabilities);
+            self.shared.set_encoding(encoding);
+            let _ = self.capabilities.set(params.capabilities.clone());
+            if let Some(options) = &params.initialization_options {
+                if let Some(report) = self
+                    .shared
+                    .settings
+                    .set_client_layer(ClientLayer::InitializationOptions, options)
+                {
+                    if let Ok(mut slot) = self.initial_report.lock() {
+                        *slot = Some(report.message());
+                    }
+                }
+            }
+            let diagnostic_provider = self.supports_pull().then(|| {
+                DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                    identifier: Some("cim-nix".into()),
+                    inter_file_dependencies: false,
+                    workspace_diagnostics: false,
+                    work_done_progress_options: Default::default(),
+                })
+            });
+            Ok(InitializeResult {
+                capabilities: ServerCapabilities {
+                    position_encoding: Some(convert::encoding_kind(encoding)),
+                    text_document_sync: Some(TextDocumentSyncCapability::Options(
+                        TextDocumentSyncOptions {
+                            open_close: Some(true),
+                            change: Some(TextDocumentSyncKind::INCREMENTAL),
+                            will_save: None,
+                            will_save_wait_until: None,
+                            save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                                include_text: Some(false),
+                            })),
+                        },
+                    )),
+                    diagnostic_provider,
+                    experimental: Some(serde_json::json!({ "syntaxTree": true })),
+                    ..ServerCapabilities::default()
+                },
+                server_info: Some(ServerInfo {
+                    name: "cim-nix".into(),
+                    version: Some(env!("CARGO_PKG_VERSION").into()),
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let report = self.initial_report.lock().ok().and_then(|mut r| r.take());
+        if let Some(message) = report {
+            self.client
+                .show_message(MessageType::WARNING, message)
+                .await;
+        }
+        let caps = self.caps();
+        let workspace = caps.workspace.clone().unwrap_or_default();
+        let mut registrations = Vec::new();
+        if workspace
+            .did_change_configuration
+            .and_then(|c| c.dynamic_registration)
+            == Some(true)
+        {
+            registrations.push(Registration {
+                id: "cim-nix-configuration".into(),
+                method: "workspace/didChangeConfiguration".into(),
+                register_options: None,
+            });
+        }
+        if workspace
+            .did_change_watched_files
+            .and_then(|c| c.dynamic_registration)
+            == Some(true)
+        {
+            let options = DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(format!("**/{PROJECT_FILE}")),
+                    kind: None,
+                }],
+            };
+            registrations.push(Registration {
+                id: "cim-nix-project-files".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(options).ok(),
+            });
+        }
+        if !registrations.is_empty() {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                if let Err(e) = client.register_capability(registrations).await {
+                    tracing::warn!("client/registerCapability failed: {e}");
+                }
+            });
+        }
+        self.refresh_configuration();
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        if is_project_file(&params.text_document.uri) {
+            self.shared.settings.invalidate_projects();
+            self.shared.worker.analyze_all();
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        self.shared.settings.invalidate_projects();
+        let caps = self.caps();
+        let pulls = caps.workspace.as_ref().and_then(|w| w.configuration) == Some(true);
+        if !pulls && !params.settings.is_null() {
+            // Clients that cannot answer workspace/configuration push settings here.
+            if let Some(report) = self
+                .shared
+                .settings
+                .set_client_layer(ClientLayer::WorkspaceConfiguration, &params.settings)
+            {
+                self.client
+                    .show_message(MessageType::WARNING, report.message())
+                    .await;
+            }
+        }
+        self.refresh_configuration();
+        if self.shared.pull_mode.load(Ordering::Relaxed) {
+            let refresh = caps
+                .workspace
+                .and_then(|w| w.diagnostic)
+                .and_then(|d| d.refresh_support)
+                == Some(true);
+            if refresh {
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    let _ = client.workspace_diagnostic_refresh().await;
+                });
+            }
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        if params.changes.iter().any(|c| is_project_file(&c.uri)) {
+            self.shared.settings.invalidate_projects();
+            self.shared.worker.analyze_all();
+        }
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        guarded("textDocument/diagnostic", async {
+            if !self.shared.pull_mode.swap(true, Ordering::SeqCst) {
+                // The client pulls: clear what was pushed so nothing shows twice.
+                for uri in self.shared.documents.uris() {
+                    self.shared.clear_diagnostics(uri);
+                }
+            }
+            let analysis = self
+                .shared
+                .documents
+                .analysis(&params.text_document.uri)
+                .await
+                .map_err(not_open)?;
+            let result_id = analysis.revision.to_string();
+            let report = if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
+                DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                        result_id,
+                    },
+                })
+            } else {
+                let encoding = self.shared.encoding();
+                let items = analysis
+                    .analysis
+                    .diagnostics
+                    .iter()
+                    .map(|d| convert::diagnostic(&analysis.line_index, d, encoding))
+                    .collect();
+                DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                    related_documents: None,
+                    full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                        result_id: Some(result_id),
+                        items,
+                    },
+                })
+            };
+            Ok(DocumentDiagnosticReportResult::Report(report))
+        })
+        .await
+    }
+}
+
+fn is_project_file(uri: &Url) -> bool {
+    uri.path().ends_with(&format!("/{PROJECT_FILE}"))
+}
+
+fn not_open(e: DocumentError) -> Error {
+    Error {
+        code: ErrorCode::InvalidParams,
+        message: e.to_string().into(),
+        data: None,
+    }
+}
+
+/// Runs a handler, turning a panic into an internal error reply.
+async fn guarded<T>(method: &str, handler: impl Future<Output = Result<T>>) -> Result<T> {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let why = panic_message(&*panic);
+            tracing::error!("{method} panicked: {why}");
+            Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!(
+                    "cim-nix hit an internal error answering {method}: {why}; the server keeps \
+                     running"
+                )
+                .into(),
+                data: None,
+            })
+        }
+    }
+}
+
+/// Sends what the worker produced to the client, dropping diagnostics that
+/// a newer revision has made stale by the time they would go out.
+pub async fn publish(client: Client, shared: Arc<Shared>, mut rx: UnboundedReceiver<Outgoing>) {
+    while let Some(item) = rx.recv().await {
+        match item {
+            Outgoing::Diagnostics {
+                uri,
+                version,
+                revision,
+                diagnostics,
+            } => {
+                if revision.is_some() && shared.pull_mode.load(Ordering::Relaxed) {
+                    continue;
+                }
+                if revision.is_some() && shared.documents.current_revision(&uri) != revision {
+                    continue;
+                }
+                client.publish_diagnostics(uri, diagnostics, version).await;
+            }
+            Outgoing::Message(typ, message) => client.show_message(typ, message).await,
+        }
+    }
+}

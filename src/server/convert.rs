@@ -1,0 +1,115 @@
+//! Translation between the core's types (byte offsets, `Diagnostic`) and
+//! LSP's (positions in the negotiated encoding). The only place that does.
+
+use rowan::TextRange;
+use tower_lsp::lsp_types::{
+    self as lsp, ClientCapabilities, CodeDescription, NumberOrString, PositionEncodingKind,
+};
+
+use crate::analysis::{Diagnostic, Severity};
+use crate::syntax::{LineIndex, PositionEncoding};
+
+/// The encoding to use: UTF-8 when the client offers it (no conversion at
+/// all), else UTF-32, else the mandatory UTF-16.
+pub fn negotiate_encoding(caps: &ClientCapabilities) -> PositionEncoding {
+    let offered = caps
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    let offers = |kind: &PositionEncodingKind| offered.is_some_and(|o| o.contains(kind));
+    if offers(&PositionEncodingKind::UTF8) {
+        PositionEncoding::Utf8
+    } else if offers(&PositionEncodingKind::UTF32) {
+        PositionEncoding::Utf32
+    } else {
+        PositionEncoding::Utf16
+    }
+}
+
+pub fn encoding_kind(encoding: PositionEncoding) -> PositionEncodingKind {
+    match encoding {
+        PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+        PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        PositionEncoding::Utf32 => PositionEncodingKind::UTF32,
+    }
+}
+
+pub fn range(index: &LineIndex, range: TextRange, encoding: PositionEncoding) -> lsp::Range {
+    let (start, end) = index.range(range, encoding);
+    lsp::Range::new(
+        lsp::Position::new(start.line, start.col),
+        lsp::Position::new(end.line, end.col),
+    )
+}
+
+pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
+    match severity {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+    }
+}
+
+/// The project's public repository, where rule pages are published.
+pub const REPOSITORY: &str = "https://github.com/cim-nix/cim-nix";
+
+/// Where a rule's documentation lives.
+pub fn rule_doc_url(rule: &str) -> Option<lsp::Url> {
+    lsp::Url::parse(&format!("{REPOSITORY}/blob/main/doc/rules/{rule}.md")).ok()
+}
+
+pub fn diagnostic(
+    index: &LineIndex,
+    d: &Diagnostic,
+    encoding: PositionEncoding,
+) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: range(index, d.range, encoding),
+        severity: Some(severity(d.severity)),
+        code: Some(NumberOrString::String(d.rule.to_string())),
+        code_description: rule_doc_url(d.rule).map(|href| CodeDescription { href }),
+        source: Some("cim-nix".into()),
+        message: d.message.clone(),
+        related_information: None,
+        tags: None,
+        data: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp::lsp_types::GeneralClientCapabilities;
+
+    fn caps(encodings: &[PositionEncodingKind]) -> ClientCapabilities {
+        ClientCapabilities {
+            general: Some(GeneralClientCapabilities {
+                position_encodings: Some(encodings.to_vec()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn encoding_negotiation() {
+        use PositionEncodingKind as K;
+        assert_eq!(
+            negotiate_encoding(&ClientCapabilities::default()),
+            PositionEncoding::Utf16
+        );
+        assert_eq!(
+            negotiate_encoding(&caps(&[K::UTF16])),
+            PositionEncoding::Utf16
+        );
+        assert_eq!(
+            negotiate_encoding(&caps(&[K::UTF32, K::UTF16])),
+            PositionEncoding::Utf32
+        );
+        assert_eq!(
+            negotiate_encoding(&caps(&[K::UTF16, K::UTF8])),
+            PositionEncoding::Utf8
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The language server: LSP over stdio, built on tower-lsp.
+//!
+//! [`transport`] reads stdin and applies document edits; the [`worker`]
+//! analyses; [`backend`] answers requests; [`convert`] translates between the
+//! core's types and LSP's. This layer does I/O and knows LSP; the core does not.
+
+pub mod backend;
+pub mod convert;
+pub mod documents;
+pub mod framing;
+pub mod settings;
+pub mod transport;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tower_lsp::lsp_types::Url;
+use tower_lsp::{LspService, Server};
+
+use crate::syntax::PositionEncoding;
+use documents::Documents;
+use settings::SettingsStore;
+use worker::{Outgoing, WorkerHandle};
+
+/// State shared by the transport, the worker and the request handlers.
+pub struct Shared {
+    pub documents: Documents,
+    pub settings: SettingsStore,
+    pub worker: WorkerHandle,
+    pub outgoing: UnboundedSender<Outgoing>,
+    encoding: AtomicU8,
+    pub shutdown_requested: AtomicBool,
+    /// Set by the first `textDocument/diagnostic` request: from then on the
+    /// client pulls and nothing is pushed (pushing too would show every
+    /// diagnostic twice).
+    pub pull_mode: AtomicBool,
+}
+
+impl Shared {
+    pub fn encoding(&self) -> PositionEncoding {
+        match self.encoding.load(Ordering::Acquire) {
+            0 => PositionEncoding::Utf8,
+            2 => PositionEncoding::Utf32,
+            _ => PositionEncoding::Utf16,
+        }
+    }
+
+    pub fn set_encoding(&self, encoding: PositionEncoding) {
+        let value = match encoding {
+            PositionEncoding::Utf8 => 0,
+            PositionEncoding::Utf16 => 1,
+            PositionEncoding::Utf32 => 2,
+        };
+        self.encoding.store(value, Ordering::Release);
+    }
+
+    /// Publishes an empty diagnostic list for `uri` (closed or cleared).
+    pub fn clear_diagnostics(&self, uri: Url) {
+        let _ = self.outgoing.send(Outgoing::Diagnostics {
+            uri,
+            version: None,
+            revision: None,
+            diagnostics: Vec::new(),
+        });
+    }
+}
+
+/// Serves LSP on stdin/stdout until the client exits.
+pub fn run() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Handlers walk syntax trees up to syntax::MAX_TREE_DEPTH deep.
+        .thread_stack_size(32 << 20)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(tokio::io::stdin(), std::io::stdout()));
+    Ok(())
+}
+
+async fn serve(
+    input: impl tokio::io::AsyncRead + Unpin,
+    output: impl std::io::Write + Send + 'static,
+) {
+    let out = transport::start_writer(output);
+    let (outgoing_tx, outgoing_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (worker, jobs) = worker::channel();
+    let shared = Arc::new(Shared {
+        documents: Documents::default(),
+        settings: SettingsStore::default(),
+        worker,
+        outgoing: outgoing_tx.clone(),
+        encoding: AtomicU8::new(1),
+        shutdown_requested: AtomicBool::new(false),
+        pull_mode: AtomicBool::new(false),
+    });
+    worker::start(shared.clone(), jobs, outgoing_tx);
+
+    let (service, socket) =
+        LspService::build(|client| backend::Backend::new(client, shared.clone()))
+            .custom_method("cim-nix/syntaxTree", backend::Backend::syntax_tree)
+            .finish();
+    let client = service.inner().client.clone();
+    tokio::spawn(backend::publish(client, shared.clone(), outgoing_rx));
+
+    let (to_lsp, lsp_input) = transport::pipe();
+    let (lsp_output, from_lsp) = transport::pipe();
+    tokio::spawn(transport::forward_output(from_lsp, out.clone()));
+    tokio::spawn(
+        Server::new(lsp_input, lsp_output, socket)
+            .concurrency_level(16)
+            .serve(service),
+    );
+    let transport = transport::Transport {
+        shared,
+        out,
+        exiting: AtomicBool::new(false),
+    };
+    transport.run(input, to_lsp).await;
+    // `exit` or end of input: the stdout thread ends the process once it has
+    // written everything; park until it does.
+    std::future::pending::<()>().await;
+}

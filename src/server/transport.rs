@@ -1,0 +1,265 @@
+//! The stdio transport in front of tower-lsp.
+//!
+//! Reads stdin with [`FrameDecoder`], answers what cannot be read with a
+//! JSON-RPC error instead of dying, applies document notifications
+//! (`didOpen`, `didChange`, `didClose`) itself, in arrival order and before
+//! reading on, handles `exit`, and hands every other message to tower-lsp
+//! through an in-memory pipe. One thread writes stdout, whole frames only,
+//! from tower-lsp and from here alike.
+
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tower_lsp::jsonrpc::{Request, Response};
+use tower_lsp::lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+};
+
+use super::framing::{decode_body, encode, Frame, FrameDecoder};
+use super::worker::panic_message;
+use super::Shared;
+
+/// What the stdout thread is asked to do.
+pub enum Out {
+    Frame(Vec<u8>),
+    /// Flush everything written so far, then end the process.
+    Exit(i32),
+}
+
+/// Starts the thread that owns stdout.
+pub fn start_writer(mut stdout: impl Write + Send + 'static) -> UnboundedSender<Out> {
+    let (tx, mut rx) = unbounded_channel::<Out>();
+    let spawned = std::thread::Builder::new()
+        .name("cim-nix-stdout".into())
+        .spawn(move || {
+            while let Some(out) = rx.blocking_recv() {
+                match out {
+                    Out::Frame(bytes) => {
+                        let written = stdout.write_all(&bytes).and_then(|()| {
+                            if rx.is_empty() {
+                                stdout.flush()
+                            } else {
+                                Ok(())
+                            }
+                        });
+                        if let Err(e) = written {
+                            tracing::info!("stdout closed ({e}); exiting");
+                            std::process::exit(1);
+                        }
+                    }
+                    Out::Exit(code) => {
+                        let _ = stdout.flush();
+                        std::process::exit(code);
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the stdout thread: {e}");
+    }
+    tx
+}
+
+/// Copies tower-lsp's output to the stdout thread, frame by frame.
+pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: UnboundedSender<Out>) {
+    let mut decoder = FrameDecoder::default();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => decoder.push(&buf[..n]),
+        }
+        while let Some(frame) = decoder.next_frame() {
+            match frame {
+                Frame::Body(body) => {
+                    let _ = out.send(Out::Frame(encode(&body)));
+                }
+                Frame::Malformed(why) => tracing::error!("tower-lsp wrote a bad frame: {why}"),
+            }
+        }
+    }
+}
+
+pub struct Transport {
+    pub shared: Arc<Shared>,
+    pub out: UnboundedSender<Out>,
+    /// Set by `exit`: nothing after it is read.
+    pub exiting: std::sync::atomic::AtomicBool,
+}
+
+impl Transport {
+    /// Reads `input` until it ends or the client sends `exit`.
+    pub async fn run(
+        &self,
+        mut input: impl AsyncRead + Unpin,
+        mut to_lsp: impl AsyncWrite + Unpin,
+    ) {
+        let mut decoder = FrameDecoder::default();
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = match input.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!("cannot read stdin: {e}");
+                    break;
+                }
+            };
+            decoder.push(&buf[..n]);
+            while let Some(frame) = decoder.next_frame() {
+                let forward = match frame {
+                    Frame::Malformed(why) => {
+                        tracing::warn!("bad message frame: {why}");
+                        self.send_error(Value::Null, -32700, format!("parse error: {why}"));
+                        None
+                    }
+                    Frame::Body(body) => self.handle_body(&body),
+                };
+                if let Some(bytes) = forward {
+                    if to_lsp.write_all(&bytes).await.is_err() {
+                        tracing::error!("tower-lsp stopped reading; exiting");
+                        return self.exit();
+                    }
+                }
+                if self.exiting.load(Ordering::SeqCst) {
+                    return;
+                }
+            }
+        }
+        tracing::info!("stdin closed");
+        if !self.exiting.load(Ordering::SeqCst) {
+            self.exit();
+        }
+    }
+
+    fn exit(&self) {
+        self.exiting.store(true, Ordering::SeqCst);
+        let shut_down = self.shared.shutdown_requested.load(Ordering::SeqCst);
+        let _ = self.out.send(Out::Exit(if shut_down { 0 } else { 1 }));
+    }
+
+    /// Handles one message; returns the frame to pass to tower-lsp, if any.
+    fn handle_body(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let (value, text) = match decode_body(body) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                tracing::warn!("{}", e.message);
+                self.send_error(e.id, e.code, e.message);
+                return None;
+            }
+        };
+        // Exactly the check tower-lsp makes; anything it would refuse must
+        // not reach it, as it ends the session on a message it cannot read.
+        if Response::deserialize(&value).is_ok() {
+            return Some(encode(text.as_bytes()));
+        }
+        if let Err(e) = Request::deserialize(&value) {
+            let id = match value.get("id") {
+                Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
+                _ => Value::Null,
+            };
+            self.send_error(
+                id,
+                -32600,
+                format!("invalid request: not a JSON-RPC 2.0 message: {e}"),
+            );
+            return None;
+        }
+        let method = value.get("method").and_then(Value::as_str).unwrap_or("");
+        let is_notification = value.get("id").is_none();
+        if is_notification {
+            match method {
+                "textDocument/didOpen" | "textDocument/didChange" | "textDocument/didClose" => {
+                    let outcome =
+                        catch_unwind(AssertUnwindSafe(|| self.apply_document(method, &value)));
+                    match outcome {
+                        Ok(Ok(())) => {}
+                        Ok(Err(why)) => {
+                            self.log_warning(format!("cim-nix: ignored {method}: {why}"))
+                        }
+                        Err(panic) => tracing::error!(
+                            "handling {method} panicked: {}",
+                            panic_message(&*panic)
+                        ),
+                    }
+                    return None;
+                }
+                "exit" => {
+                    self.exit();
+                    return None;
+                }
+                _ => {}
+            }
+        } else if method == "shutdown" {
+            self.shared.shutdown_requested.store(true, Ordering::SeqCst);
+        }
+        Some(encode(text.as_bytes()))
+    }
+
+    fn apply_document(&self, method: &str, message: &Value) -> Result<(), String> {
+        if self.shared.shutdown_requested.load(Ordering::SeqCst) {
+            return Err("the server is shutting down".into());
+        }
+        let params = message.get("params").unwrap_or(&Value::Null);
+        let invalid = |e: serde_json::Error| format!("invalid params: {e}");
+        let documents = &self.shared.documents;
+        match method {
+            "textDocument/didOpen" => {
+                let p = DidOpenTextDocumentParams::deserialize(params).map_err(invalid)?;
+                let uri = p.text_document.uri;
+                documents.open(uri.clone(), p.text_document.version, p.text_document.text);
+                self.shared.worker.analyze(uri);
+            }
+            "textDocument/didChange" => {
+                let p = DidChangeTextDocumentParams::deserialize(params).map_err(invalid)?;
+                let uri = p.text_document.uri;
+                documents
+                    .change(
+                        &uri,
+                        p.text_document.version,
+                        p.content_changes,
+                        self.shared.encoding(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                self.shared.worker.analyze(uri);
+            }
+            _ => {
+                let p = DidCloseTextDocumentParams::deserialize(params).map_err(invalid)?;
+                if documents.close(&p.text_document.uri) {
+                    self.shared.clear_diagnostics(p.text_document.uri);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn send_error(&self, id: Value, code: i64, message: String) {
+        let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+        let _ = self
+            .out
+            .send(Out::Frame(encode(body.to_string().as_bytes())));
+    }
+
+    fn log_warning(&self, message: String) {
+        tracing::warn!("{message}");
+        let body = json!({"jsonrpc": "2.0", "method": "window/logMessage",
+                          "params": {"type": 2, "message": message}});
+        let _ = self
+            .out
+            .send(Out::Frame(encode(body.to_string().as_bytes())));
+    }
+}
+
+/// The pipe between the transport and tower-lsp: big enough that a burst of
+/// requests never makes the reader wait.
+pub const PIPE_SIZE: usize = 4 << 20;
+
+pub fn pipe() -> (tokio::io::DuplexStream, tokio::io::DuplexStream) {
+    tokio::io::duplex(PIPE_SIZE)
+}

@@ -1,0 +1,159 @@
+//! The analysis worker: one thread that analyses the newest revision of each
+//! changed document as soon as it is free. There is no debounce; revisions
+//! that arrive while it is busy are skipped, not queued, and a result is
+//! published only if it is still the document's current revision.
+
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tower_lsp::lsp_types::{Diagnostic as LspDiagnostic, MessageType, Url};
+
+use super::documents::DocumentAnalysis;
+use super::{convert, Shared};
+use crate::analysis;
+
+pub enum Job {
+    Analyze(Url),
+    AnalyzeAll,
+}
+
+/// What the worker asks the async side to send to the client.
+pub enum Outgoing {
+    Diagnostics {
+        uri: Url,
+        version: Option<i32>,
+        revision: Option<u64>,
+        diagnostics: Vec<LspDiagnostic>,
+    },
+    Message(MessageType, String),
+}
+
+/// The worker's stack: deep enough for recursive code over the deepest tree
+/// the parser keeps (see syntax::guard), reserved but mostly never touched.
+const WORKER_STACK: usize = 256 << 20;
+
+#[derive(Clone)]
+pub struct WorkerHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl WorkerHandle {
+    pub fn analyze(&self, uri: Url) {
+        let _ = self.jobs.send(Job::Analyze(uri));
+    }
+
+    pub fn analyze_all(&self) {
+        let _ = self.jobs.send(Job::AnalyzeAll);
+    }
+}
+
+/// The queue of jobs: the handle goes into [`Shared`], the receiver to [`start`].
+pub fn channel() -> (WorkerHandle, mpsc::Receiver<Job>) {
+    let (jobs, receiver) = mpsc::channel();
+    (WorkerHandle { jobs }, receiver)
+}
+
+/// Runs the worker loop on its own thread until every handle is dropped.
+pub fn start(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>, outgoing: UnboundedSender<Outgoing>) {
+    let spawned = std::thread::Builder::new()
+        .name("cim-nix-analysis".into())
+        .stack_size(WORKER_STACK)
+        .spawn(move || run(&shared, &jobs, &outgoing));
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the analysis thread: {e}");
+    }
+}
+
+fn run(shared: &Shared, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSender<Outgoing>) {
+    while let Ok(first) = jobs.recv() {
+        // Take everything queued; each document is analysed once, newest text.
+        let mut pending: Vec<Url> = Vec::new();
+        let mut seen = HashSet::new();
+        for job in std::iter::once(first).chain(jobs.try_iter()) {
+            let uris = match job {
+                Job::Analyze(uri) => vec![uri],
+                Job::AnalyzeAll => shared.documents.uris(),
+            };
+            for uri in uris {
+                if seen.insert(uri.clone()) {
+                    pending.push(uri);
+                }
+            }
+        }
+        for uri in pending {
+            analyze_one(shared, &uri, outgoing);
+        }
+    }
+}
+
+fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>) {
+    let Some(snapshot) = shared.documents.snapshot(uri) else {
+        return; // closed meanwhile
+    };
+    let (settings, report) = shared.settings.for_document(uri);
+    if let Some(report) = report {
+        let _ = outgoing.send(Outgoing::Message(MessageType::WARNING, report.message()));
+    }
+    let previous = snapshot.previous.as_ref().and_then(|p| {
+        let parse = p.analysis.parse.as_ref()?;
+        Some((p.text.as_str(), parse))
+    });
+    let started = std::time::Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        analysis::analyze(&snapshot.text, previous, &settings)
+    }));
+    let encoding = shared.encoding();
+    match result {
+        Ok(analysis) => {
+            tracing::debug!(
+                "analysed {uri} revision {} in {:?}",
+                snapshot.revision,
+                started.elapsed()
+            );
+            let diagnostics = analysis
+                .diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(&snapshot.line_index, d, encoding))
+                .collect();
+            let stored = Arc::new(DocumentAnalysis {
+                revision: snapshot.revision,
+                version: snapshot.version,
+                text: snapshot.text.clone(),
+                line_index: snapshot.line_index.clone(),
+                analysis,
+            });
+            if shared.documents.store(uri, stored) {
+                let _ = outgoing.send(Outgoing::Diagnostics {
+                    uri: uri.clone(),
+                    version: Some(snapshot.version),
+                    revision: Some(snapshot.revision),
+                    diagnostics,
+                });
+            }
+        }
+        Err(panic) => {
+            let why = panic_message(&*panic);
+            tracing::error!("analysis of {uri} panicked: {why}");
+            let _ = outgoing.send(Outgoing::Message(
+                MessageType::ERROR,
+                format!(
+                    "cim-nix: internal error while analysing {uri}: {why}. The server keeps \
+                     running; please report this with the file that caused it."
+                ),
+            ));
+        }
+    }
+}
+
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}

@@ -1,0 +1,247 @@
+//! Guards that keep hostile input from crashing or stalling the parser.
+//!
+//! rnix 0.15 recurses once per nested list, unary operator and right
+//! associative operator (`++`, `//`, `->`), builds one tree level per
+//! left-associative operator or function argument, and takes time that grows
+//! with the square of the nesting (its node cache rehashes whole subtrees).
+//! Dropping a rowan tree recurses once per level too. So before parsing we
+//! estimate the nesting from the tokens and refuse input nested far deeper
+//! than any real Nix; the parse itself runs with a guaranteed stack; and the
+//! exact depth of the tree is checked afterwards, so that every tree the rest
+//! of cim-nix sees is at most [`MAX_TREE_DEPTH`] deep and recursive code
+//! over it needs a known, bounded stack.
+
+use rnix::SyntaxKind::{self, *};
+use rowan::{GreenNode, GreenNodeData, NodeOrToken, TextSize};
+
+/// Nesting units (roughly: open brackets plus operators and arguments chained
+/// without a `;`, `,`, `=`, `:`, `then` or `else` in between) that the
+/// estimate accepts. Real Nix stays below a few hundred; all-packages.nix
+/// reaches 17.
+pub const MAX_NESTING: u32 = 4000;
+
+/// The deepest syntax tree kept. rnix stops at 512 nested expressions by
+/// itself, each a few tree levels; chains add one level per link.
+pub const MAX_TREE_DEPTH: u32 = 8192;
+
+/// Stack that must be free before parsing; enough, with the estimate
+/// accepted, for rnix's deepest recursion with a wide margin.
+const PARSE_RED_ZONE: usize = 32 << 20;
+/// Size of the stack segment allocated when less than the red zone is free.
+/// Only the pages actually used are ever touched.
+const PARSE_STACK: usize = 256 << 20;
+
+/// Where and how deep the estimate ran past [`MAX_NESTING`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep {
+    pub offset: TextSize,
+    pub len: TextSize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    Paren,
+    Bracket,
+    Brace,
+    Interpolation,
+    String,
+    Let,
+}
+
+struct Level {
+    opener: Opener,
+    /// Tokens chained at this level since the last separator.
+    chained: u32,
+}
+
+/// Estimates the nesting of `text` from its tokens, without parsing.
+///
+/// The estimate is the sum, over the brackets open at a point, of one plus
+/// the number of tokens chained at that bracket's level since the last
+/// separator. Inside a list, plain operands are siblings, not a chain, and
+/// are not counted.
+pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
+    let mut levels: Vec<Level> = Vec::new();
+    let mut chained_here = 0u32; // the top level, outside any bracket
+    let mut total = 0u32; // sum over levels of (1 + chained) plus chained_here
+    let mut offset = TextSize::from(0);
+    for (kind, token_text) in rnix::tokenize(text) {
+        let len = TextSize::of(token_text);
+        let at = offset;
+        offset += len;
+        let opener = match kind {
+            TOKEN_L_PAREN => Some(Opener::Paren),
+            TOKEN_L_BRACK => Some(Opener::Bracket),
+            TOKEN_L_BRACE => Some(Opener::Brace),
+            TOKEN_INTERPOL_START => Some(Opener::Interpolation),
+            TOKEN_STRING_START => Some(Opener::String),
+            TOKEN_LET => Some(Opener::Let),
+            _ => None,
+        };
+        if let Some(opener) = opener {
+            levels.push(Level { opener, chained: 0 });
+            total += 1;
+        } else if let Some(closes) = closer(kind) {
+            if let Some(i) = levels.iter().rposition(|l| l.opener == closes) {
+                for level in levels.drain(i..) {
+                    total -= 1 + level.chained;
+                }
+            }
+        } else if is_separator(kind) {
+            let chained = match levels.last_mut() {
+                Some(level) => &mut level.chained,
+                None => &mut chained_here,
+            };
+            total -= *chained;
+            *chained = 0;
+        } else if !kind.is_trivia() && kind != TOKEN_STRING_CONTENT {
+            let in_list = matches!(levels.last(), Some(l) if l.opener == Opener::Bracket);
+            if !in_list || !is_operand(kind) {
+                match levels.last_mut() {
+                    Some(level) => level.chained += 1,
+                    None => chained_here += 1,
+                }
+                total += 1;
+            }
+        }
+        if total > MAX_NESTING {
+            return Err(TooDeep { offset: at, len });
+        }
+    }
+    Ok(())
+}
+
+fn closer(kind: SyntaxKind) -> Option<Opener> {
+    Some(match kind {
+        TOKEN_R_PAREN => Opener::Paren,
+        TOKEN_R_BRACK => Opener::Bracket,
+        TOKEN_R_BRACE => Opener::Brace,
+        TOKEN_INTERPOL_END => Opener::Interpolation,
+        TOKEN_STRING_END => Opener::String,
+        TOKEN_IN => Opener::Let,
+        _ => return None,
+    })
+}
+
+fn is_separator(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_SEMICOLON | TOKEN_COMMA | TOKEN_ASSIGN | TOKEN_COLON | TOKEN_THEN | TOKEN_ELSE
+    )
+}
+
+/// Tokens that stand alone as a list element (or a part of one, like `.`).
+fn is_operand(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_IDENT
+            | TOKEN_INTEGER
+            | TOKEN_FLOAT
+            | TOKEN_URI
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_SEARCH
+            | TOKEN_DOT
+            | TOKEN_REC
+    )
+}
+
+/// Runs `f` (a parse) with at least [`PARSE_RED_ZONE`] of stack.
+pub fn with_parse_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(PARSE_RED_ZONE, PARSE_STACK, f)
+}
+
+/// The depth of the deepest node of `green`, the root counting as 1,
+/// computed without recursion. Stops early once `limit` is exceeded.
+pub fn tree_depth(green: &GreenNodeData, limit: u32) -> u32 {
+    let mut max = 1u32;
+    let mut stack: Vec<(&GreenNodeData, u32)> = vec![(green, 1)];
+    while let Some((node, depth)) = stack.pop() {
+        max = max.max(depth);
+        if max > limit {
+            break;
+        }
+        for child in node.children() {
+            if let NodeOrToken::Node(child) = child {
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    max
+}
+
+/// Drops a tree of any depth without recursion: every node is released while
+/// its children are still held elsewhere, so no drop cascades.
+pub fn dismantle(green: GreenNode) {
+    let mut stack = vec![green];
+    while let Some(node) = stack.pop() {
+        for child in node.children() {
+            if let NodeOrToken::Node(child) = child {
+                stack.push(child.to_owned());
+            }
+        }
+        drop(node);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(first: &str, op: &str, n: usize) -> String {
+        let mut s = String::from(first);
+        for _ in 1..n {
+            s.push_str(op);
+            s.push_str(first);
+        }
+        s
+    }
+
+    #[test]
+    fn real_shapes_pass() {
+        let text = r#"{ lib, pkgs, ... }:
+let inherit (lib) mkIf; in {
+  a = [ 1 2 3 pkgs.hello (pkgs.callPackage ./x.nix { }) ];
+  b = if x then "a${toString (1 + 2)}b" else ''c'';
+  c = lib.optionals true [ a b ] ++ [ c ] ++ d // { e = f g h; };
+}"#;
+        assert_eq!(check_nesting(text), Ok(()));
+        // A long list is wide, not deep.
+        let list = format!("[ {} ]", "a.b c 1 ./p ".repeat(20_000));
+        assert_eq!(check_nesting(&list), Ok(()));
+        // So is a big attribute set.
+        let set = format!("{{ {} }}", "x = f a b c; ".repeat(20_000));
+        assert_eq!(check_nesting(&set), Ok(()));
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused() {
+        for text in [
+            chain("1", " + ", 200_000),
+            chain("[]", " ++ ", 10_000),
+            chain("a", "//", 10_000),
+            chain("f", " x", 10_000),
+            chain("a", " ? b", 10_000),
+            format!("{}true", "!".repeat(10_000)),
+            format!("{}1", "-".repeat(10_000)),
+            format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}1{}", "{a=".repeat(10_000), ";}".repeat(10_000)),
+        ] {
+            let err = check_nesting(&text).expect_err(&text[..20]);
+            assert!(usize::from(err.offset) < text.len());
+        }
+    }
+
+    #[test]
+    fn depth_and_dismantle_handle_deep_trees() {
+        let text = chain("1", " + ", 300_000);
+        let parse = with_parse_stack(|| rnix::Root::parse(&text));
+        let green = parse.syntax().green().to_owned();
+        drop(parse);
+        assert!(tree_depth(&green, u32::MAX) > 300_000);
+        assert_eq!(tree_depth(&green, 100), 101);
+        dismantle(green);
+    }
+}

@@ -1,0 +1,215 @@
+//! Parsing with guards, syntax errors with precise ranges, line index.
+//!
+//! **Invariant:** a [`Parse`] that holds a tree holds one at most
+//! [`MAX_TREE_DEPTH`] deep, so code anywhere may walk it recursively within a
+//! bounded stack. Everything here is pure: no I/O, no LSP types.
+
+mod errors;
+pub mod guard;
+pub mod line_index;
+mod reparse;
+
+use std::sync::Arc;
+
+use rnix::{SyntaxNode, TextRange, TextSize};
+use rowan::GreenNode;
+
+pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
+pub use line_index::{LineCol, LineIndex, PositionEncoding};
+pub use reparse::reparse;
+
+/// What kind of problem a [`SyntaxError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyntaxErrorKind {
+    /// The text is not valid Nix.
+    Syntax,
+    /// The text nests deeper than cim-nix analyses; no tree was kept.
+    TooDeep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SyntaxError {
+    pub kind: SyntaxErrorKind,
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// The result of parsing one text: a lossless tree (unless the text was
+/// refused) and the errors found, sorted by position.
+#[derive(Clone)]
+pub struct Parse {
+    green: Option<GreenNode>,
+    /// rnix's errors as it reported them; what incremental reparsing splices.
+    raw_errors: Arc<[rnix::ParseError]>,
+    /// The errors to show, derived from the tree and `raw_errors`.
+    errors: Arc<[SyntaxError]>,
+}
+
+impl Parse {
+    /// The syntax tree, or `None` when the text nests too deep to analyse.
+    pub fn syntax(&self) -> Option<SyntaxNode> {
+        self.green.clone().map(SyntaxNode::new_root)
+    }
+
+    pub fn green(&self) -> Option<&GreenNode> {
+        self.green.as_ref()
+    }
+
+    pub fn errors(&self) -> &[SyntaxError] {
+        &self.errors
+    }
+
+    /// The tree in rowan's debug format (`NODE_ROOT@0..5` ...), as rnix's own
+    /// test data shows it; a note instead when no tree was kept.
+    pub fn debug_dump(&self) -> String {
+        match self.syntax() {
+            Some(root) => format!("{root:#?}"),
+            None => {
+                let reason = self
+                    .errors
+                    .iter()
+                    .find(|e| e.kind == SyntaxErrorKind::TooDeep);
+                let reason = reason.map_or("", |e| e.message.as_str());
+                format!("no syntax tree: {reason}\n")
+            }
+        }
+    }
+
+    /// False when some error depends on the whole file (an unexpected end
+    /// of file, rnix's recursion limit), or no tree was kept: such parses
+    /// are not reused by incremental reparsing.
+    pub(crate) fn errors_are_local(&self) -> bool {
+        self.green.is_some()
+            && self.raw_errors.iter().all(|e| {
+                !matches!(
+                    e,
+                    rnix::ParseError::UnexpectedEOF
+                        | rnix::ParseError::UnexpectedEOFWanted(_)
+                        | rnix::ParseError::RecursionLimitExceeded
+                )
+            })
+    }
+
+    pub(crate) fn raw_errors(&self) -> &[rnix::ParseError] {
+        &self.raw_errors
+    }
+}
+
+/// Parses `text` as a Nix file. Never panics or overflows the stack on any
+/// input; see [`guard`] for how.
+pub fn parse(text: &str) -> Parse {
+    if let Err(too_deep) = guard::check_nesting(text) {
+        return refused(text, too_deep.offset, too_deep.len);
+    }
+    let (green, raw_errors) = guard::with_parse_stack(|| {
+        let parse = rnix::Root::parse(text);
+        let green = parse.syntax().green().to_owned();
+        (green, parse.errors().to_vec())
+    });
+    if guard::tree_depth(&green, MAX_TREE_DEPTH) > MAX_TREE_DEPTH {
+        let at = deepest_point(&green);
+        guard::dismantle(green);
+        return refused(text, at.start(), at.len());
+    }
+    with_tree(green, raw_errors)
+}
+
+/// A parse of a tree known to be within the depth bound.
+fn with_tree(green: GreenNode, raw_errors: Vec<rnix::ParseError>) -> Parse {
+    let root = SyntaxNode::new_root(green.clone());
+    let errors = errors::convert(&root, &raw_errors);
+    drop(root);
+    Parse {
+        green: Some(green),
+        raw_errors: raw_errors.into(),
+        errors: errors.into(),
+    }
+}
+
+fn refused(text: &str, offset: TextSize, len: TextSize) -> Parse {
+    let range = TextRange::at(offset, len).intersect(TextRange::up_to(TextSize::of(text)));
+    let range = range.unwrap_or_else(|| TextRange::empty(TextSize::of(text)));
+    let error = SyntaxError {
+        kind: SyntaxErrorKind::TooDeep,
+        range,
+        message: format!(
+            "expression nested too deeply: cim-nix analyses at most {MAX_TREE_DEPTH} levels \
+             ({MAX_NESTING} chained operators, arguments or brackets), so this file is not \
+             analysed; split the expression up"
+        ),
+    };
+    Parse {
+        green: None,
+        raw_errors: Arc::new([]),
+        errors: Arc::new([error]),
+    }
+}
+
+/// The first token of the first node deeper than [`MAX_TREE_DEPTH`].
+fn deepest_point(green: &GreenNode) -> TextRange {
+    use rowan::{NodeOrToken, WalkEvent};
+    let root = SyntaxNode::new_root(green.clone());
+    let mut depth = 0u32;
+    for event in root.preorder() {
+        match event {
+            WalkEvent::Enter(node) => {
+                depth += 1;
+                if depth > MAX_TREE_DEPTH {
+                    // Point at the token the node starts its own level with
+                    // (an operator or bracket), not at the whole chain.
+                    let own = node.children_with_tokens().find_map(|c| match c {
+                        NodeOrToken::Token(t) if !t.kind().is_trivia() => Some(t.text_range()),
+                        _ => None,
+                    });
+                    return own.unwrap_or_else(|| {
+                        node.first_token()
+                            .map_or(node.text_range(), |t| t.text_range())
+                    });
+                }
+            }
+            WalkEvent::Leave(_) => depth -= 1,
+        }
+    }
+    TextRange::empty(0.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_file_has_tree_and_no_errors() {
+        let parse = parse("{ a = 1; }");
+        assert!(parse.errors().is_empty());
+        assert_eq!(parse.syntax().unwrap().to_string(), "{ a = 1; }");
+    }
+
+    #[test]
+    fn left_chain_past_the_limit_is_refused_with_a_located_error() {
+        // Stays under the token estimate (no separators needed: each `(`
+        // opens a level) but builds a deep tree.
+        let text = format!("{}1{}", "(a + ".repeat(600), ")".repeat(600));
+        let p = parse(&text);
+        // rnix itself stops at 512 nested expressions: a syntax error, and a tree.
+        assert!(p.syntax().is_some());
+        assert!(p.errors().iter().any(|e| e.message.contains("512")));
+
+        let long = "1 + ".repeat(200_000) + "1";
+        let p = parse(&long);
+        assert!(p.syntax().is_none());
+        assert_eq!(p.errors().len(), 1);
+        assert_eq!(p.errors()[0].kind, SyntaxErrorKind::TooDeep);
+        assert!(p
+            .debug_dump()
+            .starts_with("no syntax tree: expression nested too deeply"));
+    }
+
+    #[test]
+    fn dump_matches_rnix_format() {
+        let dump = parse("a").debug_dump();
+        assert_eq!(
+            dump,
+            "NODE_ROOT@0..1\n  NODE_IDENT@0..1\n    TOKEN_IDENT@0..1 \"a\"\n"
+        );
+    }
+}

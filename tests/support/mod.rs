@@ -1,0 +1,5 @@
+//! Shared by the integration tests (and, through `#[path]`, the benches).
+#![allow(dead_code)]
+
+pub mod corpus;
+pub mod rng;
