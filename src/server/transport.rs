@@ -160,8 +160,10 @@ impl Transport {
             return Some(encode(text.as_bytes()));
         }
         if let Err(e) = Request::deserialize(&value) {
+            // JSON-RPC ids are strings or integers; echo nothing else.
             let id = match value.get("id") {
-                Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Value::Number(n.clone()),
+                Some(id @ Value::String(_)) => id.clone(),
                 _ => Value::Null,
             };
             self.send_error(
@@ -198,6 +200,15 @@ impl Transport {
             }
         } else if method == "shutdown" {
             self.shared.shutdown_requested.store(true, Ordering::SeqCst);
+        }
+        // `"params": null` means no params, but tower-lsp refuses it for
+        // methods that take none (`shutdown`); drop it.
+        if value.get("params") == Some(&Value::Null) {
+            let mut value = value;
+            if let Some(map) = value.as_object_mut() {
+                map.remove("params");
+            }
+            return Some(encode(value.to_string().as_bytes()));
         }
         Some(encode(text.as_bytes()))
     }

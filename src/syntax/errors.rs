@@ -36,12 +36,14 @@ pub(super) fn convert(root: &SyntaxNode, errors: &[ParseError]) -> Vec<SyntaxErr
         ))
     });
     converted.dedup();
-    let end = root.text_range().end();
+    // Where the code ends: an error whose construct reaches this point
+    // swallowed the rest of the file, and everything after it follows from it.
+    let end = end_of_code(root).end();
     let mut kept: Vec<(SyntaxError, TextRange)> = Vec::new();
     for error in converted {
         let follows = kept.iter().any(|(previous, container)| {
             error.range.start() >= previous.range.start()
-                && (error.range.start() < container.end() || container.end() == end)
+                && (error.range.start() < container.end() || container.end() >= end)
         });
         if !follows {
             let container = container_of(root, error.range.start());
@@ -288,8 +290,13 @@ fn recursion_limit_point(root: &SyntaxNode) -> TextRange {
     }
 }
 
+/// A token as the user typed it (`foo`, `;`), or its kind when long.
 fn describe_token(token: Option<&SyntaxToken>) -> String {
     match token {
+        Some(t) if t.kind() == TOKEN_STRING_START => "a string".into(),
+        Some(t) if t.text().len() <= 24 && !t.text().contains(['\n', '\r', '`']) => {
+            format!("`{}`", t.text())
+        }
         Some(t) if t.kind() == TOKEN_ERROR => format!("`{}`", short(t.text())),
         Some(t) => describe_kind(t.kind()),
         None => "input".into(),

@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod lsp;
 pub mod rng;
