@@ -1,0 +1,191 @@
+//! `cim-nix check` as CI runs it.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write;
+
+fn check(dir: &Path, args: &[&str]) -> Output {
+    Command::new(support::lsp::binary())
+        .arg("check")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cim-nix check")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn write(dir: &Path, path: &str, text: &[u8]) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "flake.nix", b"{ outputs = { self }: { }; }\n");
+    write(
+        dir.path(),
+        "hosts/web.nix",
+        b"{ config, ... }:\n{\n  services.nginx.enable = true\n}\n",
+    );
+    write(
+        dir.path(),
+        "pkgs/ok.nix",
+        "{ stdenv }: stdenv.mkDerivation { pname = \"é\"; }\n".as_bytes(),
+    );
+    write(dir.path(), "result/broken.nix", b"{ {");
+    write(dir.path(), ".gitignore", b"result/\n");
+    write(
+        dir.path(),
+        ".config/home.nix",
+        b"{ programs.git.enable = ; }\n",
+    );
+    write(dir.path(), "notes.txt", b"{ not nix");
+    dir
+}
+
+#[test]
+fn reports_errors_in_tree_order_and_fails() {
+    let dir = project();
+    let out = check(dir.path(), &["."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "./.config/home.nix:1:25: error[syntax-error]: unexpected `;`, expected an expression\n\
+         ./hosts/web.nix:4:1: error[syntax-error]: unexpected `}`, expected `;`\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("checked 4 files: 2 errors, 0 warnings"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn clean_files_exit_zero() {
+    let dir = project();
+    let out = check(dir.path(), &["pkgs", "flake.nix"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = check(&examples, &["."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn json_output_has_a_stable_shape() {
+    let dir = project();
+    let out = check(dir.path(), &["--format", "json", "hosts"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "version": 1,
+            "files": 1,
+            "diagnostics": [{
+                "path": "hosts/web.nix",
+                "rule": "syntax-error",
+                "severity": "error",
+                "message": "unexpected `}`, expected `;`",
+                "range": {
+                    "start": {"line": 4, "column": 1, "offset": 50},
+                    "end": {"line": 4, "column": 2, "offset": 51}
+                },
+                "snippet": "}"
+            }],
+            "summary": {"errors": 1, "warnings": 0, "infos": 0, "hints": 0}
+        })
+    );
+}
+
+#[test]
+fn deny_levels_and_project_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("{}1", "1 + ".repeat(10_000));
+    write(dir.path(), "deep.nix", deep.as_bytes());
+    // analysis-limit is a warning: only --deny warning fails on it.
+    assert_eq!(check(dir.path(), &["deep.nix"]).status.code(), Some(0));
+    let out = check(dir.path(), &["--deny", "warning", "deep.nix"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("deep.nix:1:"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("warning[analysis-limit]: expression nested too deeply"));
+
+    // cim-nix.toml turns syntax errors into hints.
+    write(dir.path(), "sub/bad.nix", b"[ 1");
+    write(
+        dir.path(),
+        "cim-nix.toml",
+        b"[rules]\nsyntax-error = \"hint\"\n",
+    );
+    let out = check(dir.path(), &["sub"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "sub/bad.nix:1:4: hint[syntax-error]: unexpected end of file, expected `]`\n"
+    );
+    // A bad value is named on stderr; the rest of the file still applies.
+    write(
+        dir.path(),
+        "cim-nix.toml",
+        b"[rules]\nsyntax-error = \"hint\"\nno-such-rule = \"off\"\n",
+    );
+    let out = check(dir.path(), &["sub"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rules.no-such-rule"));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = project();
+    let out = check(dir.path(), &["no/such/path"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/path"));
+    assert_eq!(
+        check(dir.path(), &["--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        check(dir.path(), &["--deny", "sometimes"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn standard_input_and_bad_encoding() {
+    let mut child = Command::new(support::lsp::binary())
+        .args(["check", "--stdin-filename", "home.nix", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\n  a = \"x\" \"\n}")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "home.nix:2:11: error[syntax-error]: unterminated string: this `\"` is never closed\n"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "latin1.nix", b"{ name = \"caf\xe9\"; }");
+    let out = check(dir.path(), &["latin1.nix"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("latin1.nix:1:14: error[syntax-error]: file is not valid UTF-8"),
+        "{}",
+        stdout(&out)
+    );
+}
