@@ -51,19 +51,14 @@ fn known_difference(text: &str) -> bool {
 fn float_with_bare_exponent(text: &str) -> bool {
     let b = text.as_bytes();
     (1..b.len()).any(|i| {
+        let digits = b[..i]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         matches!(b[i], b'e' | b'E')
-            && b[..i]
-                .iter()
-                .rev()
-                .take_while(|c| c.is_ascii_digit())
-                .count()
-                < i
-            && b[..i]
-                .iter()
-                .rev()
-                .skip_while(|c| c.is_ascii_digit())
-                .next()
-                == Some(&b'.')
+            && i > digits
+            && b[i - digits - 1] == b'.'
             && !b
                 .get(i + 1)
                 .is_some_and(|c| c.is_ascii_digit() || *c == b'+' || *c == b'-')
@@ -108,7 +103,7 @@ fn agrees_with_nix_on_real_and_mutated_files() {
             while !mutated.is_char_boundary(at) {
                 at -= 1;
             }
-            mutated.insert_str(at, *rng.pick(&cuts));
+            mutated.insert_str(at, rng.pick::<&str>(&cuts));
         }
         inputs.push(mutated);
     }

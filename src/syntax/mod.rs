@@ -16,7 +16,7 @@ use rowan::GreenNode;
 
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
-pub use reparse::reparse;
+pub use reparse::{reparse, reparse_with_kind, ReparseKind};
 
 /// What kind of problem a [`SyntaxError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

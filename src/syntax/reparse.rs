@@ -10,27 +10,49 @@
 //! rnix makes the same decisions on those tokens in context as alone.
 
 use rnix::{SyntaxElement, SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken};
-use rowan::{GreenNode, GreenToken, NodeOrToken, TextRange, TextSize};
+use rowan::{GreenToken, NodeOrToken, TextRange, TextSize};
 
 use rnix::ParseError;
 
 use super::{guard, parse, with_tree, Parse, MAX_TREE_DEPTH};
 
+/// How a reparse was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReparseKind {
+    /// The texts are equal.
+    Unchanged,
+    /// One token was relexed.
+    Token,
+    /// Members of a set or `let` were reparsed.
+    Members,
+    /// A list, parenthesised expression or set was reparsed.
+    Node,
+    /// The whole text was parsed again.
+    Full,
+}
+
 /// Reparses `new_text`, reusing `old` (the parse of `old_text`) where the
 /// texts agree.
 pub fn reparse(old: &Parse, old_text: &str, new_text: &str) -> Parse {
+    reparse_with_kind(old, old_text, new_text).0
+}
+
+/// [`reparse`], also saying how it was done (for logs and benchmarks).
+pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse, ReparseKind) {
     let Some(edit) = diff(old_text, new_text) else {
-        return old.clone();
+        return (old.clone(), ReparseKind::Unchanged);
     };
-    let Some(root) = old.syntax() else {
-        return parse(new_text);
+    let root = match old.syntax() {
+        Some(root) if old.errors_are_local() => root,
+        _ => return (parse(new_text), ReparseKind::Full),
     };
-    if !old.errors_are_local() {
-        return parse(new_text);
+    if let Some(parse) = reparse_token(old, &root, &edit, new_text) {
+        return (parse, ReparseKind::Token);
     }
-    reparse_token(old, &root, &edit, new_text)
-        .or_else(|| reparse_block(old, &root, &edit, new_text))
-        .unwrap_or_else(|| parse(new_text))
+    match reparse_block(old, &root, &edit, new_text) {
+        Some(done) => done,
+        None => (parse(new_text), ReparseKind::Full),
+    }
 }
 
 /// The changed region: `old` bytes `range` became `new_text[range.start()..new_end]`.
@@ -59,18 +81,12 @@ fn diff(old: &str, new: &str) -> Option<Edit> {
         return None;
     }
     let (a, b) = (old.as_bytes(), new.as_bytes());
-    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let mut prefix = common_prefix(a, b);
     while !old.is_char_boundary(prefix) {
         prefix -= 1;
     }
     let max_suffix = a.len().min(b.len()) - prefix;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(max_suffix)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut suffix = common_suffix(&a[prefix..], &b[prefix..]).min(max_suffix);
     while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
         suffix -= 1;
     }
@@ -79,6 +95,38 @@ fn diff(old: &str, new: &str) -> Option<Edit> {
         range: TextRange::new(size(prefix), size(a.len() - suffix)),
         new_end: size(b.len() - suffix),
     })
+}
+
+/// Length of the common prefix, compared a block at a time (memcmp) before
+/// byte by byte: a keystroke in a megabyte file costs microseconds.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let (ea, eb) = (a.len(), b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[ea - i - BLOCK..ea - i] == b[eb - i - BLOCK..eb - i] {
+        i += BLOCK;
+    }
+    i + a[..ea - i]
+        .iter()
+        .rev()
+        .zip(b[..eb - i].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Tokens whose lexing does not depend on what surrounds them.
@@ -229,127 +277,231 @@ fn with_range(e: &ParseError, r: TextRange) -> ParseError {
     }
 }
 
-/// How to parse a node's text on its own: the text to put around it, and
-/// where in that parse the node is found.
-fn block_kind(node: &SyntaxNode) -> Option<(&'static str, &'static str)> {
-    match node.kind() {
-        NODE_ATTRPATH_VALUE | NODE_INHERIT => {
-            let parent = node.parent()?.kind();
-            matches!(parent, NODE_ATTR_SET | NODE_LET_IN).then_some(("{", "}"))
-        }
-        NODE_ATTR_SET | NODE_LIST | NODE_PAREN => Some(("", "")),
-        _ => None,
-    }
-}
-
-/// The tokens a block must start and end with to be parsed on its own.
-fn delimiters_ok(node_kind: SyntaxKind, first: SyntaxKind, last: SyntaxKind) -> bool {
-    match node_kind {
-        NODE_ATTRPATH_VALUE | NODE_INHERIT => last == TOKEN_SEMICOLON,
-        NODE_ATTR_SET => matches!(first, TOKEN_L_BRACE | TOKEN_REC) && last == TOKEN_R_BRACE,
-        NODE_LIST => first == TOKEN_L_BRACK && last == TOKEN_R_BRACK,
-        NODE_PAREN => first == TOKEN_L_PAREN && last == TOKEN_R_PAREN,
-        _ => false,
-    }
-}
-
-fn first_last_kinds(node: &SyntaxNode) -> Option<(SyntaxKind, SyntaxKind)> {
-    Some((node.first_token()?.kind(), node.last_token()?.kind()))
-}
-
-/// The innermost binding or bracketed block around the edit, parsed alone.
-fn reparse_block(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+/// Reparses the members of a set or `let` around the edit, or the innermost
+/// list, parenthesised expression or set holding it, whichever comes first
+/// going outwards, and splices the result in.
+fn reparse_block(
+    old: &Parse,
+    root: &SyntaxNode,
+    edit: &Edit,
+    new_text: &str,
+) -> Option<(Parse, ReparseKind)> {
     let covering = match root.covering_element(edit.range) {
         NodeOrToken::Node(n) => n,
         NodeOrToken::Token(t) => t.parent()?,
     };
-    let total = root.text_range().len();
+    let half = u32::from(root.text_range().len()) / 2;
     for node in covering.ancestors() {
-        // Reparsing a block that is most of the file saves nothing.
-        if u32::from(node.text_range().len()) > u32::from(total) / 2 {
-            return None;
+        if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN) {
+            if let Some(parse) = reparse_members(old, &node, edit, new_text) {
+                return Some((parse, ReparseKind::Members));
+            }
         }
-        let Some((before, after)) = block_kind(&node) else {
-            continue;
-        };
-        let range = node.text_range();
-        // The edit must lie inside the node, not widen it from outside.
-        if edit.range.start() <= range.start() || edit.range.end() >= range.end() {
+        // Reparsing a node that is most of the file saves nothing.
+        if u32::from(node.text_range().len()) > half {
             continue;
         }
-        let (first, last) = first_last_kinds(&node)?;
-        if !delimiters_ok(node.kind(), first, last) {
-            continue;
+        if let Some(parse) = reparse_node(old, &node, edit, new_text) {
+            return Some((parse, ReparseKind::Node));
         }
-        return splice_block(old, &node, before, after, edit, new_text);
     }
     None
 }
 
-fn splice_block(
+/// Is `node` a member of a set or `let` (`a.b = e;`, `inherit x;`)?
+fn is_member(kind: SyntaxKind) -> bool {
+    matches!(kind, NODE_ATTRPATH_VALUE | NODE_INHERIT)
+}
+
+/// Reparses the members of `set` from the end of the last member before the
+/// edit to the end of a member after it, as `{ ... }` on its own. The
+/// members parse the same alone as in context: each starts after a `;` (or
+/// the opening brace) and ends at its own `;`. When the edit leaves a member
+/// unterminated, rnix's recovery runs on to the next `;`, so one or two more
+/// members are tried before giving up.
+fn reparse_members(old: &Parse, set: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+    let children: Vec<SyntaxElement> = set.children_with_tokens().collect();
+    let (open, close) = match set.kind() {
+        NODE_ATTR_SET => (
+            children.iter().position(|c| c.kind() == TOKEN_L_BRACE)?,
+            children.iter().rposition(|c| c.kind() == TOKEN_R_BRACE)?,
+        ),
+        _ => (
+            children.iter().position(|c| c.kind() == TOKEN_LET)?,
+            children.iter().position(|c| c.kind() == TOKEN_IN)?,
+        ),
+    };
+    // The edit must lie between the delimiters, not touch them.
+    let inner_start = children[open].text_range().end();
+    let inner_end = children[close].text_range().start();
+    if edit.range.start() < inner_start || edit.range.end() > inner_end {
+        return None;
+    }
+    // First child of the region: just after the last member that ends at or
+    // before the edit.
+    let mut first = open + 1;
+    for (i, child) in children.iter().enumerate().take(close).skip(open + 1) {
+        if is_member(child.kind()) && child.text_range().end() <= edit.range.start() {
+            first = i + 1;
+        }
+    }
+    // Members that end at or after the edit, in order: candidate region ends.
+    let ends: Vec<usize> = (first..close)
+        .filter(|&i| {
+            is_member(children[i].kind()) && children[i].text_range().end() >= edit.range.end()
+        })
+        .take(3)
+        .collect();
+    for last in ends {
+        let old_range = TextRange::new(
+            children[first].text_range().start(),
+            children[last].text_range().end(),
+        );
+        if let Some(parse) = splice_members(old, set, first..last + 1, old_range, edit, new_text) {
+            return Some(parse);
+        }
+    }
+    None
+}
+
+fn splice_members(
     old: &Parse,
-    node: &SyntaxNode,
-    before: &str,
-    after: &str,
+    set: &SyntaxNode,
+    replaced: std::ops::Range<usize>,
+    old_range: TextRange,
     edit: &Edit,
     new_text: &str,
 ) -> Option<Parse> {
+    let new_range = edit.map_containing(old_range);
+    let fragment = parse(&format!("{{{}}}", &new_text[new_range]));
+    let fragment_root = fragment.syntax()?;
+    let fragment_set = fragment_root.first_child()?;
+    if fragment_root.children_with_tokens().count() != 1 || fragment_set.kind() != NODE_ATTR_SET {
+        return None;
+    }
+    let parts: Vec<SyntaxElement> = fragment_set.children_with_tokens().collect();
+    let [open, inner @ .., close] = parts.as_slice() else {
+        return None;
+    };
+    if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE {
+        return None;
+    }
+    // The last member must end with its own `;` right where the region does.
+    let last_member = inner.iter().rev().find(|c| !c.kind().is_trivia());
+    match last_member {
+        Some(NodeOrToken::Node(m)) if is_member(m.kind()) => {
+            if m.last_token().map(|t| t.kind()) != Some(TOKEN_SEMICOLON) {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    if inner
+        .iter()
+        .any(|c| !c.kind().is_trivia() && !is_member(c.kind()))
+    {
+        return None;
+    }
+    let depth = inner
+        .iter()
+        .filter_map(|c| c.as_node())
+        .map(|n| guard::tree_depth(n.green(), MAX_TREE_DEPTH))
+        .max()
+        .unwrap_or(0);
+    if !depth_fits(set, depth + 1) {
+        return None;
+    }
+    let offset = new_range.start() - TextSize::from(1);
+    let errors = replaced_errors(old, old_range, edit, &fragment, offset)?;
+    let new_children = inner.iter().map(|c| match c {
+        NodeOrToken::Node(n) => NodeOrToken::Node(n.green().to_owned()),
+        NodeOrToken::Token(t) => NodeOrToken::Token(t.green().to_owned()),
+    });
+    let new_set = set.green().splice_children(replaced, new_children);
+    Some(with_tree(set.replace_with(new_set), errors))
+}
+
+/// Reparses a whole list, parenthesised expression or set on its own.
+fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
     let range = node.text_range();
-    if !errors_clear_of(old, range) {
+    // The edit must lie inside the node, not widen it from outside.
+    if edit.range.start() <= range.start() || edit.range.end() >= range.end() {
+        return None;
+    }
+    if !delimiters_ok(node)? {
         return None;
     }
     let new_range = edit.map_containing(range);
-    let fragment_text = format!("{before}{}{after}", &new_text[new_range]);
-    let fragment = parse(&fragment_text);
-    if !fragment.errors_are_local() {
+    let fragment = parse(&new_text[new_range]);
+    let fragment_root = fragment.syntax()?;
+    let new_node = fragment_root.first_child()?;
+    if fragment_root.children_with_tokens().count() != 1
+        || new_node.kind() != node.kind()
+        || !delimiters_ok(&new_node)?
+    {
         return None;
     }
-    let fragment_root = fragment.syntax()?;
-    let expr = fragment_root.first_child()?;
-    // The fragment must be exactly one node of the old node's kind, with no
-    // stray tokens around it.
-    let new_node = if before.is_empty() {
-        if fragment_root.children_with_tokens().count() != 1 {
+    if !depth_fits(node, guard::tree_depth(new_node.green(), MAX_TREE_DEPTH)) {
+        return None;
+    }
+    let errors = replaced_errors(old, range, edit, &fragment, new_range.start())?;
+    Some(with_tree(
+        node.replace_with(new_node.green().to_owned()),
+        errors,
+    ))
+}
+
+/// Whether `node` begins and ends with its own brackets.
+fn delimiters_ok(node: &SyntaxNode) -> Option<bool> {
+    let first = node.first_token()?.kind();
+    let last = node.last_token()?.kind();
+    Some(match node.kind() {
+        NODE_ATTR_SET => matches!(first, TOKEN_L_BRACE | TOKEN_REC) && last == TOKEN_R_BRACE,
+        NODE_LIST => first == TOKEN_L_BRACK && last == TOKEN_R_BRACK,
+        NODE_PAREN => first == TOKEN_L_PAREN && last == TOKEN_R_PAREN,
+        _ => false,
+    })
+}
+
+/// Whether a subtree `depth` deep under `node`'s place stays within the depth
+/// bound, and within rnix's own limit of 512 nested expressions, which a
+/// parse in context counts from the root (every nested expression is at
+/// least one tree level).
+fn depth_fits(node: &SyntaxNode, depth: u32) -> bool {
+    let ancestors = node.ancestors().count() as u32;
+    ancestors + depth < 500
+}
+
+/// The raw errors after replacing `old_range` with a fragment parsed on its
+/// own (whose offset `offset` maps to the new text): old errors inside the
+/// range go, later ones shift. `None` when an error crosses the range's edge
+/// or the fragment has an error without a place.
+fn replaced_errors(
+    old: &Parse,
+    old_range: TextRange,
+    edit: &Edit,
+    fragment: &Parse,
+    offset: TextSize,
+) -> Option<Vec<ParseError>> {
+    let mut errors = Vec::new();
+    for e in fragment.raw_errors() {
+        errors.push(with_range(e, error_range(e)? + offset));
+    }
+    let shift = |o: TextSize| TextSize::from((i64::from(u32::from(o)) + edit.delta()) as u32);
+    for e in old.raw_errors() {
+        let r = error_range(e)?;
+        if r.end() <= old_range.start() {
+            errors.push(e.clone());
+        } else if r.start() >= old_range.end() {
+            errors.push(with_range(
+                e,
+                TextRange::new(shift(r.start()), shift(r.end())),
+            ));
+        } else if !old_range.contains_range(r) {
             return None;
         }
-        expr
-    } else {
-        let parts: Vec<SyntaxElement> = expr.children_with_tokens().collect();
-        match parts.as_slice() {
-            [NodeOrToken::Token(open), NodeOrToken::Node(inner), NodeOrToken::Token(close)]
-                if open.kind() == TOKEN_L_BRACE && close.kind() == TOKEN_R_BRACE =>
-            {
-                inner.clone()
-            }
-            _ => return None,
-        }
-    };
-    if new_node.kind() != node.kind() || new_node.text_range().len() != new_range.len() {
-        return None;
     }
-    let (first, last) = first_last_kinds(&new_node)?;
-    if !delimiters_ok(node.kind(), first, last) {
-        return None;
-    }
-    // The spliced tree must stay within the depth bound, and within rnix's
-    // own limit of 512 nested expressions, which a parse in context counts
-    // from the root: every nested expression is at least one tree level.
-    let ancestors = node.ancestors().count() as u32;
-    let depth = guard::tree_depth(&new_node.green(), MAX_TREE_DEPTH);
-    if ancestors + depth >= 500 {
-        return None;
-    }
-    let offset = new_range.start() - TextSize::of(before);
-    let mut new_errors = Vec::new();
-    for e in fragment.raw_errors() {
-        new_errors.push(with_range(e, error_range(e)? + offset));
-    }
-    let new_green: GreenNode = new_node.green().to_owned();
-    let new_root = node.replace_with(new_green);
-    Some(with_tree(
-        new_root,
-        shifted_errors(old, range, edit, new_errors),
-    ))
+    Some(errors)
 }
 
 #[cfg(test)]

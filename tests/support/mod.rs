@@ -3,4 +3,5 @@
 
 pub mod corpus;
 pub mod lsp;
+pub mod nixgen;
 pub mod rng;
