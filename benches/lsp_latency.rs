@@ -1,1 +1,216 @@
-fn main() {}
+//! End-to-end latency of the real server over stdio, as an editor sees it:
+//! open -> diagnostics, and keystroke -> fresh diagnostics, median and p95,
+//! plus the server's peak memory with all-packages.nix open.
+//!
+//! `cargo bench --bench lsp_latency` (builds the release binary); results
+//! in doc/benchmarks.md.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::lsp::{file_uri, Server};
+use support::{corpus, nixgen, rng::Rng};
+
+fn start() -> Server {
+    let mut server = Server::start();
+    server.initialize(json!({}), Value::Null);
+    server
+}
+
+fn summary(name: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p =
+        |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    println!(
+        "{name:<58} n={:<4} median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
+        samples.len(),
+        ms(p(0.5)),
+        ms(p(0.95)),
+        ms(samples[samples.len() - 1])
+    );
+}
+
+/// Opens `text` under fresh names `runs` times: time to its diagnostics.
+fn open_latency(name: &str, text: &str, runs: usize) {
+    let mut server = start();
+    let mut samples = Vec::new();
+    for i in 0..runs {
+        let uri = file_uri(&format!("open-{i}.nix"));
+        let start = Instant::now();
+        server.open(&uri, 1, text);
+        server.diagnostics(&uri);
+        samples.push(start.elapsed());
+        server.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        server.diagnostics(&uri);
+    }
+    summary(&format!("open -> diagnostics: {name}"), &mut samples);
+}
+
+/// (line, UTF-16 column) of a byte offset.
+fn position(text: &str, at: usize) -> (u32, u32) {
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u32;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[start..at].encode_utf16().count() as u32)
+}
+
+/// One keystroke: the text change, as offsets into the text before it.
+struct Keystroke {
+    at: usize,
+    delete: usize,
+    insert: String,
+}
+
+/// Typing `typed` at `at` in an editor that closes brackets itself.
+fn typing(text: &str, at: usize, typed: &str) -> Vec<Keystroke> {
+    let mut keys = Vec::new();
+    let mut current = text.to_string();
+    let mut cursor = at;
+    for c in typed.chars() {
+        if matches!(c, '}' | ')' | ']') && current[cursor..].starts_with(c) {
+            cursor += 1;
+            continue;
+        }
+        let insert = match c {
+            '{' => "{}".to_string(),
+            '(' => "()".to_string(),
+            '[' => "[]".to_string(),
+            c => c.to_string(),
+        };
+        current.insert_str(cursor, &insert);
+        keys.push(Keystroke {
+            at: cursor,
+            delete: 0,
+            insert,
+        });
+        cursor += c.len_utf8();
+    }
+    keys
+}
+
+/// Sends each keystroke and waits for the diagnostics of its version.
+fn keystroke_latency(name: &str, text: &str, keys: &[Keystroke]) {
+    let mut server = start();
+    let uri = file_uri("typing.nix");
+    server.open(&uri, 1, text);
+    server.diagnostics(&uri);
+    let mut current = text.to_string();
+    let mut samples = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let version = i as i64 + 2;
+        let (l1, c1) = position(&current, key.at);
+        let (l2, c2) = position(&current, key.at + key.delete);
+        current.replace_range(key.at..key.at + key.delete, &key.insert);
+        let start = Instant::now();
+        server.change(&uri, version, [l1, c1, l2, c2], &key.insert);
+        server.diagnostics_for_version(&uri, version);
+        samples.push(start.elapsed());
+    }
+    summary(
+        &format!("keystroke -> fresh diagnostics: {name}"),
+        &mut samples,
+    );
+}
+
+fn peak_memory_with(text: &str) -> u64 {
+    let mut server = start();
+    let uri = file_uri("memory.nix");
+    server.open(&uri, 1, text);
+    server.diagnostics(&uri);
+    for v in 2..20 {
+        server.change(&uri, v, [10, 0, 10, 0], " ");
+        server.diagnostics_for_version(&uri, v);
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` asks harness-less benches too
+    }
+    let all_packages = std::fs::read_to_string(corpus::all_packages()).unwrap();
+    let module = nixgen::module(&mut Rng::new(1), 2000);
+    let small = nixgen::home(&mut Rng::new(3));
+    println!("server: {}", support::lsp::binary().display());
+
+    open_latency("all-packages.nix (802 KB)", &all_packages, 25);
+    open_latency(
+        &format!("module, {} lines", module.lines().count()),
+        &module,
+        100,
+    );
+    open_latency(
+        &format!("home.nix, {} lines", small.lines().count()),
+        &small,
+        200,
+    );
+
+    // Typing a new binding, then editing an existing one, in all-packages.nix.
+    let at = all_packages[all_packages.len() / 2..]
+        .find(" { };\n  ")
+        .map(|i| all_packages.len() / 2 + i + " { };\n".len())
+        .unwrap();
+    let mut keys = typing(
+        &all_packages,
+        at,
+        "  my-tool = python3Packages.toPythonApplication python3Packages.my-tool;\n  # a comment about it\n",
+    );
+    let mut typed = all_packages.clone();
+    for k in &keys {
+        typed.replace_range(k.at..k.at + k.delete, &k.insert);
+    }
+    let rename = typed.find("  vim = callPackage").unwrap() + 5;
+    keys.extend((0..20).map(|i| Keystroke {
+        at: rename + i,
+        delete: 0,
+        insert: "x".into(),
+    }));
+    keystroke_latency("all-packages.nix, typing a binding", &all_packages, &keys);
+
+    // Typing a member inside braces before `vim`, which breaks the structure
+    // of the rest of the file until the braces' content is complete.
+    let at = all_packages.find("  vim = callPackage").unwrap();
+    let keys = typing(
+        &all_packages,
+        at,
+        "  my-tool = callPackage ../tools/my-tool { inherit (darwin) Security; };\n",
+    );
+    keystroke_latency(
+        "all-packages.nix, typing inside braces (worst case)",
+        &all_packages,
+        &keys,
+    );
+
+    let at = module.find("  config = mkIf cfg.enable {\n").unwrap()
+        + "  config = mkIf cfg.enable {\n".len();
+    let keys = typing(
+        &module,
+        at,
+        "    networking.firewall.allowedTCPPorts = [ cfg.port ];\n    users.groups.svc = { };\n",
+    );
+    keystroke_latency(
+        &format!("module, {} lines", module.lines().count()),
+        &module,
+        &keys,
+    );
+
+    let kib = peak_memory_with(&all_packages);
+    println!(
+        "peak memory (VmHWM) with all-packages.nix open and edited: {:.1} MiB",
+        kib as f64 / 1024.0
+    );
+}

@@ -8,7 +8,7 @@ pub mod registry;
 use rowan::{TextRange, TextSize};
 
 use crate::config::{RuleLevel, Settings};
-use crate::syntax::{self, Parse, SyntaxErrorKind};
+use crate::syntax::{self, Parse, ReparseKind, SyntaxErrorKind};
 pub use registry::{Rule, RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,6 +45,8 @@ pub struct Diagnostic {
 pub struct Analysis {
     pub parse: Option<Parse>,
     pub diagnostics: Vec<Diagnostic>,
+    /// How the parse was obtained (for logs and benchmarks).
+    pub reparse: ReparseKind,
 }
 
 /// Analyses `text`. `previous` is an earlier text of the same file and its
@@ -65,16 +67,18 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
         return Analysis {
             parse: None,
             diagnostics: apply_levels(vec![diagnostic], settings),
+            reparse: ReparseKind::Full,
         };
     }
-    let parse = match previous {
-        Some((old_text, old_parse)) => syntax::reparse(old_parse, old_text, text),
-        None => syntax::parse(text),
+    let (parse, reparse) = match previous {
+        Some((old_text, old_parse)) => syntax::reparse_with_kind(old_parse, old_text, text),
+        None => (syntax::parse(text), ReparseKind::Full),
     };
     let diagnostics = apply_levels(syntax_diagnostics(&parse), settings);
     Analysis {
         parse: Some(parse),
         diagnostics,
+        reparse,
     }
 }
 

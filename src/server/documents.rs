@@ -22,9 +22,12 @@ pub struct Document {
     pub version: i32,
     pub revision: u64,
     pub line_index: Arc<LineIndex>,
-    /// The newest analysis computed, possibly of an older revision: it is
-    /// the base for reparsing the next one.
+    /// The newest analysis computed, possibly of an older revision.
     pub analysis: Option<Arc<DocumentAnalysis>>,
+    /// The newest analysis whose parse can be reused by incremental
+    /// reparsing (one that did not end in an unexpected end of file): the
+    /// next reparse starts from it, even across edits that broke the file.
+    pub base: Option<Arc<DocumentAnalysis>>,
 }
 
 /// An analysis of one revision of a document.
@@ -72,6 +75,7 @@ impl Documents {
             revision: self.revision(),
             line_index,
             analysis: None,
+            base: None,
         };
         self.map.insert(uri, document);
         self.analysed.notify_waiters();
@@ -130,7 +134,7 @@ impl Documents {
             version: doc.version,
             revision: doc.revision,
             line_index: doc.line_index.clone(),
-            previous: doc.analysis.clone(),
+            previous: doc.base.clone(),
         })
     }
 
@@ -146,6 +150,14 @@ impl Documents {
                     .is_some_and(|a| a.revision > analysis.revision);
                 let fresh = doc.revision == analysis.revision;
                 if !newer {
+                    let reusable = analysis
+                        .analysis
+                        .parse
+                        .as_ref()
+                        .is_some_and(|p| p.errors_are_local());
+                    if reusable {
+                        doc.base = Some(analysis.clone());
+                    }
                     doc.analysis = Some(analysis);
                 }
                 fresh

@@ -109,9 +109,10 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
     match result {
         Ok(analysis) => {
             tracing::debug!(
-                "analysed {uri} revision {} in {:?}",
+                "analysed {uri} revision {} in {:?} ({:?} parse)",
                 snapshot.revision,
-                started.elapsed()
+                started.elapsed(),
+                analysis.reparse
             );
             let diagnostics = analysis
                 .diagnostics

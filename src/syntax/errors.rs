@@ -2,7 +2,7 @@
 //! the offending token rather than at everything the parser skipped.
 
 use rnix::{ParseError, SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken, TextRange, TextSize};
-use rowan::{TokenAtOffset, WalkEvent};
+use rowan::WalkEvent;
 
 use super::{SyntaxError, SyntaxErrorKind};
 
@@ -55,9 +55,8 @@ pub(super) fn convert(root: &SyntaxNode, errors: &[ParseError]) -> Vec<SyntaxErr
 
 /// The range of the innermost binding or bracketed construct at `offset`.
 fn container_of(root: &SyntaxNode, offset: TextSize) -> TextRange {
-    let token = match root.token_at_offset(offset) {
-        TokenAtOffset::None => return root.text_range(),
-        TokenAtOffset::Single(t) | TokenAtOffset::Between(_, t) => t,
+    let Some(token) = super::token_at(root, offset) else {
+        return root.text_range();
     };
     token
         .parent_ancestors()
@@ -231,12 +230,7 @@ fn needs_operand(kind: SyntaxKind) -> bool {
 /// The first non-trivia token starting inside `range`, and its range; the
 /// whole range when it holds no such token.
 fn first_token(root: &SyntaxNode, range: TextRange) -> (Option<SyntaxToken>, TextRange) {
-    let token = match root.token_at_offset(range.start()) {
-        TokenAtOffset::None => None,
-        TokenAtOffset::Single(t) => Some(t),
-        TokenAtOffset::Between(_, right) => Some(right),
-    };
-    let mut token = token;
+    let mut token = super::token_at(root, range.start());
     while let Some(t) = &token {
         if !t.kind().is_trivia() || t.text_range().start() >= range.end() {
             break;

@@ -78,7 +78,7 @@ impl Parse {
     /// False when some error depends on the whole file (an unexpected end
     /// of file, rnix's recursion limit), or no tree was kept: such parses
     /// are not reused by incremental reparsing.
-    pub(crate) fn errors_are_local(&self) -> bool {
+    pub fn errors_are_local(&self) -> bool {
         self.green.is_some()
             && self.raw_errors.iter().all(|e| {
                 !matches!(
@@ -142,6 +142,20 @@ fn refused(text: &str, offset: TextSize, len: TextSize) -> Parse {
         green: None,
         raw_errors: Arc::new([]),
         errors: Arc::new([error]),
+    }
+}
+
+/// The token that contains the byte at `offset`, found by binary search at
+/// every level (rowan's `token_at_offset` scans children linearly, which is
+/// slow in a set with thousands of members).
+pub(crate) fn token_at(root: &SyntaxNode, offset: TextSize) -> Option<rnix::SyntaxToken> {
+    if offset >= root.text_range().end() {
+        return None;
+    }
+    match root.covering_element(TextRange::at(offset, 1.into())) {
+        rowan::NodeOrToken::Token(t) => Some(t),
+        // A multi-byte character's first byte: its token covers more.
+        rowan::NodeOrToken::Node(n) => n.first_token(),
     }
 }
 

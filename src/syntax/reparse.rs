@@ -214,12 +214,12 @@ fn is_plain_punctuation(kind: SyntaxKind) -> bool {
 /// The token that contains the whole edited range; at a boundary between
 /// two tokens, the relexable one (the left one first).
 fn covering_token(root: &SyntaxNode, range: TextRange) -> Option<SyntaxToken> {
-    let candidates: Vec<SyntaxToken> = match root.token_at_offset(range.start()) {
-        rowan::TokenAtOffset::None => return None,
-        rowan::TokenAtOffset::Single(t) => vec![t],
-        rowan::TokenAtOffset::Between(l, r) => vec![l, r],
+    let right = super::token_at(root, range.start());
+    let left = match range.start().checked_sub(1.into()) {
+        Some(before) => super::token_at(root, before),
+        None => None,
     };
-    candidates.into_iter().find(|t| {
+    [left, right].into_iter().flatten().find(|t| {
         token_is_relexable(t.kind()) && t.text_range().contains_range(range) && !t.text().is_empty()
     })
 }
