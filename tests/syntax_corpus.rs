@@ -252,3 +252,55 @@ fn typing_a_new_binding_in_all_packages_reparses_locally() {
     let full = type_into(&text, at, typed);
     assert!(full < typed.len(), "{full}");
 }
+
+/// The coarse lexer sees the same strings and brackets as rnix's tokenizer
+/// on real files, so the nesting estimate rests on the real structure.
+#[test]
+fn coarse_lexer_agrees_with_the_tokenizer_on_structure() {
+    use cim_nix::syntax::scan::{scan, Coarse, Opener};
+    use rnix::SyntaxKind::*;
+    let mut files: Vec<String> = corpus::rnix_test_data()
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    files.push(std::fs::read_to_string(corpus::all_packages()).unwrap());
+    files.extend(
+        support::nixgen::tree(5, 300_000)
+            .into_iter()
+            .map(|(_, t)| t),
+    );
+    let mut compared = 0;
+    for text in &files {
+        let tokens: Vec<_> = rnix::tokenize(text).map(|(k, _)| k).collect();
+        if tokens.contains(&TOKEN_ERROR) {
+            continue; // broken files: both lexers guess
+        }
+        let count = |k| tokens.iter().filter(|t| **t == k).count();
+        let mut strings = 0;
+        let mut interpolations = 0;
+        let mut brackets = 0;
+        scan(text, |(c, _)| {
+            match c {
+                Coarse::Open(Opener::String) => strings += 1,
+                Coarse::Open(Opener::Interpolation) => interpolations += 1,
+                Coarse::Open(Opener::Bracket | Opener::Paren | Opener::Brace) => brackets += 1,
+                _ => {}
+            }
+            true
+        });
+        assert_eq!(strings, count(TOKEN_STRING_START), "strings in {text:.80}");
+        assert_eq!(
+            interpolations,
+            count(TOKEN_INTERPOL_START),
+            "interpolations in {text:.80}"
+        );
+        assert_eq!(
+            brackets,
+            count(TOKEN_L_BRACK) + count(TOKEN_L_PAREN) + count(TOKEN_L_BRACE),
+            "brackets in {text:.80}"
+        );
+        assert!(syntax::guard::check_nesting(text).is_ok());
+        compared += 1;
+    }
+    assert!(compared > 150, "{compared}");
+}

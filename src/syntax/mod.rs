@@ -8,6 +8,7 @@ mod errors;
 pub mod guard;
 pub mod line_index;
 mod reparse;
+pub mod scan;
 
 use std::sync::Arc;
 

@@ -1,0 +1,371 @@
+"""Protocol conformance of `cim-nix lsp`, checked by an independent client.
+
+pytest-lsp (pygls + lsprotocol) structures every message the server sends with
+the LSP specification's types; a malformed message fails the test that
+provoked it. The assertions below pin the exact values the server reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
+from pytest_lsp import LanguageClient, client_capabilities
+
+TIMEOUT = 10.0
+RULE_HREF = "https://github.com/cim-nix/cim-nix/blob/main/doc/rules/syntax-error.md"
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def initialize_params(capabilities, root, **kwargs) -> types.InitializeParams:
+    return types.InitializeParams(
+        capabilities=capabilities,
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        client_info=types.ClientInfo(name="pytest-lsp", version="1"),
+        **kwargs,
+    )
+
+
+def push_only_capabilities() -> types.ClientCapabilities:
+    """Minimal capabilities: versioned push diagnostics, no pull support."""
+    return types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+                version_support=True, code_description_support=True
+            )
+        )
+    )
+
+
+def open_doc(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="nix", version=version, text=text
+            )
+        )
+    )
+
+
+def edit(client: LanguageClient, uri: str, version: int, rng, text: str) -> None:
+    """One incremental change; ``rng`` is (line, char, line, char)."""
+    sl, sc, el, ec = rng
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=sl, character=sc),
+                        end=types.Position(line=el, character=ec),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+def publishes(client: LanguageClient, uri: str) -> list[types.PublishDiagnosticsParams]:
+    return [p for p in client.published if p.uri == uri]
+
+
+async def wait_for_publish(
+    client: LanguageClient, uri: str, version: int | None
+) -> types.PublishDiagnosticsParams:
+    """The first publishDiagnostics for ``uri`` with ``version``."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        for p in publishes(client, uri):
+            if p.version == version:
+                return p
+        await asyncio.sleep(0.01)
+    seen = [(p.version, p.diagnostics) for p in publishes(client, uri)]
+    raise AssertionError(f"no publishDiagnostics for {uri} v{version}; got {seen}")
+
+
+async def syntax_tree(client: LanguageClient, uri: str) -> str:
+    return await asyncio.wait_for(
+        client.protocol.send_request_async(
+            "cim-nix/syntaxTree", {"textDocument": {"uri": uri}}
+        ),
+        TIMEOUT,
+    )
+
+
+def rng(sl, sc, el, ec) -> types.Range:
+    return types.Range(
+        start=types.Position(line=sl, character=sc),
+        end=types.Position(line=el, character=ec),
+    )
+
+
+def syntax_error(range_: types.Range, message: str) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=range_,
+        severity=types.DiagnosticSeverity.Error,
+        code="syntax-error",
+        code_description=types.CodeDescription(href=RULE_HREF),
+        source="cim-nix",
+        message=message,
+    )
+
+
+# --- initialize --------------------------------------------------------------
+
+
+async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path):
+    caps = client_capabilities("visual-studio-code")
+    # VS Code 1.65 declares neither pull diagnostics nor position encodings.
+    assert caps.text_document.diagnostic is None
+    assert caps.general.position_encodings is None
+
+    result = await client.initialize_session(initialize_params(caps, tmp_path))
+
+    assert result.server_info.name == "cim-nix"
+    assert result.capabilities == types.ServerCapabilities(
+        position_encoding=types.PositionEncodingKind.Utf16,
+        text_document_sync=types.TextDocumentSyncOptions(
+            open_close=True,
+            change=types.TextDocumentSyncKind.Incremental,
+            save=types.SaveOptions(include_text=False),
+        ),
+        experimental={"syntaxTree": True},
+    )
+
+    # The client answers workspace/configuration with null for "cim-nix"
+    # (nothing configured): that must not be reported as a bad setting.
+    uri = (tmp_path / "ok.nix").as_uri()
+    open_doc(client, uri, 1, "{ a = 1; }")
+    published = await wait_for_publish(client, uri, 1)
+    assert published.diagnostics == []
+    assert client.messages == []
+
+
+async def test_initialize_declares_pull_diagnostics_only_for_clients_that_pull(
+    client, tmp_path
+):
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            diagnostic=types.DiagnosticClientCapabilities(dynamic_registration=False)
+        )
+    )
+    result = await client.initialize_session(initialize_params(caps, tmp_path))
+    assert result.capabilities.diagnostic_provider == types.DiagnosticOptions(
+        identifier="cim-nix",
+        inter_file_dependencies=False,
+        workspace_diagnostics=False,
+    )
+
+
+# --- push diagnostics ------------------------------------------------------------
+
+
+async def test_pushed_diagnostics_appear_and_clear_with_versions(client, tmp_path):
+    caps = client_capabilities("visual-studio-code")
+    assert caps.text_document.diagnostic is None  # push only
+    await client.initialize_session(initialize_params(caps, tmp_path))
+    uri = (tmp_path / "push.nix").as_uri()
+
+    open_doc(client, uri, 1, "{ a = ; }")
+    v1 = await wait_for_publish(client, uri, 1)
+    assert v1.diagnostics == [
+        syntax_error(rng(0, 6, 0, 7), "unexpected `;`, expected an expression")
+    ]
+
+    # Type the missing value: the error goes away, for version 2.
+    edit(client, uri, 2, (0, 6, 0, 6), "1")
+    v2 = await wait_for_publish(client, uri, 2)
+    assert v2.diagnostics == []
+
+    # Delete the closing brace: a new error, for version 3.
+    edit(client, uri, 3, (0, 9, 0, 10), "")
+    v3 = await wait_for_publish(client, uri, 3)
+    assert v3.diagnostics == [
+        syntax_error(rng(0, 9, 0, 9), "unexpected end of file, expected `}`")
+    ]
+
+    # Versions only move forward and nothing was published for another text.
+    versions = [p.version for p in publishes(client, uri)]
+    assert versions == sorted(versions), versions
+    assert set(versions) <= {1, 2, 3}, versions
+    assert client.messages == []
+
+
+# --- pull diagnostics ------------------------------------------------------------
+
+
+async def test_pull_diagnostics_full_then_unchanged(client, tmp_path):
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            diagnostic=types.DiagnosticClientCapabilities(dynamic_registration=False),
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+                version_support=True
+            ),
+        )
+    )
+    result = await client.initialize_session(initialize_params(caps, tmp_path))
+    assert result.capabilities.diagnostic_provider is not None
+    uri = (tmp_path / "pull.nix").as_uri()
+    doc = types.TextDocumentIdentifier(uri=uri)
+
+    open_doc(client, uri, 1, "let a = 1 in a")
+    full = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=doc, identifier="cim-nix")
+    )
+    assert isinstance(full, types.RelatedFullDocumentDiagnosticReport), full
+    assert full.kind == "full"
+    assert isinstance(full.result_id, str) and full.result_id != ""
+    assert full.items == [
+        syntax_error(rng(0, 10, 0, 12), "unexpected `in`, expected `;`")
+    ]
+
+    same = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(
+            text_document=doc, identifier="cim-nix", previous_result_id=full.result_id
+        )
+    )
+    assert same == types.RelatedUnchangedDocumentDiagnosticReport(
+        result_id=full.result_id
+    )
+
+    # Fix the error: the old resultId no longer matches, a new full report.
+    edit(client, uri, 2, (0, 9, 0, 9), ";")
+    fixed = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(
+            text_document=doc, identifier="cim-nix", previous_result_id=full.result_id
+        )
+    )
+    assert isinstance(fixed, types.RelatedFullDocumentDiagnosticReport), fixed
+    assert fixed.items == []
+    assert fixed.result_id not in (None, "", full.result_id)
+
+    # Once the client pulls, the server stops pushing: anything it publishes
+    # from now on only clears earlier pushes.
+    pushed_before = len(client.published)
+    edit(client, uri, 3, (0, 0, 0, 0), "(")
+    broken = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=doc, identifier="cim-nix")
+    )
+    assert [d.message for d in broken.items] == ["unexpected end of file, expected `)`"]
+    await asyncio.sleep(0.3)
+    late = client.published[pushed_before:]
+    assert all(p.diagnostics == [] for p in late), late
+    assert client.messages == []
+
+
+# --- position encodings ----------------------------------------------------------
+
+# `é` is 2 UTF-8 bytes / 1 UTF-16 unit / 1 code point; `🦀` is 4 / 2 / 1.
+ENCODING_TEXT = '"é🦀" )'
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen", "column"),
+    [
+        (None, types.PositionEncodingKind.Utf16, 6),
+        (["utf-16"], types.PositionEncodingKind.Utf16, 6),
+        (["utf-8", "utf-16"], types.PositionEncodingKind.Utf8, 9),
+        (["utf-32", "utf-8"], types.PositionEncodingKind.Utf8, 9),
+        (["utf-32", "utf-16"], types.PositionEncodingKind.Utf32, 5),
+    ],
+)
+async def test_position_encoding_negotiation(client, tmp_path, offered, chosen, column):
+    caps = push_only_capabilities()
+    if offered is not None:
+        caps.general = types.GeneralClientCapabilities(position_encodings=offered)
+    result = await client.initialize_session(initialize_params(caps, tmp_path))
+    assert result.capabilities.position_encoding == chosen
+
+    uri = (tmp_path / "enc.nix").as_uri()
+    open_doc(client, uri, 1, ENCODING_TEXT)
+    v1 = await wait_for_publish(client, uri, 1)
+    assert [d.range for d in v1.diagnostics] == [rng(0, column, 0, column + 1)]
+    assert v1.diagnostics[0].message.startswith("unexpected `)`"), v1.diagnostics
+
+    # An edit in the negotiated encoding lands on the `)`: delete it.
+    edit(client, uri, 2, (0, column, 0, column + 1), "")
+    v2 = await wait_for_publish(client, uri, 2)
+    assert v2.diagnostics == []
+    assert await syntax_tree(client, uri) == (
+        "NODE_ROOT@0..9\n"
+        "  NODE_STRING@0..8\n"
+        '    TOKEN_STRING_START@0..1 "\\""\n'
+        '    TOKEN_STRING_CONTENT@1..7 "é🦀"\n'
+        '    TOKEN_STRING_END@7..8 "\\""\n'
+        '  TOKEN_WHITESPACE@8..9 " "\n'
+    )
+
+
+# --- custom request ------------------------------------------------------------
+
+
+async def test_syntax_tree_custom_request(client, tmp_path):
+    result = await client.initialize_session(
+        initialize_params(push_only_capabilities(), tmp_path)
+    )
+    assert result.capabilities.experimental == {"syntaxTree": True}
+    uri = (tmp_path / "tree.nix").as_uri()
+    open_doc(client, uri, 1, "a")
+    assert await syntax_tree(client, uri) == (
+        'NODE_ROOT@0..1\n  NODE_IDENT@0..1\n    TOKEN_IDENT@0..1 "a"\n'
+    )
+
+    # A document that was never opened is an error response, not a crash.
+    with pytest.raises(JsonRpcException) as err:
+        await syntax_tree(client, (tmp_path / "never-opened.nix").as_uri())
+    assert "is not open" in err.value.message
+
+
+# --- errors and lifecycle ----------------------------------------------------------
+
+
+async def test_unknown_request_is_method_not_found(client, tmp_path):
+    await client.initialize_session(initialize_params(push_only_capabilities(), tmp_path))
+
+    with pytest.raises(JsonRpcMethodNotFound) as err:
+        await client.protocol.send_request_async("cim-nix/noSuchRequest", {})
+    assert err.value.code == -32601
+
+    # `$/` requests the server does not know must also be MethodNotFound.
+    with pytest.raises(JsonRpcMethodNotFound) as err:
+        await client.protocol.send_request_async("$/noSuchRequest", {})
+    assert err.value.code == -32601
+
+    # Unknown notifications are ignored and the server keeps answering.
+    client.protocol.notify("$/noSuchNotification", {})
+    client.protocol.notify("custom/whatever", [1, 2])
+    uri = (tmp_path / "alive.nix").as_uri()
+    open_doc(client, uri, 1, "a")
+    assert (await wait_for_publish(client, uri, 1)).diagnostics == []
+
+
+async def test_clean_shutdown_exits_zero(client, tmp_path):
+    await client.initialize_session(initialize_params(push_only_capabilities(), tmp_path))
+    uri = (tmp_path / "bye.nix").as_uri()
+    open_doc(client, uri, 1, "{")
+    await wait_for_publish(client, uri, 1)
+
+    assert await asyncio.wait_for(client.shutdown_async(None), TIMEOUT) is None
+    client.shut_down = True
+
+    # After shutdown, requests fail with InvalidRequest.
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(syntax_tree(client, uri), TIMEOUT)
+    assert err.value.code == -32600
+
+    client.exit(None)
+    assert await asyncio.wait_for(client._server.wait(), TIMEOUT) == 0
+
+
+async def test_exit_without_shutdown_exits_one(client, tmp_path):
+    await client.initialize_session(initialize_params(push_only_capabilities(), tmp_path))
+    client.shut_down = True
+    client.exit(None)
+    assert await asyncio.wait_for(client._server.wait(), TIMEOUT) == 1
