@@ -304,3 +304,35 @@ fn coarse_lexer_agrees_with_the_tokenizer_on_structure() {
     }
     assert!(compared > 150, "{compared}");
 }
+
+/// Big files parsed on two threads give exactly the sequential parse, on
+/// real and generated files and on broken variants of them.
+#[test]
+fn parallel_parse_equals_sequential_parse() {
+    let all_packages = std::fs::read_to_string(corpus::all_packages()).unwrap();
+    let mut rng = Rng::new(11);
+    let set = support::nixgen::package_set(&mut rng, 12000);
+    let module = support::nixgen::module(&mut rng, 9000);
+    let mut used_parallel = 0;
+    for text in [&all_packages, &set, &module] {
+        assert!(text.len() >= 128 << 10, "{}", text.len());
+        let parallel = syntax::parse_parallel(text)
+            .unwrap_or_else(|| panic!("a clean big file splits: {:.200}", text));
+        assert!(same(&parallel, &syntax::parse_sequential(text)));
+        for _ in 0..25 {
+            let mut broken = text.clone();
+            random_edit(&mut rng, &mut broken);
+            let sequential = syntax::parse_sequential(&broken);
+            if let Some(parallel) = syntax::parse_parallel(&broken) {
+                used_parallel += 1;
+                assert!(
+                    same(&parallel, &sequential),
+                    "after an edit of {:.60}",
+                    broken
+                );
+            }
+            assert!(same(&syntax::parse(&broken), &sequential));
+        }
+    }
+    assert!(used_parallel > 30, "{used_parallel}");
+}

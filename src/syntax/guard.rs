@@ -40,6 +40,8 @@ pub struct TooDeep {
 
 struct Level {
     opener: Opener,
+    /// Where the opener is.
+    at: u32,
     /// Tokens chained at this level since the last separator.
     chained: u32,
 }
@@ -52,6 +54,27 @@ struct Level {
 /// are not counted. Uses the coarse lexer of [`scan`](super::scan): several
 /// times faster than tokenizing, and an estimate either way.
 pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
+    check_nesting_with(text, |_| {})
+}
+
+/// The `;` that ends a member of a set or `let`, as far as the coarse lexer
+/// can tell: where a big file may be split to parse its parts in parallel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberEnd {
+    /// Offset of the `{` or `let` that opened the set.
+    pub set: u32,
+    /// Offset of the `;`.
+    pub semicolon: u32,
+}
+
+/// [`check_nesting`], also collecting every [`MemberEnd`].
+pub fn check_nesting_and_members(text: &str) -> Result<Vec<MemberEnd>, TooDeep> {
+    let mut ends = Vec::new();
+    check_nesting_with(text, |end| ends.push(end))?;
+    Ok(ends)
+}
+
+fn check_nesting_with(text: &str, mut member_end: impl FnMut(MemberEnd)) -> Result<(), TooDeep> {
     let mut levels: Vec<Level> = Vec::new();
     let mut chained_here = 0u32; // the top level, outside any bracket
     let mut total = 0u32; // sum over levels of (1 + chained) plus chained_here
@@ -59,7 +82,11 @@ pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
     scan(text, |(token, at)| {
         match token {
             Coarse::Open(opener) => {
-                levels.push(Level { opener, chained: 0 });
+                levels.push(Level {
+                    opener,
+                    at,
+                    chained: 0,
+                });
                 total += 1;
             }
             Coarse::Close(closes) => {
@@ -70,6 +97,16 @@ pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
                 }
             }
             Coarse::Separator => {
+                if let Some(level) = levels.last() {
+                    if matches!(level.opener, Opener::Brace | Opener::Let)
+                        && text.as_bytes()[at as usize] == b';'
+                    {
+                        member_end(MemberEnd {
+                            set: level.at,
+                            semicolon: at,
+                        });
+                    }
+                }
                 let chained = match levels.last_mut() {
                     Some(level) => &mut level.chained,
                     None => &mut chained_here,

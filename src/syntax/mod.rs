@@ -7,6 +7,7 @@
 mod errors;
 pub mod guard;
 pub mod line_index;
+mod parallel;
 mod reparse;
 pub mod scan;
 
@@ -97,11 +98,46 @@ impl Parse {
 }
 
 /// Parses `text` as a Nix file. Never panics or overflows the stack on any
-/// input; see [`guard`] for how.
+/// input; see [`guard`] for how. Big files are parsed on two threads.
 pub fn parse(text: &str) -> Parse {
+    parse_before(text, TextSize::of(text))
+}
+
+/// [`parse`], told that the text before `unchanged_before` parses as it did
+/// before an edit, which bounds where the file may be cut for parallel
+/// parsing.
+pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
+    let member_ends = match guard::check_nesting_and_members(text) {
+        Ok(ends) => ends,
+        Err(too_deep) => return refused(text, too_deep.offset, too_deep.len),
+    };
+    if text.len() >= parallel::PARALLEL_MIN {
+        if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into()) {
+            return parse;
+        }
+    }
+    parse_sequential_checked(text)
+}
+
+/// The two-thread parse alone: `None` when it could not prove its result
+/// (for tests and benchmarks).
+#[doc(hidden)]
+pub fn parse_parallel(text: &str) -> Option<Parse> {
+    let member_ends = guard::check_nesting_and_members(text).ok()?;
+    parallel::try_parse(text, &member_ends, text.len())
+}
+
+/// A parse on one thread, for tests and benchmarks to compare with.
+#[doc(hidden)]
+pub fn parse_sequential(text: &str) -> Parse {
     if let Err(too_deep) = guard::check_nesting(text) {
         return refused(text, too_deep.offset, too_deep.len);
     }
+    parse_sequential_checked(text)
+}
+
+/// A parse on one thread of text that passed the nesting check.
+fn parse_sequential_checked(text: &str) -> Parse {
     let (green, raw_errors) = guard::with_parse_stack(|| {
         let parse = rnix::Root::parse(text);
         let green = parse.syntax().green().to_owned();

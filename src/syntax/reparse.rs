@@ -14,7 +14,7 @@ use rowan::{GreenToken, NodeOrToken, TextRange, TextSize};
 
 use rnix::ParseError;
 
-use super::{guard, parse, with_tree, Parse, MAX_TREE_DEPTH};
+use super::{guard, parse, parse_before, with_tree, Parse, MAX_TREE_DEPTH};
 
 /// How a reparse was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +44,22 @@ pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse,
     };
     let root = match old.syntax() {
         Some(root) if old.errors_are_local() => root,
-        _ => return (parse(new_text), ReparseKind::Full),
+        _ => {
+            return (
+                parse_before(new_text, edit.range.start()),
+                ReparseKind::Full,
+            )
+        }
     };
     if let Some(parse) = reparse_token(old, &root, &edit, new_text) {
         return (parse, ReparseKind::Token);
     }
     match reparse_block(old, &root, &edit, new_text) {
         Some(done) => done,
-        None => (parse(new_text), ReparseKind::Full),
+        None => (
+            parse_before(new_text, edit.range.start()),
+            ReparseKind::Full,
+        ),
     }
 }
 
@@ -253,7 +261,7 @@ fn errors_clear_of(old: &Parse, range: TextRange) -> bool {
     })
 }
 
-fn error_range(e: &ParseError) -> Option<TextRange> {
+pub(super) fn error_range(e: &ParseError) -> Option<TextRange> {
     match e {
         ParseError::Unexpected(r)
         | ParseError::UnexpectedExtra(r)
@@ -264,7 +272,7 @@ fn error_range(e: &ParseError) -> Option<TextRange> {
     }
 }
 
-fn with_range(e: &ParseError, r: TextRange) -> ParseError {
+pub(super) fn with_range(e: &ParseError, r: TextRange) -> ParseError {
     match e {
         ParseError::Unexpected(_) => ParseError::Unexpected(r),
         ParseError::UnexpectedExtra(_) => ParseError::UnexpectedExtra(r),
@@ -290,17 +298,21 @@ fn reparse_block(
         NodeOrToken::Node(n) => n,
         NodeOrToken::Token(t) => t.parent()?,
     };
-    let half = u32::from(root.text_range().len()) / 2;
+    // Failed attempts must not cost more than a fraction of a full parse:
+    // an edit that changes the structure of the rest of the file (an
+    // unterminated member running on to the next `;`) fails them all.
+    let mut budget = u32::from(root.text_range().len()) / 4 + 4096;
     for node in covering.ancestors() {
         if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN) {
-            if let Some(parse) = reparse_members(old, &node, edit, new_text) {
+            if let Some(parse) = reparse_members(old, &node, edit, new_text, &mut budget) {
                 return Some((parse, ReparseKind::Members));
             }
         }
-        // Reparsing a node that is most of the file saves nothing.
-        if u32::from(node.text_range().len()) > half {
-            continue;
+        let cost = u32::from(node.text_range().len());
+        if cost > budget {
+            return None;
         }
+        budget -= cost;
         if let Some(parse) = reparse_node(old, &node, edit, new_text) {
             return Some((parse, ReparseKind::Node));
         }
@@ -319,7 +331,13 @@ fn is_member(kind: SyntaxKind) -> bool {
 /// the opening brace) and ends at its own `;`. When the edit leaves a member
 /// unterminated, rnix's recovery runs on to the next `;`, so one or two more
 /// members are tried before giving up.
-fn reparse_members(old: &Parse, set: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+fn reparse_members(
+    old: &Parse,
+    set: &SyntaxNode,
+    edit: &Edit,
+    new_text: &str,
+    budget: &mut u32,
+) -> Option<Parse> {
     let children: Vec<SyntaxElement> = set.children_with_tokens().collect();
     let (open, close) = match set.kind() {
         NODE_ATTR_SET => (
@@ -357,6 +375,11 @@ fn reparse_members(old: &Parse, set: &SyntaxNode, edit: &Edit, new_text: &str) -
             children[first].text_range().start(),
             children[last].text_range().end(),
         );
+        let cost = u32::from(old_range.len());
+        if cost > *budget {
+            return None;
+        }
+        *budget -= cost;
         if let Some(parse) = splice_members(old, set, first..last + 1, old_range, edit, new_text) {
             return Some(parse);
         }
@@ -386,20 +409,7 @@ fn splice_members(
     if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE {
         return None;
     }
-    // The last member must end with its own `;` right where the region does.
-    let last_member = inner.iter().rev().find(|c| !c.kind().is_trivia());
-    match last_member {
-        Some(NodeOrToken::Node(m)) if is_member(m.kind()) => {
-            if m.last_token().map(|t| t.kind()) != Some(TOKEN_SEMICOLON) {
-                return None;
-            }
-        }
-        _ => return None,
-    }
-    if inner
-        .iter()
-        .any(|c| !c.kind().is_trivia() && !is_member(c.kind()))
-    {
+    if !members_only(inner) {
         return None;
     }
     let depth = inner
@@ -419,6 +429,22 @@ fn splice_members(
     });
     let new_set = set.green().splice_children(replaced, new_children);
     Some(with_tree(set.replace_with(new_set), errors))
+}
+
+/// Whether `inner` (children of a set between its braces) is whole members
+/// and trivia only, the last member ending with its own `;`.
+pub(super) fn members_only(inner: &[SyntaxElement]) -> bool {
+    let last_member = inner.iter().rev().find(|c| !c.kind().is_trivia());
+    let ends_with_semicolon = match last_member {
+        Some(NodeOrToken::Node(m)) if is_member(m.kind()) => {
+            m.last_token().map(|t| t.kind()) == Some(TOKEN_SEMICOLON)
+        }
+        _ => false,
+    };
+    ends_with_semicolon
+        && inner
+            .iter()
+            .all(|c| c.kind().is_trivia() || is_member(c.kind()))
 }
 
 /// Reparses a whole list, parenthesised expression or set on its own.

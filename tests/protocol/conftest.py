@@ -48,12 +48,19 @@ def _record_publish(client: LanguageClient, params: types.PublishDiagnosticsPara
     client.diagnostics[params.uri] = params.diagnostics
 
 
+def _register_capability(client: LanguageClient, params: types.RegistrationParams):
+    """Accept dynamic registrations (as VS Code does) and keep them for checks."""
+    client.registrations.extend(params.registrations)
+
+
 def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=pytest_lsp.client.default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record_publish
+    features[types.CLIENT_REGISTER_CAPABILITY] = _register_capability
     register_lsp_features(client, features)
     client.published = []
+    client.registrations = []
     return client
 
 

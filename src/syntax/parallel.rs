@@ -1,0 +1,224 @@
+//! Parsing a big file on two cores.
+//!
+//! Big Nix files are mostly one big attribute set (all-packages.nix is one
+//! set of 10 000 members). A run of whole members parses the same on its
+//! own, as `{ ... }`, as in context (see `reparse.rs`), so the file is cut in
+//! two: the run of members in the middle of the biggest set, parsed on a
+//! second thread, and the rest (the "skeleton": the file with that run taken
+//! out), parsed here. The run's members are then spliced into the
+//! skeleton's set. The coarse lexer only suggests where the run may start and
+//! end; the two parses prove it (the run must parse as complete members, and
+//! in the skeleton the `;` before the run must end a member of a set that
+//! goes on), and anything unproven falls back to one sequential parse.
+
+use rnix::{ParseError, SyntaxElement, SyntaxKind::*, SyntaxNode};
+use rowan::{GreenNode, NodeOrToken, TextRange, TextSize};
+
+use super::guard::{self, MemberEnd};
+use super::{reparse, token_at, with_tree, Parse, MAX_TREE_DEPTH};
+
+/// Below this, one thread is faster than two.
+pub const PARALLEL_MIN: usize = 128 << 10;
+
+/// Stack for the second thread: what the parse guard asks for.
+const THREAD_STACK: usize = 64 << 20;
+
+/// Parses `text` on two threads if it can prove the result equals a
+/// sequential parse. `member_ends` come from the nesting check; the run
+/// taken out ends at or before `split_before`, the start of the region an
+/// edit changed (the structure after it is unknown).
+pub fn try_parse(text: &str, member_ends: &[MemberEnd], split_before: usize) -> Option<Parse> {
+    let (a, b) = choose_run(text, member_ends, split_before)?;
+    // The run: from after the `;` at `a` to the `;` at `b`, inclusive.
+    let run = a + 1..b + 1;
+    let run_text = format!("{{{}}}", &text[run.clone()]);
+    let mut skeleton_text = String::with_capacity(text.len() - run.len());
+    skeleton_text.push_str(&text[..run.start]);
+    skeleton_text.push_str(&text[run.end..]);
+
+    let (skeleton, run_parse) = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("cim-nix-parse".into())
+            .stack_size(THREAD_STACK)
+            .spawn_scoped(scope, || sequential(&run_text));
+        let skeleton = sequential(&skeleton_text);
+        let run_parse = worker.ok().and_then(|h| h.join().ok());
+        (skeleton, run_parse)
+    });
+    let (run_green, run_errors, run_depth) = run_parse?;
+    let (skeleton_green, skeleton_errors, skeleton_depth) = skeleton;
+
+    // The run must be complete members only, the last ending with its `;`.
+    let run_root = SyntaxNode::new_root(run_green);
+    let run_set = run_root.first_child()?;
+    if run_root.children_with_tokens().count() != 1 || run_set.kind() != NODE_ATTR_SET {
+        return None;
+    }
+    let parts: Vec<SyntaxElement> = run_set.children_with_tokens().collect();
+    let [open, inner @ .., close] = parts.as_slice() else {
+        return None;
+    };
+    if open.kind() != TOKEN_L_BRACE
+        || close.kind() != TOKEN_R_BRACE
+        || !reparse::members_only(inner)
+    {
+        return None;
+    }
+
+    // In the skeleton, the `;` before the run must end a member of a set or
+    // `let` that goes on after it.
+    let skeleton_root = SyntaxNode::new_root(skeleton_green);
+    let semicolon = token_at(&skeleton_root, TextSize::from(a as u32))?;
+    let member = semicolon.parent()?;
+    let set = member.parent()?;
+    let boundary = TextSize::from(run.start as u32);
+    if semicolon.kind() != TOKEN_SEMICOLON
+        || !matches!(member.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT)
+        || member.text_range().end() != boundary
+        || !matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN)
+        || set.text_range().end() <= boundary
+    {
+        return None;
+    }
+    // rnix counts nested expressions from the root; the run was parsed from
+    // depth 0, so it must not come near that limit in context either.
+    let ancestors = set.ancestors().count() as u32;
+    if ancestors + run_depth >= 500
+        || ancestors + run_depth > MAX_TREE_DEPTH
+        || skeleton_depth > MAX_TREE_DEPTH
+    {
+        return None;
+    }
+
+    let errors = combine_errors(skeleton_errors, run_errors, run.start, run.len())?;
+    let index = member.index() + 1;
+    let run_children = inner.iter().map(|c| match c {
+        NodeOrToken::Node(n) => NodeOrToken::Node(n.green().to_owned()),
+        NodeOrToken::Token(t) => NodeOrToken::Token(t.green().to_owned()),
+    });
+    let new_set = set.green().splice_children(index..index, run_children);
+    Some(with_tree(set.replace_with(new_set), errors))
+}
+
+/// A parse on the current thread: green tree, raw errors, depth.
+fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
+    let (green, errors) = guard::with_parse_stack(|| {
+        let parse = rnix::Root::parse(text);
+        (parse.syntax().green().to_owned(), parse.errors().to_vec())
+    });
+    let depth = guard::tree_depth(&green, MAX_TREE_DEPTH);
+    if depth > MAX_TREE_DEPTH {
+        // Too deep for a run: give up on parallel; the sequential parse
+        // will refuse the file properly.
+        let empty = rnix::Root::parse("").syntax().green().to_owned();
+        guard::dismantle(green);
+        return (empty, Vec::new(), depth);
+    }
+    (green, errors, depth)
+}
+
+/// The offsets of the `;` before and at the end of the run to take out: in
+/// the set with the most members, about half the file, ending before
+/// `split_before`. `None` when no run is worth it.
+fn choose_run(text: &str, ends: &[MemberEnd], split_before: usize) -> Option<(usize, usize)> {
+    let len = text.len();
+    // The set with the most members.
+    let members: Vec<&MemberEnd> = ends
+        .iter()
+        .filter(|e| looks_like_member_start(text, e.semicolon as usize + 1))
+        .collect();
+    let mut counts: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for end in &members {
+        *counts.entry(end.set).or_default() += 1;
+    }
+    let (set, _) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    let semicolons: Vec<usize> = members
+        .iter()
+        .filter(|e| e.set == set)
+        .map(|e| e.semicolon as usize)
+        .collect();
+    // Keep the first member in the skeleton (the set's opening brace looks
+    // two tokens ahead), and end the run before the edited region.
+    let b = *semicolons
+        .iter()
+        .rev()
+        .find(|&&s| s < split_before && s > semicolons[0])?;
+    let a = *semicolons.iter().find(|&&s| s + len / 2 >= b && s < b)?;
+    (b - a >= len / 4).then_some((a, b))
+}
+
+/// Whether a member (`name.path = ` or `inherit`) starts at `at`, skipping
+/// whitespace and comments: a `;` before it ends a member, not a `with e;`.
+fn looks_like_member_start(text: &str, at: usize) -> bool {
+    let b = text.as_bytes();
+    let mut i = at;
+    let skip_trivia = |mut i: usize| loop {
+        match b.get(i) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => i += 1,
+            Some(b'#') => i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j),
+            _ => return i,
+        }
+    };
+    loop {
+        i = skip_trivia(i);
+        let start = i;
+        if b.get(i) == Some(&b'"') {
+            // A quoted attribute name: to its closing quote.
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'\'' | b'-'))
+            {
+                i += 1;
+            }
+            if &b[start..i] == b"inherit" {
+                return true;
+            }
+        }
+        if i == start || i > b.len() {
+            return false;
+        }
+        i = skip_trivia(i);
+        match b.get(i) {
+            Some(b'.') => i += 1,
+            Some(b'=') => return b.get(i + 1) != Some(&b'='),
+            _ => return false,
+        }
+    }
+}
+
+/// The skeleton's errors, those after the run shifted past it, and the run's
+/// errors moved to where the run is. `None` if an error crosses the cut or
+/// the run has an error without a place.
+fn combine_errors(
+    skeleton: Vec<ParseError>,
+    run: Vec<ParseError>,
+    start: usize,
+    len: usize,
+) -> Option<Vec<ParseError>> {
+    let start = TextSize::from(start as u32);
+    let len = TextSize::from(len as u32);
+    let mut errors = Vec::with_capacity(skeleton.len() + run.len());
+    for e in skeleton {
+        match reparse::error_range(&e) {
+            Some(r) if r.end() <= start => errors.push(e),
+            Some(r) if r.start() >= start => errors.push(reparse::with_range(
+                &e,
+                TextRange::new(r.start() + len, r.end() + len),
+            )),
+            Some(_) => return None,
+            None => errors.push(e),
+        }
+    }
+    // The run was parsed after an added `{`.
+    let offset = start - TextSize::from(1);
+    for e in run {
+        let r = reparse::error_range(&e)?;
+        errors.push(reparse::with_range(&e, r + offset));
+    }
+    Some(errors)
+}
