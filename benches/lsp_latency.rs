@@ -203,7 +203,45 @@ fn main() {
         "    networking.firewall.allowedTCPPorts = [ cfg.port ];\n    users.groups.svc = { };\n",
     );
     keystroke_latency(
-        &format!("module, {} lines", module.lines().count()),
+        &format!(
+            "module, {} lines, typing new bindings",
+            module.lines().count()
+        ),
+        &module,
+        &keys,
+    );
+
+    // Editing what is there: a default, an option's description, a name.
+    let mut keys = Vec::new();
+    let mut edited = module.clone();
+    for (anchor, typed) in [
+        ("default = ", "1"),
+        ("description = ''\n        How ", "exactly "),
+        ("Restart = \"on-", "x"),
+    ] {
+        let at = edited.find(anchor).expect("anchor") + anchor.len();
+        for (i, c) in typed.chars().enumerate() {
+            keys.push(Keystroke {
+                at: at + i,
+                delete: 0,
+                insert: c.to_string(),
+            });
+        }
+        edited.insert_str(at, typed);
+    }
+    let rename = edited.find("cfg.enable").expect("cfg.enable") + 4;
+    for i in 0..20 {
+        keys.push(Keystroke {
+            at: rename + i,
+            delete: 0,
+            insert: "x".into(),
+        });
+    }
+    keystroke_latency(
+        &format!(
+            "module, {} lines, editing values and names",
+            module.lines().count()
+        ),
         &module,
         &keys,
     );

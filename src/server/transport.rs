@@ -200,6 +200,13 @@ impl Transport {
             }
         } else if method == "shutdown" {
             self.shared.shutdown_requested.store(true, Ordering::SeqCst);
+        } else if method.starts_with("$/") {
+            // tower-lsp drops MethodNotFound replies for every `$/` method,
+            // but only notifications may go unanswered: no `$/` request is
+            // implemented, so answer it here.
+            let id = value.get("id").cloned().unwrap_or(Value::Null);
+            self.send_error(id, -32601, format!("method not found: {method}"));
+            return None;
         }
         // `"params": null` means no params, but tower-lsp refuses it for
         // methods that take none (`shutdown`); drop it.

@@ -112,7 +112,8 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
         Err(too_deep) => return refused(text, too_deep.offset, too_deep.len),
     };
     if text.len() >= parallel::PARALLEL_MIN {
-        if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into()) {
+        if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into(), false)
+        {
             return parse;
         }
     }
@@ -124,7 +125,7 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
 #[doc(hidden)]
 pub fn parse_parallel(text: &str) -> Option<Parse> {
     let member_ends = guard::check_nesting_and_members(text).ok()?;
-    parallel::try_parse(text, &member_ends, text.len())
+    parallel::try_parse(text, &member_ends, text.len(), true)
 }
 
 /// A parse on one thread, for tests and benchmarks to compare with.

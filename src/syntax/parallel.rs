@@ -20,14 +20,73 @@ use super::{reparse, token_at, with_tree, Parse, MAX_TREE_DEPTH};
 /// Below this, one thread is faster than two.
 pub const PARALLEL_MIN: usize = 128 << 10;
 
-/// Stack for the second thread: what the parse guard asks for.
+/// Stack for the helper thread: what the parse guard asks for, and more.
 const THREAD_STACK: usize = 64 << 20;
+
+/// One long-lived helper thread that parses the runs. Long-lived, so that
+/// a parse pays neither a thread start nor fresh stack pages; one, because
+/// the machines this runs on have two cores. When it is busy (two parses at
+/// once, as in `cim-nix check`), callers parse on their own.
+mod helper {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::sync::{Mutex, OnceLock};
+
+    type Parsed = (rowan::GreenNode, Vec<rnix::ParseError>, u32);
+    type Job = (String, Sender<Parsed>);
+
+    static JOBS: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    static BUSY: AtomicBool = AtomicBool::new(false);
+
+    /// Starts parsing `text` on the helper; `None` if it is busy (unless
+    /// told to wait for it) or cannot start.
+    pub(super) fn parse(text: String, wait: bool) -> Option<Receiver<Parsed>> {
+        while BUSY.swap(true, Ordering::AcqRel) {
+            if !wait {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let jobs = JOBS.get_or_init(|| {
+            let (tx, rx) = channel::<Job>();
+            std::thread::Builder::new()
+                .name("cim-nix-parse".into())
+                .stack_size(super::THREAD_STACK)
+                .spawn(move || {
+                    for (text, reply) in rx {
+                        let parsed = std::panic::catch_unwind(|| super::sequential(&text));
+                        BUSY.store(false, Ordering::Release);
+                        if let Ok(parsed) = parsed {
+                            let _ = reply.send(parsed);
+                        }
+                    }
+                })
+                .ok()
+                .map(|_| Mutex::new(tx))
+        });
+        let (reply, result) = channel();
+        let sent = jobs
+            .as_ref()
+            .and_then(|jobs| jobs.lock().ok())
+            .is_some_and(|jobs| jobs.send((text, reply)).is_ok());
+        if !sent {
+            BUSY.store(false, Ordering::Release);
+            return None;
+        }
+        Some(result)
+    }
+}
 
 /// Parses `text` on two threads if it can prove the result equals a
 /// sequential parse. `member_ends` come from the nesting check; the run
 /// taken out ends at or before `split_before`, the start of the region an
 /// edit changed (the structure after it is unknown).
-pub fn try_parse(text: &str, member_ends: &[MemberEnd], split_before: usize) -> Option<Parse> {
+pub fn try_parse(
+    text: &str,
+    member_ends: &[MemberEnd],
+    split_before: usize,
+    wait_for_helper: bool,
+) -> Option<Parse> {
     let (a, b) = choose_run(text, member_ends, split_before)?;
     // The run: from after the `;` at `a` to the `;` at `b`, inclusive.
     let run = a + 1..b + 1;
@@ -36,17 +95,9 @@ pub fn try_parse(text: &str, member_ends: &[MemberEnd], split_before: usize) -> 
     skeleton_text.push_str(&text[..run.start]);
     skeleton_text.push_str(&text[run.end..]);
 
-    let (skeleton, run_parse) = std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("cim-nix-parse".into())
-            .stack_size(THREAD_STACK)
-            .spawn_scoped(scope, || sequential(&run_text));
-        let skeleton = sequential(&skeleton_text);
-        let run_parse = worker.ok().and_then(|h| h.join().ok());
-        (skeleton, run_parse)
-    });
-    let (run_green, run_errors, run_depth) = run_parse?;
-    let (skeleton_green, skeleton_errors, skeleton_depth) = skeleton;
+    let pending = helper::parse(run_text, wait_for_helper)?;
+    let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text);
+    let (run_green, run_errors, run_depth) = pending.recv().ok()?;
 
     // The run must be complete members only, the last ending with its `;`.
     let run_root = SyntaxNode::new_root(run_green);
