@@ -138,6 +138,46 @@ fn peak_memory_with(text: &str) -> u64 {
     kib
 }
 
+/// `cim-nix check` over 10 MB of generated Nix, on one core and on all.
+fn check_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = 0;
+    for (path, text) in nixgen::tree(99, 10 << 20) {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        bytes += text.len();
+    }
+    let binary = support::lsp::binary();
+    for (name, taskset) in [("one core", true), ("two cores", false)] {
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let mut command = if taskset {
+                let mut c = std::process::Command::new("taskset");
+                c.args(["-c", "0"]).arg(&binary);
+                c
+            } else {
+                std::process::Command::new(&binary)
+            };
+            let start = Instant::now();
+            let status = command
+                .arg("check")
+                .arg(dir.path())
+                .output()
+                .unwrap()
+                .status;
+            assert_eq!(status.code(), Some(0));
+            best = best.min(start.elapsed());
+        }
+        println!(
+            "check throughput, {name}: {:.1} MB in {:.0} ms = {:.1} MB/s (best of 5)",
+            bytes as f64 / 1e6,
+            best.as_secs_f64() * 1000.0,
+            bytes as f64 / 1e6 / best.as_secs_f64()
+        );
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` asks harness-less benches too
@@ -245,6 +285,8 @@ fn main() {
         &module,
         &keys,
     );
+
+    check_throughput();
 
     let kib = peak_memory_with(&all_packages);
     println!(

@@ -130,11 +130,14 @@ fn check_random_edits(text: &str, seed: u64, edits: usize) -> usize {
     for _ in 0..edits {
         let mut next = current.clone();
         random_edit(&mut rng, &mut next);
-        let incremental = syntax::reparse(&parse, &current, &next);
+        let (incremental, kind) = syntax::reparse_with_kind(&parse, &current, &next);
         let full = syntax::parse(&next);
         if !same(&incremental, &full) {
             mismatches += 1;
-            eprintln!("mismatch after editing into:\n{next}\n---");
+            eprintln!("mismatch ({kind:?}) after editing\n{current}\n--- into:\n{next}\n---");
+            if incremental.green() == full.green() {
+                eprintln!("errors: {:?}\nvs {:?}", incremental.errors(), full.errors());
+            }
         }
         // Go on from the file as edited, as an editor does; now and then
         // start over so errors do not pile up for ever.
@@ -149,11 +152,28 @@ fn check_random_edits(text: &str, seed: u64, edits: usize) -> usize {
 }
 
 #[test]
-fn reparse_equals_full_parse_on_rnix_test_data() {
+fn reparse_equals_full_parse_on_small_files() {
+    let mut texts: Vec<String> = corpus::rnix_test_data()
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    // Generated modules, packages and flakes: nested sets, strings with
+    // interpolations, long member runs.
+    texts.extend(
+        support::nixgen::tree(17, 400_000)
+            .into_iter()
+            .map(|(_, t)| t),
+    );
+    // CIM_NIX_STRESS=N runs N times as many edits, from other seeds.
+    let stress: u64 = std::env::var("CIM_NIX_STRESS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let mut mismatches = 0;
-    for (i, file) in corpus::rnix_test_data().iter().enumerate() {
-        let text = std::fs::read_to_string(file).unwrap();
-        mismatches += check_random_edits(&text, i as u64 + 1, 40);
+    for round in 0..stress {
+        for (i, text) in texts.iter().enumerate() {
+            mismatches += check_random_edits(text, round * 10_000 + i as u64 + 1, 100);
+        }
     }
     assert_eq!(mismatches, 0);
 }

@@ -82,6 +82,23 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
     }
 }
 
+/// What stands for an analysis that failed with an internal error: no
+/// parse, and one diagnostic saying so.
+pub fn internal_error(why: &str) -> Analysis {
+    Analysis {
+        parse: None,
+        diagnostics: vec![Diagnostic {
+            range: TextRange::empty(TextSize::from(0)),
+            severity: Severity::Error,
+            rule: registry::INTERNAL_ERROR,
+            message: format!(
+                "cim-nix could not analyse this file (internal error: {why}); please report it"
+            ),
+        }],
+        reparse: ReparseKind::Full,
+    }
+}
+
 /// The parse's errors as diagnostics of the `syntax-error` and
 /// `analysis-limit` rules, at their default severities.
 pub fn syntax_diagnostics(parse: &Parse) -> Vec<Diagnostic> {

@@ -6,6 +6,7 @@ use super::Severity;
 
 pub const SYNTAX_ERROR: &str = "syntax-error";
 pub const ANALYSIS_LIMIT: &str = "analysis-limit";
+pub const INTERNAL_ERROR: &str = "internal-error";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -27,6 +28,12 @@ pub static RULES: &[Rule] = &[
         category: "correctness",
         severity: Severity::Warning,
         summary: "the file is too big or nested too deeply for cim-nix to analyse",
+    },
+    Rule {
+        name: INTERNAL_ERROR,
+        category: "correctness",
+        severity: Severity::Error,
+        summary: "cim-nix itself failed while analysing the file (a bug to report)",
     },
 ];
 

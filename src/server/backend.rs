@@ -66,16 +66,18 @@ impl Backend {
                 .map_err(not_open)?;
             match &analysis.analysis.parse {
                 Some(parse) => Ok(parse.debug_dump()),
-                None => Err(Error {
-                    code: ErrorCode::ServerError(-32803),
-                    message: format!(
-                        "no syntax tree: the document is {} bytes, more than the `maxFileSize` \
-                         setting allows",
-                        analysis.text.len()
-                    )
-                    .into(),
-                    data: None,
-                }),
+                None => {
+                    let why = analysis
+                        .analysis
+                        .diagnostics
+                        .first()
+                        .map_or("", |d| d.message.as_str());
+                    Err(Error {
+                        code: ErrorCode::ServerError(-32803),
+                        message: format!("no syntax tree: {why}").into(),
+                        data: None,
+                    })
+                }
             }
         })
         .await

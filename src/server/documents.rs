@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use rowan::TextRange;
 use tokio::sync::Notify;
 use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent, Url};
 
@@ -204,16 +203,6 @@ fn line_col(p: Position) -> LineCol {
     LineCol {
         line: p.line,
         col: p.character,
-    }
-}
-
-impl DocumentAnalysis {
-    pub fn range_to_lsp(
-        &self,
-        range: TextRange,
-        encoding: PositionEncoding,
-    ) -> tower_lsp::lsp_types::Range {
-        super::convert::range(&self.line_index, range, encoding)
     }
 }
 

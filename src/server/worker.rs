@@ -106,7 +106,7 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
         analysis::analyze(&snapshot.text, previous, &settings)
     }));
     let encoding = shared.encoding();
-    match result {
+    let analysis = match result {
         Ok(analysis) => {
             tracing::debug!(
                 "analysed {uri} revision {} in {:?} ({:?} parse)",
@@ -114,26 +114,7 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
                 started.elapsed(),
                 analysis.reparse
             );
-            let diagnostics = analysis
-                .diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(&snapshot.line_index, d, encoding))
-                .collect();
-            let stored = Arc::new(DocumentAnalysis {
-                revision: snapshot.revision,
-                version: snapshot.version,
-                text: snapshot.text.clone(),
-                line_index: snapshot.line_index.clone(),
-                analysis,
-            });
-            if shared.documents.store(uri, stored) {
-                let _ = outgoing.send(Outgoing::Diagnostics {
-                    uri: uri.clone(),
-                    version: Some(snapshot.version),
-                    revision: Some(snapshot.revision),
-                    diagnostics,
-                });
-            }
+            analysis
         }
         Err(panic) => {
             let why = panic_message(&*panic);
@@ -145,7 +126,30 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
                      running; please report this with the file that caused it."
                 ),
             ));
+            // Stored all the same, so that requests waiting for this
+            // revision get an answer.
+            analysis::internal_error(&why)
         }
+    };
+    let diagnostics = analysis
+        .diagnostics
+        .iter()
+        .map(|d| convert::diagnostic(&snapshot.line_index, d, encoding))
+        .collect();
+    let stored = Arc::new(DocumentAnalysis {
+        revision: snapshot.revision,
+        version: snapshot.version,
+        text: snapshot.text.clone(),
+        line_index: snapshot.line_index.clone(),
+        analysis,
+    });
+    if shared.documents.store(uri, stored) {
+        let _ = outgoing.send(Outgoing::Diagnostics {
+            uri: uri.clone(),
+            version: Some(snapshot.version),
+            revision: Some(snapshot.revision),
+            diagnostics,
+        });
     }
 }
 

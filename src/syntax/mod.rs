@@ -92,6 +92,11 @@ impl Parse {
             })
     }
 
+    #[doc(hidden)]
+    pub fn raw_errors_for_debug(&self) -> &[rnix::ParseError] {
+        &self.raw_errors
+    }
+
     pub(crate) fn raw_errors(&self) -> &[rnix::ParseError] {
         &self.raw_errors
     }

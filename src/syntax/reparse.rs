@@ -27,6 +27,9 @@ pub enum ReparseKind {
     Members,
     /// A list, parenthesised expression or set was reparsed.
     Node,
+    /// Everything but runs of unchanged members before the edit was parsed
+    /// again, and those members were taken from the old tree.
+    Prefix,
     /// The whole text was parsed again.
     Full,
 }
@@ -42,25 +45,203 @@ pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse,
     let Some(edit) = diff(old_text, new_text) else {
         return (old.clone(), ReparseKind::Unchanged);
     };
-    let root = match old.syntax() {
-        Some(root) if old.errors_are_local() => root,
-        _ => {
-            return (
-                parse_before(new_text, edit.range.start()),
-                ReparseKind::Full,
-            )
-        }
-    };
-    if let Some(parse) = reparse_token(old, &root, &edit, new_text) {
-        return (parse, ReparseKind::Token);
-    }
-    match reparse_block(old, &root, &edit, new_text) {
-        Some(done) => done,
-        None => (
+    let Some(root) = old.syntax() else {
+        return (
             parse_before(new_text, edit.range.start()),
             ReparseKind::Full,
-        ),
+        );
+    };
+    if old.errors_are_local() {
+        if let Some(parse) = reparse_token(old, &root, &edit, new_text) {
+            return (parse, ReparseKind::Token);
+        }
+        if let Some(done) = reparse_block(old, &root, &edit, new_text) {
+            return done;
+        }
     }
+    if let Some(parse) = reuse_prefix(old, &root, &edit, new_text) {
+        return (parse, ReparseKind::Prefix);
+    }
+    (
+        parse_before(new_text, edit.range.start()),
+        ReparseKind::Full,
+    )
+}
+
+/// A run of whole members of a set, before the edit, reused from the old tree.
+struct Run {
+    /// The members and the trivia between them, from the old tree.
+    children: Vec<SyntaxElement>,
+    /// Where they are, in the old text (the same in the new: before the edit).
+    range: TextRange,
+}
+
+/// Parses the file with every long run of set members before the edit taken
+/// out (the "skeleton"), then puts the old members back. Text before an edit
+/// parses as it did, so those members and their errors are still right; the
+/// skeleton's parse proves each run still starts at a member boundary (the
+/// `;` before it must end a member of a set that goes on). This makes an
+/// edit that changes the structure of the rest of the file (a half-typed
+/// member running on to the next `;`) cost a parse of what follows the edit,
+/// not of the whole file.
+fn reuse_prefix(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+    if old
+        .raw_errors()
+        .iter()
+        .any(|e| matches!(e, ParseError::RecursionLimitExceeded))
+    {
+        return None;
+    }
+    let runs = collect_runs(root, edit.range.start());
+    let removed: u32 = runs.iter().map(|r| u32::from(r.range.len())).sum();
+    if removed < u32::from(root.text_range().len()) / 8 {
+        return None;
+    }
+    let mut skeleton_text = String::with_capacity(new_text.len() - removed as usize);
+    let mut at = 0;
+    for run in &runs {
+        skeleton_text.push_str(&new_text[at..usize::from(run.range.start())]);
+        at = run.range.end().into();
+    }
+    skeleton_text.push_str(&new_text[at..]);
+    let skeleton = super::parse_sequential(&skeleton_text);
+    let mut tree = skeleton.syntax()?;
+
+    // Each run's start in skeleton offsets: its start minus what was taken
+    // out before it.
+    let mut starts = Vec::with_capacity(runs.len());
+    let mut taken = TextSize::from(0);
+    for run in &runs {
+        starts.push(run.range.start() - taken);
+        taken += run.range.len();
+    }
+    // Put the runs back, last first, so earlier offsets stay put.
+    for (run, &start) in runs.iter().zip(&starts).rev() {
+        let semicolon = super::token_at(&tree, start.checked_sub(1.into())?)?;
+        let member = semicolon.parent()?;
+        let set = member.parent()?;
+        if semicolon.kind() != TOKEN_SEMICOLON
+            || !is_member(member.kind())
+            || member.text_range().end() != start
+            || !matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN)
+            || set.text_range().end() <= start
+        {
+            return None;
+        }
+        let index = member.index() + 1;
+        let children = run.children.iter().map(|c| match c {
+            NodeOrToken::Node(n) => NodeOrToken::Node(n.green().to_owned()),
+            NodeOrToken::Token(t) => NodeOrToken::Token(t.green().to_owned()),
+        });
+        let new_set = set.green().splice_children(index..index, children);
+        tree = SyntaxNode::new_root(set.replace_with(new_set));
+    }
+
+    // Errors: the skeleton's, moved past the runs before them, and the old
+    // ones inside the runs.
+    let to_new = |o: TextSize| -> Option<TextSize> {
+        let mut shift = TextSize::from(0);
+        for (run, &start) in runs.iter().zip(&starts) {
+            if o >= start {
+                shift += run.range.len();
+            }
+        }
+        Some(o + shift)
+    };
+    let mut errors = Vec::new();
+    for e in skeleton.raw_errors() {
+        match error_range(e) {
+            Some(r) => {
+                let (start, end) = (to_new(r.start())?, to_new(r.end())?);
+                // An error may not straddle a run.
+                if u32::from(end - start) != u32::from(r.len()) && r.len() > TextSize::from(0) {
+                    return None;
+                }
+                errors.push(with_range(e, TextRange::new(start, end)));
+            }
+            None => errors.push(e.clone()),
+        }
+    }
+    for e in old.raw_errors() {
+        if let Some(r) = error_range(e) {
+            if runs.iter().any(|run| run.range.contains_range(r)) {
+                errors.push(e.clone());
+            }
+        }
+    }
+    // Depth: the runs sit where they sat in the old tree, under the same
+    // sets, so the tree is no deeper than the old tree or the skeleton.
+    Some(with_tree(tree.green().to_owned(), errors))
+}
+
+/// The runs to take out: in every set or `let` that starts before `limit`,
+/// the members after the first (which stays, as the opening brace looks two
+/// tokens ahead) that end at or before `limit`, when there are two or more;
+/// nested runs are not collected (they go out with their outer run).
+fn collect_runs(root: &SyntaxNode, limit: TextSize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(node) = stack.pop() {
+        let mut skip: Option<std::ops::Range<usize>> = None;
+        if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN) {
+            if let Some((run, range)) = run_in(&node, limit) {
+                skip = Some(range);
+                runs.push(run);
+            }
+        }
+        for (i, child) in node.children_with_tokens().enumerate() {
+            if skip.as_ref().is_some_and(|r| r.contains(&i)) {
+                continue;
+            }
+            if let NodeOrToken::Node(n) = child {
+                if n.text_range().start() < limit {
+                    stack.push(n);
+                }
+            }
+        }
+    }
+    runs.sort_by_key(|r| r.range.start());
+    runs
+}
+
+/// The run in `set` (and its child indices), if it has one worth taking.
+fn run_in(set: &SyntaxNode, limit: TextSize) -> Option<(Run, std::ops::Range<usize>)> {
+    let children: Vec<SyntaxElement> = set.children_with_tokens().collect();
+    let members: Vec<usize> = (0..children.len())
+        .filter(|&i| is_member(children[i].kind()))
+        .collect();
+    let first = *members.first()?;
+    if !ends_with_own_semicolon(children[first].as_node()?) {
+        return None;
+    }
+    let last = *members
+        .iter()
+        .rfind(|&&i| children[i].text_range().end() <= limit)?;
+    let range = first + 1..last + 1;
+    let run_members = members.iter().filter(|i| range.contains(i)).count();
+    if run_members < 2 {
+        return None;
+    }
+    let taken = &children[range.clone()];
+    if !taken
+        .iter()
+        .all(|c| c.kind().is_trivia() || is_member(c.kind()))
+        || !balanced(taken)
+    {
+        return None;
+    }
+    let last_member = taken.last()?.as_node()?;
+    if !ends_with_own_semicolon(last_member) {
+        return None;
+    }
+    let run = Run {
+        range: TextRange::new(
+            taken.first()?.text_range().start(),
+            last_member.text_range().end(),
+        ),
+        children: taken.to_vec(),
+    };
+    Some((run, range))
 }
 
 /// The changed region: `old` bytes `range` became `new_text[range.start()..new_end]`.
@@ -157,29 +338,44 @@ fn reparse_token(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) ->
     // `__curPos` is the one identifier the parser reads by its text.
     let new_range = edit.map_containing(range);
     let new_token_text = &new_text[new_range];
-    if kind == TOKEN_IDENT && (token.text() == "__curPos" || new_token_text == "__curPos") {
+    // The parser reads two identifiers by their text: `__curPos`, and `or`,
+    // which after an operand it turns into an identifier of odd precedence.
+    let special = |t: &str| t == "__curPos" || t == "or";
+    if kind == TOKEN_IDENT && (special(token.text()) || special(new_token_text)) {
         return None;
     }
     // Relex the token with its neighbours: the same three tokens must come back.
-    let prev = token.prev_token();
-    let next = token.next_token();
+    // Relex the token with two neighbours on each side: the same tokens must
+    // come back. (Two, because `a:b` is one URI token but `a_:b` is three.)
+    let mut before = Vec::new();
+    let mut t = token.prev_token();
+    while let Some(p) = t.filter(|_| before.len() < 2) {
+        t = p.prev_token();
+        before.push(p);
+    }
+    before.reverse();
+    let mut after = Vec::new();
+    let mut t = token.next_token();
+    while let Some(n) = t.filter(|_| after.len() < 2) {
+        t = n.next_token();
+        after.push(n);
+    }
     let mut window = String::new();
     let mut expected: Vec<(SyntaxKind, &str)> = Vec::new();
-    if let Some(p) = &prev {
-        if !token_is_relexable(p.kind()) && !is_plain_punctuation(p.kind()) {
+    for neighbour in before.iter().chain(std::iter::once(&token)).chain(&after) {
+        let text = if neighbour == &token {
+            new_token_text
+        } else {
+            neighbour.text()
+        };
+        if neighbour != &token
+            && !token_is_relexable(neighbour.kind())
+            && !is_plain_punctuation(neighbour.kind())
+        {
             return None;
         }
-        window.push_str(p.text());
-        expected.push((p.kind(), p.text()));
-    }
-    window.push_str(new_token_text);
-    expected.push((kind, new_token_text));
-    if let Some(n) = &next {
-        if !token_is_relexable(n.kind()) && !is_plain_punctuation(n.kind()) {
-            return None;
-        }
-        window.push_str(n.text());
-        expected.push((n.kind(), n.text()));
+        window.push_str(text);
+        expected.push((neighbour.kind(), text));
     }
     if !rnix::tokenize(&window).eq(expected.iter().copied()) {
         return None;
@@ -356,12 +552,18 @@ fn reparse_members(
         return None;
     }
     // First child of the region: just after the last member that ends at or
-    // before the edit.
-    let mut first = open + 1;
+    // before the edit. There must be one: the opening `{` decides between a
+    // set and a function pattern, and `let` between `let ... in` and
+    // `let { }`, by the tokens after it, so the first member stays as it is.
+    let mut first = None;
     for (i, child) in children.iter().enumerate().take(close).skip(open + 1) {
         if is_member(child.kind()) && child.text_range().end() <= edit.range.start() {
-            first = i + 1;
+            first = Some(i + 1);
         }
+    }
+    let first = first?;
+    if !ends_with_own_semicolon(children[first - 1].as_node()?) {
+        return None;
     }
     // Members that end at or after the edit, in order: candidate region ends.
     let ends: Vec<usize> = (first..close)
@@ -395,6 +597,12 @@ fn splice_members(
     edit: &Edit,
     new_text: &str,
 ) -> Option<Parse> {
+    // What follows the region lexes as before only if the old region, too,
+    // closed everything it opened.
+    let old_children: Vec<SyntaxElement> = set.children_with_tokens().collect();
+    if !balanced(&old_children[replaced.clone()]) {
+        return None;
+    }
     let new_range = edit.map_containing(old_range);
     let fragment = parse(&format!("{{{}}}", &new_text[new_range]));
     let fragment_root = fragment.syntax()?;
@@ -431,20 +639,61 @@ fn splice_members(
     Some(with_tree(set.replace_with(new_set), errors))
 }
 
+/// Whether the tokens of `elements` open and close braces, interpolations
+/// and strings in balanced pairs. rnix's lexer decides what a `}` is (the
+/// end of a set or of an interpolation) by what is open, so only balanced
+/// text lexes the same on its own as in context.
+pub(super) fn balanced(elements: &[SyntaxElement]) -> bool {
+    let mut braces = 0i64;
+    let mut strings = 0i64;
+    for element in elements {
+        let tokens: Box<dyn Iterator<Item = rnix::SyntaxToken>> = match element {
+            NodeOrToken::Node(n) => {
+                Box::new(n.descendants_with_tokens().filter_map(|e| e.into_token()))
+            }
+            NodeOrToken::Token(t) => Box::new(std::iter::once(t.clone())),
+        };
+        for token in tokens {
+            match token.kind() {
+                TOKEN_L_BRACE | TOKEN_INTERPOL_START => braces += 1,
+                TOKEN_R_BRACE | TOKEN_INTERPOL_END => braces -= 1,
+                TOKEN_STRING_START => strings += 1,
+                TOKEN_STRING_END => strings -= 1,
+                TOKEN_ERROR => return false,
+                _ => {}
+            }
+            if braces < 0 || strings < 0 {
+                return false;
+            }
+        }
+    }
+    braces == 0 && strings == 0
+}
+
+/// Whether `member` is a member that ended by taking its own `;`. A member
+/// whose last `;` belongs to something inside it (a `with e;` whose
+/// recovery ran on) was still parsing after that `;`, looking at what came
+/// next, so it cannot be cut off there.
+pub(super) fn ends_with_own_semicolon(member: &SyntaxNode) -> bool {
+    is_member(member.kind())
+        && member
+            .last_child_or_token()
+            .is_some_and(|c| c.kind() == TOKEN_SEMICOLON)
+}
+
 /// Whether `inner` (children of a set between its braces) is whole members
 /// and trivia only, the last member ending with its own `;`.
 pub(super) fn members_only(inner: &[SyntaxElement]) -> bool {
     let last_member = inner.iter().rev().find(|c| !c.kind().is_trivia());
     let ends_with_semicolon = match last_member {
-        Some(NodeOrToken::Node(m)) if is_member(m.kind()) => {
-            m.last_token().map(|t| t.kind()) == Some(TOKEN_SEMICOLON)
-        }
+        Some(NodeOrToken::Node(m)) => ends_with_own_semicolon(m),
         _ => false,
     };
     ends_with_semicolon
         && inner
             .iter()
             .all(|c| c.kind().is_trivia() || is_member(c.kind()))
+        && balanced(inner)
 }
 
 /// Reparses a whole list, parenthesised expression or set on its own.
@@ -454,7 +703,7 @@ fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> 
     if edit.range.start() <= range.start() || edit.range.end() >= range.end() {
         return None;
     }
-    if !delimiters_ok(node)? {
+    if !delimiters_ok(node)? || !balanced(&[NodeOrToken::Node(node.clone())]) {
         return None;
     }
     let new_range = edit.map_containing(range);
@@ -464,6 +713,7 @@ fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> 
     if fragment_root.children_with_tokens().count() != 1
         || new_node.kind() != node.kind()
         || !delimiters_ok(&new_node)?
+        || !balanced(&[NodeOrToken::Node(new_node.clone())])
     {
         return None;
     }
