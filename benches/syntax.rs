@@ -6,7 +6,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, Criterion};
 
 use cim_nix::analysis;
 use cim_nix::config::Settings;
@@ -79,5 +79,14 @@ fn benches(c: &mut Criterion) {
     bench_file(c, "home-50-lines", &small, "userName = ");
 }
 
-criterion_group!(syntax_benches, benches);
-criterion_main!(syntax_benches);
+/// Runs on a thread with the analysis worker's stack, so that parsing
+/// measures what the server does (on a small stack the parse guard would
+/// map a fresh stack segment for every parse).
+fn main() {
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(|| {
+        let mut criterion = Criterion::default().configure_from_args();
+        benches(&mut criterion);
+        criterion.final_summary();
+    });
+    worker.expect("start the bench thread").join().expect("benches ran");
+}
