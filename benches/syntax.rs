@@ -88,5 +88,8 @@ fn main() {
         benches(&mut criterion);
         criterion.final_summary();
     });
-    worker.expect("start the bench thread").join().expect("benches ran");
+    worker
+        .expect("start the bench thread")
+        .join()
+        .expect("benches ran");
 }
