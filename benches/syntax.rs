@@ -13,8 +13,8 @@ use cim_nix::config::Settings;
 use cim_nix::syntax::{self, LineIndex};
 use support::{corpus, nixgen, rng::Rng};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// mimalloc is the global allocator (installed by the alejandra crate), as in
+// the binary.
 
 /// The text with `insert` typed at the first occurrence of `at`.
 fn typed(text: &str, at: &str, insert: &str) -> String {

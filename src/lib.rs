@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod format;
 pub mod server;
 pub mod syntax;
 pub mod workspace;

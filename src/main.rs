@@ -3,8 +3,7 @@ use tracing_subscriber::EnvFilter;
 
 use cim_nix::cli::{Cli, Command};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The global allocator is mimalloc, installed by the alejandra crate.
 
 fn main() {
     let cli = Cli::parse();
@@ -18,6 +17,7 @@ fn main() {
             }
         },
         Some(Command::Check(args)) => cim_nix::cli::check::run(&args),
+        Some(Command::Fmt(args)) => cim_nix::cli::fmt::run(&args),
     };
     std::process::exit(code);
 }

@@ -58,3 +58,26 @@ pub fn nix_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     files.sort();
     Ok(files)
 }
+
+/// What the files around `dir` say about the project's formatter: an
+/// `.alejandra.toml` at or above it, or the `formatter` output of the
+/// nearest flake.nix. The search stops at the repository root (a `.git`).
+pub fn format_hints(dir: &Path) -> crate::format::ProjectHints {
+    let mut hints = crate::format::ProjectHints::default();
+    let mut flake_seen = false;
+    for dir in dir.ancestors() {
+        if dir.join(".alejandra.toml").is_file() {
+            hints.alejandra_toml = true;
+        }
+        if !flake_seen {
+            if let Ok(text) = std::fs::read_to_string(dir.join("flake.nix")) {
+                flake_seen = true;
+                hints.flake_formatter = crate::format::flake_formatter(&text);
+            }
+        }
+        if hints.alejandra_toml || dir.join(".git").exists() {
+            break;
+        }
+    }
+    hints
+}

@@ -1,19 +1,16 @@
 //! `cim-nix check`: diagnostics for files and trees, for people and for CI.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use rowan::{TextRange, TextSize};
 use serde::Serialize;
 
+use super::project::{in_parallel, ProjectSettings};
 use crate::analysis::{self, Diagnostic, Severity};
-use crate::config::{Settings, SettingsLayer};
 use crate::syntax::{LineIndex, PositionEncoding};
-use crate::workspace::{load_project_file, nix_files, ProjectLookup};
+use crate::workspace::nix_files;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -141,35 +138,10 @@ fn plural(n: usize) -> &'static str {
 
 /// Analyses every source on all cores; reports come back in input order.
 fn check_all(sources: &[Source], settings: &ProjectSettings) -> (Vec<FileReport>, Vec<String>) {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<FileReport, String>)>> = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(sources.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let spawned = std::thread::Builder::new()
-                // Room for recursive code over the deepest tree kept.
-                .stack_size(64 << 20)
-                .spawn_scoped(scope, || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(source) = sources.get(i) else { break };
-                    let report = check_one(source, settings);
-                    if let Ok(mut r) = results.lock() {
-                        r.push((i, report));
-                    }
-                });
-            if let Err(e) = spawned {
-                eprintln!("cim-nix: cannot start a thread: {e}");
-            }
-        }
-    });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for (_, r) in results {
-        match r {
+    for result in in_parallel(sources, |source| check_one(source, settings)) {
+        match result {
             Ok(report) => reports.push(report),
             Err(e) => errors.push(e),
         }
@@ -223,62 +195,6 @@ fn check_one(source: &Source, settings: &ProjectSettings) -> Result<FileReport, 
         text,
         diagnostics,
     })
-}
-
-/// `cim-nix.toml` lookups, cached by directory, shared by the threads.
-#[derive(Default)]
-struct ProjectSettings {
-    by_dir: Mutex<HashMap<PathBuf, Option<SettingsLayer>>>,
-    warnings: Mutex<Vec<String>>,
-}
-
-impl ProjectSettings {
-    fn for_file(&self, path: &Path) -> Settings {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-        let cached = self.by_dir.lock().ok().and_then(|m| m.get(&dir).cloned());
-        let layer = match cached {
-            Some(layer) => layer,
-            None => {
-                let layer = match load_project_file(&dir) {
-                    ProjectLookup::None => None,
-                    ProjectLookup::Found(file, problems) => {
-                        self.warn(
-                            problems
-                                .iter()
-                                .map(|p| format!("{}: ignored {p}", file.path.display())),
-                        );
-                        Some(file.layer)
-                    }
-                    ProjectLookup::Unreadable(path, why) => {
-                        self.warn([format!(
-                            "{}: {why}; the whole file is ignored",
-                            path.display()
-                        )]);
-                        None
-                    }
-                };
-                if let Ok(mut m) = self.by_dir.lock() {
-                    m.insert(dir, layer.clone());
-                }
-                layer
-            }
-        };
-        Settings::from_layers(layer.as_ref())
-    }
-
-    fn warn(&self, messages: impl IntoIterator<Item = String>) {
-        if let Ok(mut w) = self.warnings.lock() {
-            for m in messages {
-                if !w.contains(&m) {
-                    w.push(m);
-                }
-            }
-        }
-    }
 }
 
 /// A 1-based line and column (in Unicode characters), as compilers print.

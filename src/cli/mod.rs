@@ -1,6 +1,8 @@
 //! The command line: argument parsing and the subcommands other than `lsp`.
 
 pub mod check;
+pub mod fmt;
+mod project;
 
 use clap::{Parser, Subcommand};
 
@@ -23,4 +25,6 @@ pub enum Command {
     Lsp,
     /// Report problems in Nix files.
     Check(check::CheckArgs),
+    /// Format Nix files (nixpkgs-fmt, alejandra or nixfmt).
+    Fmt(fmt::FmtArgs),
 }

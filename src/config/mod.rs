@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::analysis::{registry, Severity};
+use crate::format::{FormatOptions, Style};
 
 /// The file that holds a project's settings.
 pub const PROJECT_FILE: &str = "cim-nix.toml";
@@ -29,6 +30,10 @@ pub struct Settings {
     pub rules: BTreeMap<String, RuleLevel>,
     /// `maxFileSize`: files above this many bytes are not parsed.
     pub max_file_size: u64,
+    /// `formatting.style`; `None` lets the project's hints decide.
+    pub formatting_style: Option<Style>,
+    /// `formatting.nixfmtPath` and `formatting.timeoutMs`.
+    pub format_options: FormatOptions,
 }
 
 impl Default for Settings {
@@ -37,6 +42,8 @@ impl Default for Settings {
             diagnostics_enabled: true,
             rules: BTreeMap::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            formatting_style: None,
+            format_options: FormatOptions::default(),
         }
     }
 }
@@ -60,6 +67,15 @@ impl Settings {
         }
         if let Some(size) = layer.max_file_size {
             self.max_file_size = size;
+        }
+        if let Some(style) = layer.formatting_style {
+            self.formatting_style = style;
+        }
+        if let Some(path) = &layer.nixfmt_path {
+            self.format_options.nixfmt_path = path.clone();
+        }
+        if let Some(ms) = layer.format_timeout_ms {
+            self.format_options.timeout = std::time::Duration::from_millis(ms);
         }
     }
 }
@@ -103,6 +119,10 @@ pub struct SettingsLayer {
     pub diagnostics_enabled: Option<bool>,
     pub rules: Vec<(String, RuleLevel)>,
     pub max_file_size: Option<u64>,
+    /// `Some(None)` is `"auto"`: back to the project's hints.
+    pub formatting_style: Option<Option<Style>>,
+    pub nixfmt_path: Option<String>,
+    pub format_timeout_ms: Option<u64>,
 }
 
 /// A setting that was ignored, and why.
@@ -151,8 +171,12 @@ impl SettingsLayer {
                 "maxFileSize" => {
                     layer.max_file_size = read_size("maxFileSize", value, &mut problems)
                 }
+                "formatting" => layer.read_formatting(value, &mut problems),
+                key if key.starts_with("formatting.") => {
+                    layer.read_formatting_key(&key["formatting.".len()..], value, &mut problems)
+                }
                 // Sections later versions read; accepted so configs can be shared.
-                "formatting" | "events" | "nats" | "homeManager" | "flake" => {}
+                "events" | "nats" | "homeManager" | "flake" => {}
                 other => problems.push(problem(other, "unknown setting; ignored".into())),
             }
         }
@@ -189,6 +213,57 @@ impl SettingsLayer {
                     "unknown setting; ignored".into(),
                 )),
             }
+        }
+    }
+
+    fn read_formatting(&mut self, value: &Value, problems: &mut Vec<SettingsProblem>) {
+        let Value::Object(map) = value else {
+            problems.push(problem(
+                "formatting",
+                format!("expected a table, got {}", kind(value)),
+            ));
+            return;
+        };
+        for (key, value) in map {
+            self.read_formatting_key(key, value, problems);
+        }
+    }
+
+    fn read_formatting_key(
+        &mut self,
+        key: &str,
+        value: &Value,
+        problems: &mut Vec<SettingsProblem>,
+    ) {
+        let full = format!("formatting.{key}");
+        match key {
+            "style" => match value.as_str() {
+                Some("auto") => self.formatting_style = Some(None),
+                Some(name) if Style::parse(name).is_some() => {
+                    self.formatting_style = Some(Style::parse(name))
+                }
+                _ => problems.push(problem(
+                    &full,
+                    format!(
+                        "expected \"nixpkgs-fmt\", \"alejandra\", \"nixfmt\" or \"auto\", got {value}"
+                    ),
+                )),
+            },
+            "nixfmtPath" => match value.as_str() {
+                Some(path) if !path.trim().is_empty() => self.nixfmt_path = Some(path.to_string()),
+                _ => problems.push(problem(
+                    &full,
+                    format!("expected the nixfmt program's name or path, got {value}"),
+                )),
+            },
+            "timeoutMs" => match value.as_u64() {
+                Some(ms) if ms > 0 => self.format_timeout_ms = Some(ms),
+                _ => problems.push(problem(
+                    &full,
+                    format!("expected a positive number of milliseconds, got {value}"),
+                )),
+            },
+            _ => problems.push(problem(&full, "unknown setting; ignored".into())),
         }
     }
 
@@ -321,5 +396,37 @@ mod tests {
         assert_eq!(s.rules["syntax-error"], RuleLevel::Hint);
         let err = SettingsLayer::from_toml("[rules\n").unwrap_err();
         assert!(err.starts_with("not valid TOML"), "{err}");
+    }
+
+    #[test]
+    fn formatting_settings() {
+        let (project, problems) = SettingsLayer::from_toml(
+            "[formatting]\nstyle = \"alejandra\"\nnixfmtPath = \"/opt/nixfmt\"\ntimeoutMs = 2500\n",
+        )
+        .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let s = Settings::from_layers([&project]);
+        assert_eq!(s.formatting_style, Some(Style::Alejandra));
+        assert_eq!(s.format_options.nixfmt_path, "/opt/nixfmt");
+        assert_eq!(s.format_options.timeout.as_millis(), 2500);
+
+        let (auto, _) = SettingsLayer::from_json(&json!({"formatting.style": "auto"}));
+        assert_eq!(
+            Settings::from_layers([&project, &auto]).formatting_style,
+            None
+        );
+
+        let (_, problems) = SettingsLayer::from_json(&json!({
+            "formatting": {"style": "black", "timeoutMs": 0, "width": 80}
+        }));
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "formatting.style",
+                "formatting.timeoutMs",
+                "formatting.width"
+            ]
+        );
     }
 }

@@ -20,6 +20,7 @@ use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
 use super::documents::DocumentError;
+use super::formatting::{self, Stamped};
 use super::settings::ClientLayer;
 use super::worker::{panic_message, Outgoing};
 use super::{convert, Shared};
@@ -79,6 +80,31 @@ impl Backend {
                     })
                 }
             }
+        })
+        .await
+    }
+
+    /// `textDocument/formatting`, stamped by the transport.
+    pub async fn formatting_at(
+        &self,
+        params: Stamped<DocumentFormattingParams>,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        guarded("textDocument/formatting", async {
+            let uri = &params.request.text_document.uri;
+            formatting::format(&self.shared, uri, params.revision, None).await
+        })
+        .await
+    }
+
+    /// `textDocument/rangeFormatting`, stamped by the transport.
+    pub async fn range_formatting_at(
+        &self,
+        params: Stamped<DocumentRangeFormattingParams>,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        guarded("textDocument/rangeFormatting", async {
+            let request = &params.request;
+            let uri = &request.text_document.uri;
+            formatting::format(&self.shared, uri, params.revision, Some(request.range)).await
         })
         .await
     }
@@ -171,6 +197,8 @@ impl LanguageServer for Backend {
                         },
                     )),
                     diagnostic_provider,
+                    document_formatting_provider: Some(OneOf::Left(true)),
+                    document_range_formatting_provider: Some(OneOf::Left(true)),
                     experimental: Some(serde_json::json!({ "syntaxTree": true })),
                     ..ServerCapabilities::default()
                 },

@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod convert;
 pub mod documents;
+pub mod formatting;
 pub mod framing;
 pub mod settings;
 pub mod transport;
@@ -100,6 +101,11 @@ async fn serve(
     let (service, socket) =
         LspService::build(|client| backend::Backend::new(client, shared.clone()))
             .custom_method("cim-nix/syntaxTree", backend::Backend::syntax_tree)
+            .custom_method(formatting::FORMATTING, backend::Backend::formatting_at)
+            .custom_method(
+                formatting::RANGE_FORMATTING,
+                backend::Backend::range_formatting_at,
+            )
             .finish();
     let client = service.inner().client.clone();
     tokio::spawn(backend::publish(client, shared.clone(), outgoing_rx));

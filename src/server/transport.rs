@@ -198,6 +198,12 @@ impl Transport {
                 }
                 _ => {}
             }
+        } else if let Some(internal) = formatting_method(method) {
+            return Some(encode(
+                self.stamp_formatting(&value, internal)
+                    .to_string()
+                    .as_bytes(),
+            ));
         } else if method == "shutdown" {
             self.shared.shutdown_requested.store(true, Ordering::SeqCst);
         } else if method.starts_with("$/") {
@@ -218,6 +224,27 @@ impl Transport {
             return Some(encode(value.to_string().as_bytes()));
         }
         Some(encode(text.as_bytes()))
+    }
+
+    /// Renames a formatting request to its internal method and adds the
+    /// document's revision now, on arrival, so its reply is for the text the
+    /// client meant even when edits arrive while it waits to be handled.
+    fn stamp_formatting(&self, message: &Value, internal: &str) -> Value {
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        let revision = params
+            .pointer("/textDocument/uri")
+            .and_then(Value::as_str)
+            .and_then(|uri| tower_lsp::lsp_types::Url::parse(uri).ok())
+            .and_then(|uri| self.shared.documents.current_revision(&uri));
+        let mut stamped = message.clone();
+        if let Some(map) = stamped.as_object_mut() {
+            map.insert("method".into(), Value::String(internal.into()));
+            map.insert(
+                "params".into(),
+                json!({ "request": params, "revision": revision }),
+            );
+        }
+        stamped
     }
 
     fn apply_document(&self, method: &str, message: &Value) -> Result<(), String> {
@@ -280,4 +307,12 @@ pub const PIPE_SIZE: usize = 4 << 20;
 
 pub fn pipe() -> (tokio::io::DuplexStream, tokio::io::DuplexStream) {
     tokio::io::duplex(PIPE_SIZE)
+}
+
+fn formatting_method(method: &str) -> Option<&'static str> {
+    match method {
+        "textDocument/formatting" => Some(super::formatting::FORMATTING),
+        "textDocument/rangeFormatting" => Some(super::formatting::RANGE_FORMATTING),
+        _ => None,
+    }
 }

@@ -33,11 +33,15 @@ pub fn all_packages() -> PathBuf {
 
 /// Every `.nix` file under rnix 0.15's test_data (parser edge cases).
 pub fn rnix_test_data() -> Vec<PathBuf> {
+    nix_files_under(&crate_dir("rnix", "0.15.1").join("test_data"))
+}
+
+/// Every `.nix` file under `dir`, recursively, sorted.
+pub fn nix_files_under(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let root = crate_dir("rnix", "0.15.1").join("test_data");
-    let mut dirs = vec![root];
+    let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read test_data").flatten() {
+        for entry in std::fs::read_dir(&dir).expect("read corpus dir").flatten() {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
@@ -48,4 +52,29 @@ pub fn rnix_test_data() -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// nixpkgs-fmt 1.3.0's `test_data/`: (`*.bad.nix`, `*.good.nix`) pairs.
+pub fn nixpkgs_fmt_pairs() -> Vec<(PathBuf, PathBuf)> {
+    let dir = crate_dir("nixpkgs-fmt", "1.3.0").join("test_data");
+    nix_files_under(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".bad.nix"))
+        .map(|bad| {
+            let good = PathBuf::from(bad.to_string_lossy().replace(".bad.nix", ".good.nix"));
+            (bad, good)
+        })
+        .collect()
+}
+
+/// alejandra 3.1.0's `tests/cases/*/`: (`in.nix`, `out.nix`) pairs.
+pub fn alejandra_pairs() -> Vec<(PathBuf, PathBuf)> {
+    let dir = crate_dir("alejandra", "3.1.0").join("tests/cases");
+    let mut pairs: Vec<(PathBuf, PathBuf)> = std::fs::read_dir(&dir)
+        .expect("alejandra cases")
+        .flatten()
+        .map(|e| (e.path().join("in.nix"), e.path().join("out.nix")))
+        .collect();
+    pairs.sort();
+    pairs
 }

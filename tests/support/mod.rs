@@ -5,3 +5,4 @@ pub mod corpus;
 pub mod lsp;
 pub mod nixgen;
 pub mod rng;
+pub mod standin;

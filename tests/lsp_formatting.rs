@@ -1,0 +1,265 @@
+//! Formatting through the LSP, as an editor does format-on-save: minimal
+//! edits that apply cleanly, never on broken text, the style the project
+//! asks for, errors that say what to do, and replies only for the version
+//! asked about.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::lsp::Server;
+use support::standin;
+
+use cim_nix::format::{self, FormatOptions, Style};
+
+const MESSY: &str = "{ pkgs, ... }:\n{\n  environment.systemPackages = with pkgs; [ git\n vim ];\n    services.openssh.enable=true;\n  # keep this comment\n  networking.hostName =   \"web\";\n}\n";
+
+fn reference(style: Style, text: &str) -> String {
+    format::formatter(style, &FormatOptions::default())
+        .format(text)
+        .expect("reference formats")
+}
+
+fn uri_in(dir: &std::path::Path, name: &str) -> String {
+    format!("file://{}", dir.join(name).display())
+}
+
+/// Applies LSP text edits (UTF-16 positions, all against the same text).
+fn apply(text: &str, edits: &Value) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let col = p["character"].as_u64().unwrap() as usize;
+        let start = starts[line.min(starts.len() - 1)];
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= col || c == '\n' {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .expect("edits")
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for pair in edits.windows(2) {
+        assert!(pair[1].1 <= pair[0].0, "overlapping edits {pair:?}");
+    }
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+fn format_request(server: &mut Server, uri: &str) -> Result<Value, Value> {
+    server.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    )
+}
+
+fn started(options: Value) -> Server {
+    let mut server = Server::start();
+    let init = server.initialize(json!({}), options);
+    assert_eq!(init["capabilities"]["documentFormattingProvider"], true);
+    assert_eq!(
+        init["capabilities"]["documentRangeFormattingProvider"],
+        true
+    );
+    server
+}
+
+#[test]
+fn formatting_returns_small_edits_that_give_the_formatted_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(Value::Null);
+    let uri = uri_in(dir.path(), "configuration.nix");
+    server.open(&uri, 1, MESSY);
+    let edits = format_request(&mut server, &uri).expect("formats");
+    assert_eq!(apply(MESSY, &edits), reference(Style::NixpkgsFmt, MESSY));
+    let edits = edits.as_array().unwrap();
+    assert!(edits.len() > 1, "one whole-document replacement: {edits:?}");
+    let replaced: usize = edits
+        .iter()
+        .map(|e| e["newText"].as_str().unwrap().len())
+        .sum();
+    assert!(
+        replaced < MESSY.len() / 4,
+        "edits rewrite too much: {edits:?}"
+    );
+    // The comment is untouched: no edit's text carries it.
+    assert!(edits
+        .iter()
+        .all(|e| !e["newText"].as_str().unwrap().contains('#')));
+
+    // Formatting formatted text changes nothing.
+    let formatted = reference(Style::NixpkgsFmt, MESSY);
+    server.open(&uri_in(dir.path(), "done.nix"), 1, &formatted);
+    let edits = format_request(&mut server, &uri_in(dir.path(), "done.nix")).unwrap();
+    assert_eq!(edits, json!([]));
+}
+
+#[test]
+fn a_document_with_syntax_errors_is_not_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(Value::Null);
+    let uri = uri_in(dir.path(), "broken.nix");
+    server.open(&uri, 1, "{\n  a = 1\n  b =   2;\n}\n");
+    let err = format_request(&mut server, &uri).unwrap_err();
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("syntax error"), "{message}");
+    assert!(
+        message.contains("3:5"),
+        "names the first error's position: {message}"
+    );
+    // Still serving.
+    server.open(&uri_in(dir.path(), "ok.nix"), 1, "{ a=1; }\n");
+    assert!(format_request(&mut server, &uri_in(dir.path(), "ok.nix")).is_ok());
+}
+
+#[test]
+fn range_formatting_changes_nothing_outside_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(Value::Null);
+    let uri = uri_in(dir.path(), "configuration.nix");
+    server.open(&uri, 1, MESSY);
+    // Lines 4 and 5: `    services.openssh.enable=true;` and the comment.
+    let edits = server
+        .request(
+            "textDocument/rangeFormatting",
+            json!({"textDocument": {"uri": uri},
+                   "range": {"start": {"line": 4, "character": 0}, "end": {"line": 5, "character": 0}},
+                   "options": {"tabSize": 2, "insertSpaces": true}}),
+        )
+        .expect("range formats");
+    let after = apply(MESSY, &edits);
+    let before_lines: Vec<&str> = MESSY.lines().collect();
+    let after_lines: Vec<&str> = after.lines().collect();
+    assert_eq!(before_lines.len(), after_lines.len());
+    for (i, (b, a)) in before_lines.iter().zip(&after_lines).enumerate() {
+        if i == 4 {
+            assert_eq!(*a, "  services.openssh.enable = true;");
+        } else {
+            assert_eq!(b, a, "line {i} changed");
+        }
+    }
+}
+
+#[test]
+fn the_style_follows_settings_and_project_hints() {
+    let text = "{ lib, pkgs, ... }:\n{\n  home.packages = [ pkgs.ripgrep pkgs.fd ];\n}\n";
+    let nixpkgs_fmt = reference(Style::NixpkgsFmt, text);
+    let alejandra = reference(Style::Alejandra, text);
+    assert_ne!(
+        nixpkgs_fmt, alejandra,
+        "the styles must differ on this text"
+    );
+
+    // Setting.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(json!({"formatting": {"style": "alejandra"}}));
+    let uri = uri_in(dir.path(), "home.nix");
+    server.open(&uri, 1, text);
+    assert_eq!(
+        apply(text, &format_request(&mut server, &uri).unwrap()),
+        alejandra
+    );
+
+    // An .alejandra.toml in the project.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir(project.path().join(".git")).unwrap();
+    std::fs::write(project.path().join(".alejandra.toml"), "").unwrap();
+    std::fs::create_dir(project.path().join("home")).unwrap();
+    let mut server = started(Value::Null);
+    let uri = uri_in(&project.path().join("home"), "home.nix");
+    server.open(&uri, 1, text);
+    assert_eq!(
+        apply(text, &format_request(&mut server, &uri).unwrap()),
+        alejandra
+    );
+
+    // A flake whose formatter is nixfmt, with a stand-in nixfmt.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("flake.nix"),
+        "{\n  outputs = { nixpkgs, ... }: {\n    formatter.x86_64-linux = nixpkgs.legacyPackages.x86_64-linux.nixfmt-rfc-style;\n  };\n}\n",
+    )
+    .unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let nixfmt = standin::squeezer(tools.path());
+    let mut server = started(json!({"formatting": {"nixfmtPath": nixfmt.display().to_string()}}));
+    let uri = uri_in(project.path(), "module.nix");
+    let spaced = "{\n  a =    1;\n}\n";
+    server.open(&uri, 1, spaced);
+    assert_eq!(
+        apply(spaced, &format_request(&mut server, &uri).unwrap()),
+        "{\n  a = 1;\n}\n"
+    );
+}
+
+#[test]
+fn a_missing_nixfmt_is_an_error_that_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server =
+        started(json!({"formatting": {"style": "nixfmt", "nixfmtPath": "/nonexistent/nixfmt"}}));
+    let uri = uri_in(dir.path(), "a.nix");
+    server.open(&uri, 1, "{ a = 1; }\n");
+    let err = format_request(&mut server, &uri).unwrap_err();
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("install nixfmt"), "{message}");
+    // The document is as it was: its tree is the original text.
+    let tree = server.syntax_tree(&uri).expect("tree");
+    assert_eq!(
+        support::lsp::text_from_tree(tree.as_str().unwrap()),
+        "{ a = 1; }\n"
+    );
+}
+
+#[test]
+fn an_edit_while_formatting_makes_the_reply_content_modified() {
+    // A slow formatter: the edit arrives while it runs, so its result is for
+    // a text the editor no longer has.
+    let tools = tempfile::tempdir().unwrap();
+    let slow = standin::script(tools.path(), "nixfmt", "sleep 1; exec cat");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(
+        json!({"formatting": {"style": "nixfmt", "nixfmtPath": slow.display().to_string()}}),
+    );
+    let uri = uri_in(dir.path(), "a.nix");
+    server.open(&uri, 1, "{ a = 1; }\n");
+    let id = server.send_request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.change(&uri, 2, [0, 2, 0, 2], "b = 2; ");
+    let err = server.response(&json!(id)).unwrap_err();
+    assert_eq!(err["code"], -32801, "{err}");
+    // Asked again, it formats the new text.
+    let edits = format_request(&mut server, &uri).expect("formats");
+    assert_eq!(apply("{ b = 2; a = 1; }\n", &edits), "{ b = 2; a = 1; }\n");
+}
+
+#[test]
+fn formatting_a_document_that_is_not_open_is_a_clear_error() {
+    let mut server = started(Value::Null);
+    let err = format_request(&mut server, "file:///nowhere/x.nix").unwrap_err();
+    assert_eq!(err["code"], -32602);
+    assert!(
+        err["message"].as_str().unwrap().contains("not open"),
+        "{err}"
+    );
+}
