@@ -28,7 +28,11 @@ fn write(dir: &Path, path: &str, text: &[u8]) {
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "flake.nix", b"{ outputs = { self }: { }; }\n");
+    write(
+        dir.path(),
+        "flake.nix",
+        b"{ outputs = { self }: { inherit self; }; }\n",
+    );
     write(
         dir.path(),
         "hosts/web.nix",

@@ -3,12 +3,15 @@
 //! **Invariant:** no I/O, no LSP or NATS types; ranges are byte offsets.
 //! The server and the CLI translate [`Diagnostic`]s for their audiences.
 
+pub mod docs;
 pub mod registry;
+pub mod rules;
+pub mod semantic;
 
 use rowan::{TextRange, TextSize};
 
 use crate::config::{RuleLevel, Settings};
-use crate::syntax::{self, Parse, ReparseKind, SyntaxErrorKind};
+use crate::syntax::{self, Parse, ReparseKind, SyntaxErrorKind, TextEdit};
 pub use registry::{Rule, RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,6 +40,56 @@ pub struct Diagnostic {
     /// The stable name of the rule that found it.
     pub rule: &'static str,
     pub message: String,
+    /// Other places that explain it (the first definition of a duplicate).
+    pub related: Vec<Related>,
+    /// A safe fix, when there is one.
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A finding of `rule` at its default severity, with no fix.
+    pub fn new(rule: &'static str, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            range,
+            severity: registry::find(rule).map_or(Severity::Warning, |r| r.severity),
+            rule,
+            message: message.into(),
+            related: Vec::new(),
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Diagnostic {
+        self.fix = Some(fix);
+        self
+    }
+
+    pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        self.related.push(Related {
+            range,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn tags(&self) -> &'static [registry::Tag] {
+        registry::find(self.rule).map_or(&[], |r| r.tags)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Related {
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// Edits that resolve a finding, with a title for the editor's menu.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+    /// The obvious fix: editors may apply it with one key.
+    pub preferred: bool,
 }
 
 /// A file's parse (absent when the file was too big to parse) and its
@@ -54,16 +107,15 @@ pub struct Analysis {
 pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings) -> Analysis {
     let limit = settings.max_file_size;
     if text.len() as u64 > limit {
-        let diagnostic = Diagnostic {
-            range: TextRange::empty(TextSize::from(0)),
-            severity: Severity::Warning,
-            rule: registry::ANALYSIS_LIMIT,
-            message: format!(
+        let diagnostic = Diagnostic::new(
+            registry::ANALYSIS_LIMIT,
+            TextRange::empty(TextSize::from(0)),
+            format!(
                 "file is {} bytes; cim-nix analyses files up to {} bytes (setting `maxFileSize`)",
                 text.len(),
                 limit
             ),
-        };
+        );
         return Analysis {
             parse: None,
             diagnostics: apply_levels(vec![diagnostic], settings),
@@ -74,7 +126,15 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
         Some((old_text, old_parse)) => syntax::reparse_with_kind(old_parse, old_text, text),
         None => (syntax::parse(text), ReparseKind::Full),
     };
-    let diagnostics = apply_levels(syntax_diagnostics(&parse), settings);
+    let mut diagnostics = syntax_diagnostics(&parse);
+    if settings.diagnostics_enabled {
+        if let Some(root) = parse.syntax() {
+            let model = semantic::SemanticModel::build(&root);
+            let complete = parse.errors().is_empty();
+            diagnostics.extend(rules::check(&root, text, &model, complete, settings));
+        }
+    }
+    let diagnostics = apply_levels(suppress(diagnostics, text), settings);
     Analysis {
         parse: Some(parse),
         diagnostics,
@@ -82,19 +142,52 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
     }
 }
 
+/// Applies every fix of the findings `wanted` selects,
+/// round after round until none is left (a fix can make another finding,
+/// such as a `with` only a removed binding used), at most 10 rounds. A
+/// round whose result does not parse is undone and ends the fixing.
+pub fn fix_all(text: &str, settings: &Settings, wanted: &dyn Fn(&Diagnostic) -> bool) -> String {
+    let mut current = text.to_string();
+    for _ in 0..10 {
+        let analysis = analyze(&current, None, settings);
+        if analysis
+            .parse
+            .as_ref()
+            .is_none_or(|p| !p.errors().is_empty())
+        {
+            break;
+        }
+        let edits: Vec<TextEdit> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| wanted(d))
+            .filter_map(|d| d.fix.as_ref())
+            .flat_map(|f| f.edits.iter().cloned())
+            .collect();
+        if edits.is_empty() {
+            break;
+        }
+        let next = syntax::apply_edits(&current, &rules::merge_edits(edits));
+        if next == current || !syntax::parse(&next).errors().is_empty() {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
 /// What stands for an analysis that failed with an internal error: no
 /// parse, and one diagnostic saying so.
 pub fn internal_error(why: &str) -> Analysis {
     Analysis {
         parse: None,
-        diagnostics: vec![Diagnostic {
-            range: TextRange::empty(TextSize::from(0)),
-            severity: Severity::Error,
-            rule: registry::INTERNAL_ERROR,
-            message: format!(
+        diagnostics: vec![Diagnostic::new(
+            registry::INTERNAL_ERROR,
+            TextRange::empty(TextSize::from(0)),
+            format!(
                 "cim-nix could not analyse this file (internal error: {why}); please report it"
             ),
-        }],
+        )],
         reparse: ReparseKind::Full,
     }
 }
@@ -106,20 +199,46 @@ pub fn syntax_diagnostics(parse: &Parse) -> Vec<Diagnostic> {
         .errors()
         .iter()
         .map(|e| match e.kind {
-            SyntaxErrorKind::Syntax => Diagnostic {
-                range: e.range,
-                severity: Severity::Error,
-                rule: registry::SYNTAX_ERROR,
-                message: e.message.clone(),
-            },
-            SyntaxErrorKind::TooDeep => Diagnostic {
-                range: e.range,
-                severity: Severity::Warning,
-                rule: registry::ANALYSIS_LIMIT,
-                message: e.message.clone(),
-            },
+            SyntaxErrorKind::Syntax => {
+                Diagnostic::new(registry::SYNTAX_ERROR, e.range, e.message.clone())
+            }
+            SyntaxErrorKind::TooDeep => {
+                Diagnostic::new(registry::ANALYSIS_LIMIT, e.range, e.message.clone())
+            }
         })
         .collect()
+}
+
+/// Drops findings whose line is preceded by `# cim-nix: allow(rule, ...)`
+/// naming their rule.
+pub fn suppress(diagnostics: Vec<Diagnostic>, text: &str) -> Vec<Diagnostic> {
+    if !text.contains("cim-nix: allow(") {
+        return diagnostics;
+    }
+    diagnostics
+        .into_iter()
+        .filter(|d| !allowed_by_line_above(text, usize::from(d.range.start()), d.rule))
+        .collect()
+}
+
+fn allowed_by_line_above(text: &str, offset: usize, rule: &str) -> bool {
+    let offset = offset.min(text.len());
+    let Some(line_start) = text[..offset].rfind('\n').map(|i| i + 1) else {
+        return false;
+    };
+    let above_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+    let above = text[above_start..line_start - 1].trim();
+    let Some(rest) = above
+        .strip_prefix('#')
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("cim-nix:"))
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("allow("))
+    else {
+        return false;
+    };
+    let list = rest.split(')').next().unwrap_or("");
+    list.split(',').any(|name| name.trim() == rule)
 }
 
 /// Applies `diagnostics.enable` and the per-rule levels of `settings`.

@@ -1,6 +1,6 @@
-//! Every rule cim-nix knows: stable name, category, default severity and a
-//! one-line summary. Names never change once released; settings, suppression
-//! comments and `cim-nix explain` refer to them.
+//! Every rule cim-nix knows: stable name, category, default severity, tags
+//! and a one-line summary. Names never change once released; settings,
+//! suppression comments and `cim-nix explain` refer to them.
 
 use super::Severity;
 
@@ -8,33 +8,180 @@ pub const SYNTAX_ERROR: &str = "syntax-error";
 pub const ANALYSIS_LIMIT: &str = "analysis-limit";
 pub const INTERNAL_ERROR: &str = "internal-error";
 
+pub const UNUSED_LET: &str = "unused-let";
+pub const UNUSED_LAMBDA_ARG: &str = "unused-lambda-arg";
+pub const UNUSED_PATTERN_FIELD: &str = "unused-pattern-field";
+pub const UNUSED_PATTERN_BIND: &str = "unused-pattern-bind";
+pub const UNUSED_WITH: &str = "unused-with";
+pub const UNUSED_REC: &str = "unused-rec";
+
+pub const UNDEFINED_NAME: &str = "undefined-name";
+pub const DUPLICATE_KEY: &str = "duplicate-key";
+pub const DUPLICATE_PARAM: &str = "duplicate-param";
+pub const DYNAMIC_ATTR_IN_LET: &str = "dynamic-attr-in-let";
+pub const REC_MERGE: &str = "rec-merge";
+pub const LEGACY_LET: &str = "legacy-let";
+pub const URI_LITERAL: &str = "uri-literal";
+pub const DEPRECATED_TO_PATH: &str = "deprecated-to-path";
+
+/// How editors may show a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// Code that can go (shown faded).
+    Unnecessary,
+    /// Syntax or a builtin that is deprecated (shown struck through).
+    Deprecated,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     pub name: &'static str,
     pub category: &'static str,
     pub severity: Severity,
+    pub tags: &'static [Tag],
     pub summary: &'static str,
 }
 
+const fn rule(
+    name: &'static str,
+    category: &'static str,
+    severity: Severity,
+    tags: &'static [Tag],
+    summary: &'static str,
+) -> Rule {
+    Rule {
+        name,
+        category,
+        severity,
+        tags,
+        summary,
+    }
+}
+
+use Severity::{Error, Warning};
+const DEAD: &[Tag] = &[Tag::Unnecessary];
+const DEPRECATED: &[Tag] = &[Tag::Deprecated];
+
 pub static RULES: &[Rule] = &[
-    Rule {
-        name: SYNTAX_ERROR,
-        category: "correctness",
-        severity: Severity::Error,
-        summary: "the file is not valid Nix",
-    },
-    Rule {
-        name: ANALYSIS_LIMIT,
-        category: "correctness",
-        severity: Severity::Warning,
-        summary: "the file is too big or nested too deeply for cim-nix to analyse",
-    },
-    Rule {
-        name: INTERNAL_ERROR,
-        category: "correctness",
-        severity: Severity::Error,
-        summary: "cim-nix itself failed while analysing the file (a bug to report)",
-    },
+    rule(
+        SYNTAX_ERROR,
+        "correctness",
+        Error,
+        &[],
+        "the file is not valid Nix",
+    ),
+    rule(
+        ANALYSIS_LIMIT,
+        "correctness",
+        Warning,
+        &[],
+        "the file is too big or nested too deeply for cim-nix to analyse",
+    ),
+    rule(
+        INTERNAL_ERROR,
+        "correctness",
+        Error,
+        &[],
+        "cim-nix itself failed while analysing the file (a bug to report)",
+    ),
+    rule(
+        UNUSED_LET,
+        "dead-code",
+        Warning,
+        DEAD,
+        "a `let` binding that is never used",
+    ),
+    rule(
+        UNUSED_LAMBDA_ARG,
+        "dead-code",
+        Warning,
+        DEAD,
+        "a lambda argument `x: ...` that is never used",
+    ),
+    rule(
+        UNUSED_PATTERN_FIELD,
+        "dead-code",
+        Warning,
+        DEAD,
+        "a field of a lambda pattern `{ a, ... }:` that is never used",
+    ),
+    rule(
+        UNUSED_PATTERN_BIND,
+        "dead-code",
+        Warning,
+        DEAD,
+        "an `args@` binding of a lambda pattern that is never used",
+    ),
+    rule(
+        UNUSED_WITH,
+        "dead-code",
+        Warning,
+        DEAD,
+        "a `with` that no name comes from",
+    ),
+    rule(
+        UNUSED_REC,
+        "dead-code",
+        Warning,
+        DEAD,
+        "a `rec` set whose members never refer to each other",
+    ),
+    rule(
+        UNDEFINED_NAME,
+        "correctness",
+        Error,
+        &[],
+        "a name that is bound nowhere and that no `with` can provide",
+    ),
+    rule(
+        DUPLICATE_KEY,
+        "correctness",
+        Error,
+        &[],
+        "an attribute defined twice in one set or `let`",
+    ),
+    rule(
+        DUPLICATE_PARAM,
+        "correctness",
+        Error,
+        &[],
+        "a name that appears twice in one lambda pattern",
+    ),
+    rule(
+        DYNAMIC_ATTR_IN_LET,
+        "correctness",
+        Error,
+        &[],
+        "a `${...}` name in a `let`, where names must be static",
+    ),
+    rule(
+        REC_MERGE,
+        "correctness",
+        Warning,
+        &[],
+        "a plain set and a `rec` set merged through dotted paths",
+    ),
+    rule(
+        LEGACY_LET,
+        "correctness",
+        Warning,
+        DEPRECATED,
+        "the deprecated `let { ...; body = ...; }` syntax",
+    ),
+    rule(
+        URI_LITERAL,
+        "correctness",
+        Warning,
+        DEPRECATED,
+        "an unquoted URL literal (deprecated)",
+    ),
+    rule(
+        DEPRECATED_TO_PATH,
+        "correctness",
+        Warning,
+        &[],
+        "`builtins.toPath`, which is deprecated",
+    ),
 ];
 
 pub fn find(name: &str) -> Option<&'static Rule> {

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use rowan::{TextRange, TextSize};
 use serde::Serialize;
 
-use super::project::{in_parallel, ProjectSettings};
+use super::project::{in_parallel, write_replacing, ProjectSettings};
 use crate::analysis::{self, Diagnostic, Severity};
 use crate::syntax::{LineIndex, PositionEncoding};
 use crate::workspace::nix_files;
@@ -27,6 +27,10 @@ pub struct CheckArgs {
     /// The name to report (and to find settings by) for standard input.
     #[arg(long, default_value = "<stdin>")]
     pub stdin_filename: PathBuf,
+    /// Apply the safe fixes (the preferred ones) to the files, then report
+    /// what is left.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +79,12 @@ pub fn run(args: &CheckArgs) -> i32 {
     let mut usage_error = false;
     for path in &args.paths {
         if path.as_os_str() == "-" {
+            if args.fix {
+                eprintln!(
+                    "cim-nix: --fix changes files; it cannot be used with `-` (standard input)"
+                );
+                return 2;
+            }
             sources.push(Source::Stdin(args.stdin_filename.clone()));
             continue;
         }
@@ -90,7 +100,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         return 2;
     }
     let settings = ProjectSettings::default();
-    let (reports, io_errors) = check_all(&sources, &settings);
+    let (reports, io_errors) = check_all(&sources, &settings, args.fix);
     for warning in settings.warnings.into_inner().unwrap_or_default() {
         eprintln!("cim-nix: {warning}");
     }
@@ -137,10 +147,14 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Analyses every source on all cores; reports come back in input order.
-fn check_all(sources: &[Source], settings: &ProjectSettings) -> (Vec<FileReport>, Vec<String>) {
+fn check_all(
+    sources: &[Source],
+    settings: &ProjectSettings,
+    fix: bool,
+) -> (Vec<FileReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for result in in_parallel(sources, |source| check_one(source, settings)) {
+    for result in in_parallel(sources, |source| check_one(source, settings, fix)) {
         match result {
             Ok(report) => reports.push(report),
             Err(e) => errors.push(e),
@@ -149,7 +163,7 @@ fn check_all(sources: &[Source], settings: &ProjectSettings) -> (Vec<FileReport>
     (reports, errors)
 }
 
-fn check_one(source: &Source, settings: &ProjectSettings) -> Result<FileReport, String> {
+fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<FileReport, String> {
     let (path, bytes) = match source {
         Source::File(path) => {
             let bytes =
@@ -166,7 +180,18 @@ fn check_one(source: &Source, settings: &ProjectSettings) -> Result<FileReport, 
     };
     let settings = settings.for_file(&path);
     let (text, diagnostics) = match String::from_utf8(bytes) {
-        Ok(text) => {
+        Ok(mut text) => {
+            if fix {
+                let fixed = analysis::fix_all(&text, &settings, &|d| {
+                    d.fix.as_ref().is_some_and(|f| f.preferred)
+                });
+                if fixed != text {
+                    write_replacing(&path, &fixed).map_err(|e| {
+                        format!("cannot write the fixes to {}: {e}", path.display())
+                    })?;
+                    text = fixed;
+                }
+            }
             let analysis = analysis::analyze(&text, None, &settings);
             (text, analysis.diagnostics)
         }
@@ -180,12 +205,11 @@ fn check_one(source: &Source, settings: &ProjectSettings) -> Result<FileReport, 
                     .find(|&i| i >= at)
                     .unwrap_or(0) as u32,
             );
-            let diagnostic = Diagnostic {
-                range: TextRange::empty(offset),
-                severity: Severity::Error,
-                rule: analysis::registry::SYNTAX_ERROR,
-                message: format!("file is not valid UTF-8 (bad byte at offset {at}); Nix files must be UTF-8 for cim-nix"),
-            };
+            let diagnostic = Diagnostic::new(
+                analysis::registry::SYNTAX_ERROR,
+                TextRange::empty(offset),
+                format!("file is not valid UTF-8 (bad byte at offset {at}); Nix files must be UTF-8 for cim-nix"),
+            );
             (text, analysis::apply_levels(vec![diagnostic], &settings))
         }
     };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::project::{directory_of, in_parallel, ProjectSettings};
+use super::project::{directory_of, in_parallel, write_replacing, ProjectSettings};
 use crate::format::{self, choose_style, FormatError, Style};
 use crate::syntax::{self, LineIndex, PositionEncoding};
 use crate::workspace::{format_hints, nix_files};
@@ -205,19 +205,4 @@ fn format_one(
     };
     format::format_text(text, &parse, formatter.as_ref(), position)
         .map_err(|e: FormatError| e.to_string())
-}
-
-/// Writes `text` to a new file beside `path` and renames it over `path`, so
-/// a failure half-way never leaves a truncated file. Keeps the permissions.
-fn write_replacing(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

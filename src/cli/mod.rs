@@ -27,4 +27,41 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Format Nix files (nixpkgs-fmt, alejandra or nixfmt).
     Fmt(fmt::FmtArgs),
+    /// List every rule: name, category, default severity, summary.
+    Rules,
+    /// Show the documentation of a rule.
+    Explain {
+        /// The rule's name, as `cim-nix rules` lists it.
+        rule: String,
+    },
+}
+
+/// `cim-nix rules`.
+pub fn rules() -> i32 {
+    use crate::analysis::registry::RULES;
+    let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for rule in RULES {
+        println!(
+            "{:<width$}  {:<12} {:<8} {}",
+            rule.name,
+            rule.category,
+            rule.severity.as_str(),
+            rule.summary
+        );
+    }
+    0
+}
+
+/// `cim-nix explain RULE`.
+pub fn explain(rule: &str) -> i32 {
+    match crate::analysis::docs::page(rule) {
+        Some(page) => {
+            print!("{page}");
+            0
+        }
+        None => {
+            eprintln!("cim-nix: no rule is named `{rule}`; `cim-nix rules` lists them");
+            2
+        }
+    }
 }

@@ -8,12 +8,7 @@ use std::time::Duration;
 use rowan::{TextRange, TextSize};
 use similar::{Algorithm, DiffTag, TextDiff};
 
-/// Replace `range` (byte offsets into the old text) with `insert`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextEdit {
-    pub range: TextRange,
-    pub insert: String,
-}
+pub use crate::syntax::text_edit::{apply_edits, TextEdit};
 
 /// Hunks bigger than this (old + new bytes) are replaced whole: a character
 /// diff is quadratic in the worst case and a hunk this big is a rewrite.
@@ -199,23 +194,6 @@ fn common_suffix(a: &str, b: &str) -> usize {
         n -= 1;
     }
     n
-}
-
-/// Applies `edits` (sorted, non-overlapping) to `text`.
-pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for edit in edits {
-        let (start, end) = (
-            usize::from(edit.range.start()),
-            usize::from(edit.range.end()),
-        );
-        out.push_str(&text[at..start]);
-        out.push_str(&edit.insert);
-        at = end;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
+use super::code_actions;
 use super::documents::DocumentError;
 use super::formatting::{self, Stamped};
 use super::settings::ClientLayer;
@@ -198,6 +199,15 @@ impl LanguageServer for Backend {
                     )),
                     diagnostic_provider,
                     document_formatting_provider: Some(OneOf::Left(true)),
+                    code_action_provider: Some(CodeActionProviderCapability::Options(
+                        CodeActionOptions {
+                            code_action_kinds: Some(vec![
+                                CodeActionKind::QUICKFIX,
+                                CodeActionKind::new(code_actions::FIX_ALL),
+                            ]),
+                            ..Default::default()
+                        },
+                    )),
                     document_range_formatting_provider: Some(OneOf::Left(true)),
                     experimental: Some(serde_json::json!({ "syntaxTree": true })),
                     ..ServerCapabilities::default()
@@ -208,6 +218,14 @@ impl LanguageServer for Backend {
                 }),
             })
         })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        guarded(
+            "textDocument/codeAction",
+            code_actions::code_actions(&self.shared, params),
+        )
         .await
     }
 
@@ -341,7 +359,14 @@ impl LanguageServer for Backend {
                     .analysis
                     .diagnostics
                     .iter()
-                    .map(|d| convert::diagnostic(&analysis.line_index, d, encoding))
+                    .map(|d| {
+                        convert::diagnostic(
+                            &params.text_document.uri,
+                            &analysis.line_index,
+                            d,
+                            encoding,
+                        )
+                    })
                     .collect();
                 DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
                     related_documents: None,

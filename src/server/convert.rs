@@ -6,8 +6,9 @@ use tower_lsp::lsp_types::{
     self as lsp, ClientCapabilities, CodeDescription, NumberOrString, PositionEncodingKind,
 };
 
+use crate::analysis::registry::Tag;
 use crate::analysis::{Diagnostic, Severity};
-use crate::syntax::{LineIndex, PositionEncoding};
+use crate::syntax::{LineIndex, PositionEncoding, TextEdit};
 
 /// The encoding to use: UTF-8 when the client offers it (no conversion at
 /// all), else UTF-32, else the mandatory UTF-16.
@@ -60,10 +61,27 @@ pub fn rule_doc_url(rule: &str) -> Option<lsp::Url> {
 }
 
 pub fn diagnostic(
+    uri: &lsp::Url,
     index: &LineIndex,
     d: &Diagnostic,
     encoding: PositionEncoding,
 ) -> lsp::Diagnostic {
+    let tags: Vec<lsp::DiagnosticTag> = d
+        .tags()
+        .iter()
+        .map(|t| match t {
+            Tag::Unnecessary => lsp::DiagnosticTag::UNNECESSARY,
+            Tag::Deprecated => lsp::DiagnosticTag::DEPRECATED,
+        })
+        .collect();
+    let related: Vec<lsp::DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .map(|r| lsp::DiagnosticRelatedInformation {
+            location: lsp::Location::new(uri.clone(), range(index, r.range, encoding)),
+            message: r.message.clone(),
+        })
+        .collect();
     lsp::Diagnostic {
         range: range(index, d.range, encoding),
         severity: Some(severity(d.severity)),
@@ -71,10 +89,40 @@ pub fn diagnostic(
         code_description: rule_doc_url(d.rule).map(|href| CodeDescription { href }),
         source: Some("cim-nix".into()),
         message: d.message.clone(),
-        related_information: None,
-        tags: None,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: (!tags.is_empty()).then_some(tags),
         data: None,
     }
+}
+
+/// Core text edits as LSP ones.
+pub fn text_edits(
+    index: &LineIndex,
+    edits: &[TextEdit],
+    encoding: PositionEncoding,
+) -> Vec<lsp::TextEdit> {
+    edits
+        .iter()
+        .map(|e| lsp::TextEdit {
+            range: range(index, e.range, encoding),
+            new_text: e.insert.clone(),
+        })
+        .collect()
+}
+
+/// An LSP range as byte offsets (clamped to the text).
+pub fn text_range(index: &LineIndex, r: lsp::Range, encoding: PositionEncoding) -> TextRange {
+    let at = |p: lsp::Position| {
+        index.offset(
+            crate::syntax::LineCol {
+                line: p.line,
+                col: p.character,
+            },
+            encoding,
+        )
+    };
+    let (start, end) = (at(r.start), at(r.end));
+    TextRange::new(start.min(end), end.max(start))
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use rowan::{TextRange, TextSize};
+use rowan::TextSize;
 use serde::Deserialize;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types as lsp;
 
 use super::{convert, Shared};
 use crate::format::{self, choose_style, edits_within, minimal_edits};
-use crate::syntax::{LineCol, PositionEncoding};
+use crate::syntax::PositionEncoding;
 use crate::workspace::format_hints;
 
 /// The internal methods the transport renames formatting requests to.
@@ -53,13 +53,7 @@ pub async fn format(
     let (settings, _) = shared.settings.for_document(uri);
     let path = uri.to_file_path().ok();
     let job_analysis = analysis.clone();
-    let byte_range = range.map(|r| {
-        let index = &analysis.line_index;
-        TextRange::new(
-            index.offset(line_col(r.start), encoding),
-            index.offset(line_col(r.end), encoding),
-        )
-    });
+    let byte_range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
     let job = move || -> std::result::Result<Vec<format::TextEdit>, String> {
         let hints = path
             .as_deref()
@@ -104,15 +98,7 @@ pub async fn format(
         return Err(content_modified());
     }
     let index = &analysis.line_index;
-    Ok(Some(
-        edits
-            .into_iter()
-            .map(|e| lsp::TextEdit {
-                range: convert::range(index, e.range, encoding),
-                new_text: e.insert,
-            })
-            .collect(),
-    ))
+    Ok(Some(convert::text_edits(index, &edits, encoding)))
 }
 
 fn refused_message(analysis: &super::documents::DocumentAnalysis) -> String {
@@ -129,12 +115,5 @@ fn content_modified() -> Error {
         code: ErrorCode::ServerError(-32801), // ContentModified
         message: "the document changed after formatting was requested; request it again".into(),
         data: None,
-    }
-}
-
-fn line_col(p: lsp::Position) -> LineCol {
-    LineCol {
-        line: p.line,
-        col: p.character,
     }
 }

@@ -5,6 +5,7 @@
 //! core's types and LSP's. This layer does I/O and knows LSP; the core does not.
 
 pub mod backend;
+pub mod code_actions;
 pub mod convert;
 pub mod documents;
 pub mod formatting;

@@ -134,7 +134,7 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
     let diagnostics = analysis
         .diagnostics
         .iter()
-        .map(|d| convert::diagnostic(&snapshot.line_index, d, encoding))
+        .map(|d| convert::diagnostic(uri, &snapshot.line_index, d, encoding))
         .collect();
     let stored = Arc::new(DocumentAnalysis {
         revision: snapshot.revision,

@@ -16,9 +16,12 @@ use std::sync::Arc;
 use rnix::{SyntaxNode, TextRange, TextSize};
 use rowan::GreenNode;
 
+pub mod text_edit;
+
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 pub use reparse::{reparse, reparse_with_kind, ReparseKind};
+pub use text_edit::{apply_edits, TextEdit};
 
 /// What kind of problem a [`SyntaxError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,49 @@
+//! Each rule's documentation page (doc/rules/NAME.md), built into the
+//! binary for `cim-nix explain`.
+
+/// The doc page of the rule `name`.
+pub fn page(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "syntax-error" => include_str!("../../doc/rules/syntax-error.md"),
+        "analysis-limit" => include_str!("../../doc/rules/analysis-limit.md"),
+        "internal-error" => include_str!("../../doc/rules/internal-error.md"),
+        "unused-let" => include_str!("../../doc/rules/unused-let.md"),
+        "unused-lambda-arg" => include_str!("../../doc/rules/unused-lambda-arg.md"),
+        "unused-pattern-field" => include_str!("../../doc/rules/unused-pattern-field.md"),
+        "unused-pattern-bind" => include_str!("../../doc/rules/unused-pattern-bind.md"),
+        "unused-with" => include_str!("../../doc/rules/unused-with.md"),
+        "unused-rec" => include_str!("../../doc/rules/unused-rec.md"),
+        "undefined-name" => include_str!("../../doc/rules/undefined-name.md"),
+        "duplicate-key" => include_str!("../../doc/rules/duplicate-key.md"),
+        "duplicate-param" => include_str!("../../doc/rules/duplicate-param.md"),
+        "dynamic-attr-in-let" => include_str!("../../doc/rules/dynamic-attr-in-let.md"),
+        "rec-merge" => include_str!("../../doc/rules/rec-merge.md"),
+        "legacy-let" => include_str!("../../doc/rules/legacy-let.md"),
+        "uri-literal" => include_str!("../../doc/rules/uri-literal.md"),
+        "deprecated-to-path" => include_str!("../../doc/rules/deprecated-to-path.md"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_has_a_page_that_names_it() {
+        for rule in super::super::registry::RULES {
+            let page =
+                super::page(rule.name).unwrap_or_else(|| panic!("no page for {}", rule.name));
+            assert!(
+                page.contains(rule.name),
+                "the page of {} does not name it",
+                rule.name
+            );
+            assert!(
+                page.contains("## Bad")
+                    || rule.name == "internal-error"
+                    || rule.name == "analysis-limit",
+                "{} has no bad example",
+                rule.name
+            );
+        }
+    }
+}

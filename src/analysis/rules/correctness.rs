@@ -1,0 +1,507 @@
+//! Correctness: names bound nowhere, attributes and parameters defined
+//! twice, and deprecated syntax. Duplicates follow Nix's own rules for
+//! building a set from dotted paths: `a.b = 1; a.c = 2;` and
+//! `a = { b = 1; }; a.c = 2;` merge, `a = 1; a.b = 2;` does not, and two set
+//! literals for one name merge one level deep.
+
+use std::collections::HashMap;
+
+use rnix::{SyntaxKind, SyntaxNode};
+use rowan::TextRange;
+
+use SyntaxKind::*;
+
+use super::edit;
+use crate::analysis::registry::*;
+use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel};
+use crate::analysis::{Diagnostic, Fix};
+use crate::syntax::TextEdit;
+
+pub fn check(
+    root: &SyntaxNode,
+    text: &str,
+    model: &SemanticModel,
+    complete: bool,
+    on: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if complete && on(UNDEFINED_NAME) {
+        undefined_names(root, model, &mut found);
+    }
+    if on(DEPRECATED_TO_PATH) {
+        to_path(model, root, &mut found);
+    }
+    let mut sets = SetChecker {
+        found: Vec::new(),
+        duplicates: on(DUPLICATE_KEY),
+        rec_merges: on(REC_MERGE),
+    };
+    for element in root.descendants_with_tokens() {
+        match element {
+            rowan::NodeOrToken::Token(token) => {
+                if token.kind() == TOKEN_URI && on(URI_LITERAL) {
+                    let uri = token.text();
+                    found.push(
+                        Diagnostic::new(
+                            URI_LITERAL,
+                            token.text_range(),
+                            "unquoted URL literal (deprecated)",
+                        )
+                        .with_fix(Fix {
+                            title: "Quote the URL".into(),
+                            edits: vec![TextEdit::replace(
+                                token.text_range(),
+                                format!("\"{uri}\""),
+                            )],
+                            preferred: true,
+                        }),
+                    );
+                }
+            }
+            rowan::NodeOrToken::Node(node) => match node.kind() {
+                NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
+                    if !is_member_value(&node) {
+                        sets.check_set(&node);
+                    }
+                    if node.kind() == NODE_LET_IN && on(DYNAMIC_ATTR_IN_LET) {
+                        dynamic_in_let(&node, &mut found);
+                    }
+                    if node.kind() == NODE_LEGACY_LET && on(LEGACY_LET) {
+                        found.push(legacy_let(&node, text));
+                    }
+                }
+                NODE_PATTERN if on(DUPLICATE_PARAM) => duplicate_params(&node, &mut found),
+                _ => {}
+            },
+        }
+    }
+    found.extend(sets.found);
+    found
+}
+
+fn undefined_names(root: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
+    let pattern = file_pattern(root);
+    for r in &model.refs {
+        if r.resolution != Resolution::Undefined {
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            UNDEFINED_NAME,
+            r.range,
+            format!("undefined name '{}'", r.name),
+        );
+        if let Some((pattern, body)) = &pattern {
+            if body.contains_range(r.range) {
+                if let Some(edit) = add_to_pattern(pattern, &r.name) {
+                    d = d.with_fix(Fix {
+                        title: format!("Add '{}' to the file's arguments", r.name),
+                        edits: vec![edit],
+                        preferred: false,
+                    });
+                }
+            }
+        }
+        found.push(d);
+    }
+}
+
+/// The file's top-level lambda pattern and its body's range, as in
+/// `{ pkgs, ... }: { ... }`.
+fn file_pattern(root: &SyntaxNode) -> Option<(SyntaxNode, TextRange)> {
+    let lambda = root.children().next().filter(|n| n.kind() == NODE_LAMBDA)?;
+    let pattern = lambda
+        .children()
+        .next()
+        .filter(|n| n.kind() == NODE_PATTERN)?;
+    let body = lambda.children().nth(1)?;
+    Some((pattern, body.text_range()))
+}
+
+fn add_to_pattern(pattern: &SyntaxNode, name: &str) -> Option<TextEdit> {
+    if let Some(last) = pattern
+        .children()
+        .filter(|c| c.kind() == NODE_PAT_ENTRY)
+        .last()
+    {
+        return Some(TextEdit::replace(
+            TextRange::empty(last.text_range().end()),
+            format!(", {name}"),
+        ));
+    }
+    let tokens: Vec<_> = pattern
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .collect();
+    if let Some(ellipsis) = tokens.iter().find(|t| t.kind() == TOKEN_ELLIPSIS) {
+        return Some(TextEdit::replace(
+            TextRange::empty(ellipsis.text_range().start()),
+            format!("{name}, "),
+        ));
+    }
+    let open = tokens.iter().find(|t| t.kind() == TOKEN_L_BRACE)?;
+    Some(TextEdit::replace(
+        TextRange::empty(open.text_range().end()),
+        format!(" {name}"),
+    ))
+}
+
+/// `builtins.toPath`, `__toPath`, and `toPath` from `with builtins;`.
+fn to_path(model: &SemanticModel, root: &SyntaxNode, found: &mut Vec<Diagnostic>) {
+    let message = "'toPath' is deprecated";
+    for r in &model.refs {
+        let via_builtins_with = matches!(&r.resolution, Resolution::With(ws) if ws.iter().any(|&w| {
+            model.withs[w].node.children().next().is_some_and(|env| env.kind() == NODE_IDENT && env.text() == "builtins")
+        }));
+        if (r.name == "__toPath" && r.resolution == Resolution::Builtin)
+            || (r.name == "toPath" && via_builtins_with)
+        {
+            found.push(Diagnostic::new(DEPRECATED_TO_PATH, r.range, message));
+        }
+    }
+    for node in root.descendants().filter(|n| n.kind() == NODE_SELECT) {
+        let mut children = node.children();
+        let (Some(base), Some(path)) = (children.next(), children.next()) else {
+            continue;
+        };
+        let is_builtins = base.kind() == NODE_IDENT
+            && base.text() == "builtins"
+            && model
+                .refs
+                .iter()
+                .any(|r| r.range == base.text_range() && r.resolution == Resolution::Builtin);
+        let attrs: Vec<_> = path.children().collect();
+        if is_builtins
+            && attrs.len() == 1
+            && static_attr_name(&attrs[0]).as_deref() == Some("toPath")
+        {
+            let range = TextRange::new(base.text_range().start(), path.text_range().end());
+            found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, message));
+        }
+    }
+}
+
+fn dynamic_in_let(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
+    for member in node.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
+        let first = member
+            .children()
+            .find(|c| c.kind() == NODE_ATTRPATH)
+            .and_then(|p| p.children().next());
+        if let Some(first) = first {
+            if static_attr_name(&first).is_none() {
+                found.push(Diagnostic::new(
+                    DYNAMIC_ATTR_IN_LET,
+                    first.text_range(),
+                    "dynamic attribute in `let`: bindings must have static names",
+                ));
+            }
+        }
+    }
+}
+
+fn legacy_let(node: &SyntaxNode, text: &str) -> Diagnostic {
+    let keyword = node
+        .children_with_tokens()
+        .find(|t| t.kind() == TOKEN_LET)
+        .map_or(node.text_range(), |t| t.text_range());
+    let d = Diagnostic::new(
+        LEGACY_LET,
+        keyword,
+        "deprecated `let { ... body = ...; }` syntax",
+    );
+    match rewrite_legacy_let(node, text) {
+        Some(fix) => d.with_fix(fix),
+        None => d,
+    }
+}
+
+/// `let { a = 1; body = a; }` -> `let a = 1; in a`, when the body is one
+/// plain `body = ...;` binding.
+fn rewrite_legacy_let(node: &SyntaxNode, text: &str) -> Option<Fix> {
+    let members: Vec<SyntaxNode> = node
+        .children()
+        .filter(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
+        .collect();
+    let is_body = |m: &SyntaxNode| {
+        m.kind() == NODE_ATTRPATH_VALUE
+            && m.children()
+                .find(|c| c.kind() == NODE_ATTRPATH)
+                .is_some_and(|p| p.children().count() == 1 && p.text() == "body")
+    };
+    let bodies: Vec<&SyntaxNode> = members.iter().filter(|m| is_body(m)).collect();
+    let [body] = bodies.as_slice() else {
+        return None;
+    };
+    let value = body.children().nth(1)?;
+    let tokens: Vec<_> = node
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .collect();
+    let open = tokens
+        .iter()
+        .find(|t| t.kind() == TOKEN_L_BRACE)?
+        .text_range();
+    let close = tokens
+        .iter()
+        .rev()
+        .find(|t| t.kind() == TOKEN_R_BRACE)?
+        .text_range();
+    let inner_range = TextRange::new(open.end(), close.start());
+    let inner = &text[inner_range];
+    let removal = edit::remove(text, body.text_range());
+    let cut = removal.range - inner_range.start();
+    let mut bindings = String::new();
+    bindings.push_str(&inner[..usize::from(cut.start())]);
+    bindings.push_str(&inner[usize::from(cut.end())..]);
+    let lead = if bindings.starts_with(char::is_whitespace) {
+        ""
+    } else {
+        " "
+    };
+    let before_in = if bindings.ends_with(char::is_whitespace) {
+        ""
+    } else {
+        " "
+    };
+    let new = format!("let{lead}{bindings}{before_in}in {}", value.text());
+    Some(Fix {
+        title: "Rewrite as `let ... in`".into(),
+        edits: vec![TextEdit::replace(node.text_range(), new)],
+        preferred: true,
+    })
+}
+
+fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, TextRange> = HashMap::new();
+    for part in pattern.children() {
+        let ident = match part.kind() {
+            NODE_PAT_ENTRY => part.children().next(),
+            NODE_PAT_BIND => part.children().find(|c| c.kind() == NODE_IDENT),
+            _ => None,
+        };
+        let Some(ident) = ident else { continue };
+        let name = ident.text().to_string();
+        match seen.get(&name) {
+            Some(first) => found.push(
+                Diagnostic::new(
+                    DUPLICATE_PARAM,
+                    ident.text_range(),
+                    format!("duplicate parameter '{name}'"),
+                )
+                .with_related(*first, format!("'{name}' is first declared here")),
+            ),
+            None => {
+                seen.insert(name, ident.text_range());
+            }
+        }
+    }
+}
+
+/// Whether `set` is the value of a binding in a set or `let` (then it is
+/// checked with that binding, where it may merge with other definitions).
+fn is_member_value(set: &SyntaxNode) -> bool {
+    let mut node = set.clone();
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            NODE_PAREN => node = parent,
+            NODE_ATTRPATH_VALUE => {
+                return parent.parent().is_some_and(|p| {
+                    matches!(p.kind(), NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET)
+                });
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The set literal a value is, through parentheses, and whether it is `rec`.
+fn set_literal(value: &SyntaxNode) -> Option<(SyntaxNode, bool)> {
+    let mut node = value.clone();
+    while node.kind() == NODE_PAREN {
+        node = node.children().next()?;
+    }
+    (node.kind() == NODE_ATTR_SET).then(|| {
+        let rec = node.children_with_tokens().any(|t| t.kind() == TOKEN_REC);
+        (node, rec)
+    })
+}
+
+/// One attribute of a set being built: where it was first defined, and
+/// its own attributes when its value is a set.
+struct Entry {
+    site: TextRange,
+    inherited: bool,
+    sub: Option<Keys>,
+    rec: bool,
+}
+
+type Keys = HashMap<String, Entry>;
+
+struct SetChecker {
+    found: Vec<Diagnostic>,
+    duplicates: bool,
+    rec_merges: bool,
+}
+
+impl SetChecker {
+    fn duplicate(&mut self, range: TextRange, path: &str, first: TextRange) {
+        if self.duplicates {
+            self.found.push(
+                Diagnostic::new(
+                    DUPLICATE_KEY,
+                    range,
+                    format!("duplicate attribute '{path}'"),
+                )
+                .with_related(first, format!("'{path}' is first defined here")),
+            );
+        }
+    }
+
+    fn rec_merge(&mut self, range: TextRange, first: TextRange) {
+        if self.rec_merges {
+            self.found.push(
+                Diagnostic::new(
+                    REC_MERGE,
+                    range,
+                    "this set is merged with a `rec` set through dotted paths: `rec` does not apply to it",
+                )
+                .with_related(first, "the other part of the set is defined here"),
+            );
+        }
+    }
+
+    /// The attributes a set (or `let`) defines, reporting duplicates.
+    fn check_set(&mut self, set: &SyntaxNode) -> Keys {
+        let mut keys = Keys::new();
+        for member in set.children() {
+            match member.kind() {
+                NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
+                NODE_INHERIT => {
+                    for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                        let Some(name) = static_attr_name(&attr) else {
+                            continue;
+                        };
+                        match keys.get(&name) {
+                            Some(first) => {
+                                let first = first.site;
+                                self.duplicate(attr.text_range(), &name, first);
+                            }
+                            None => {
+                                keys.insert(
+                                    name,
+                                    Entry {
+                                        site: attr.text_range(),
+                                        inherited: true,
+                                        sub: None,
+                                        rec: false,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        keys
+    }
+
+    fn binding(&mut self, keys: &mut Keys, member: &SyntaxNode) {
+        let Some(path) = member.children().find(|c| c.kind() == NODE_ATTRPATH) else {
+            return;
+        };
+        let value = member.children().nth(1);
+        let literal = value.as_ref().and_then(set_literal);
+        let attrs: Vec<SyntaxNode> = path.children().collect();
+        let path_range = path.text_range();
+        let mut names = Vec::new();
+        let mut cur = keys;
+        for (i, attr) in attrs.iter().enumerate() {
+            let Some(name) = static_attr_name(attr) else {
+                // A dynamic name: nothing more is known statically.
+                if let Some((set, _)) = &literal {
+                    self.check_set(set);
+                }
+                return;
+            };
+            names.push(name.clone());
+            let dotted = names.join(".");
+            let last = i + 1 == attrs.len();
+            if !last {
+                let entry = cur.entry(name).or_insert_with(|| Entry {
+                    site: path_range,
+                    inherited: false,
+                    sub: Some(Keys::new()),
+                    rec: false,
+                });
+                if entry.inherited || entry.sub.is_none() {
+                    let first = entry.site;
+                    self.duplicate(path_range, &dotted, first);
+                    if let Some((set, _)) = &literal {
+                        self.check_set(set);
+                    }
+                    return;
+                }
+                if entry.rec {
+                    let first = entry.site;
+                    self.rec_merge(path_range, first);
+                }
+                let Some(sub) = entry.sub.as_mut() else {
+                    return;
+                };
+                cur = sub;
+                continue;
+            }
+            match cur.get_mut(&name) {
+                None => {
+                    let (sub, rec) = match &literal {
+                        Some((set, rec)) => (Some(self.check_set(set)), *rec),
+                        None => (None, false),
+                    };
+                    cur.insert(
+                        name,
+                        Entry {
+                            site: path_range,
+                            inherited: false,
+                            sub,
+                            rec,
+                        },
+                    );
+                }
+                Some(existing) => {
+                    let first = existing.site;
+                    let mergeable = !existing.inherited && existing.sub.is_some();
+                    match (&literal, mergeable) {
+                        (Some((set, rec)), true) => {
+                            if *rec != existing.rec {
+                                self.rec_merge(path_range, first);
+                            }
+                            let new_keys = self.check_set(set);
+                            // `existing` is borrowed from `cur`; look it up again.
+                            let mut conflicts = Vec::new();
+                            if let Some(sub) = cur.get_mut(&name).and_then(|e| e.sub.as_mut()) {
+                                for (key, entry) in new_keys {
+                                    match sub.get(&key) {
+                                        Some(old) => conflicts.push((entry.site, key, old.site)),
+                                        None => {
+                                            sub.insert(key, entry);
+                                        }
+                                    }
+                                }
+                            }
+                            for (range, key, old) in conflicts {
+                                self.duplicate(range, &format!("{dotted}.{key}"), old);
+                            }
+                        }
+                        _ => {
+                            self.duplicate(path_range, &dotted, first);
+                            if let Some((set, _)) = &literal {
+                                self.check_set(set);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

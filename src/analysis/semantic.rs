@@ -1,0 +1,706 @@
+//! The semantic model of one file: every binding (definition), every use of
+//! a name (reference) and what it resolves to, and the `with` environments
+//! and `rec` sets names may come from. Built once per document version from
+//! the syntax tree and shared by every rule (and later by navigation).
+//!
+//! Scoping follows Nix: `let` bindings and `rec` members see each other;
+//! lambda parameters and pattern fields (whose defaults see the other fields
+//! and the `@` name) are visible in the body; a plain `inherit x;` looks `x`
+//! up outside the set or `let` it is in; global builtins come after every
+//! lexical binding; a name bound nowhere may come from any enclosing `with`.
+//!
+//! The walk recurses over the tree, whose depth the parser guard bounds
+//! (`syntax::MAX_TREE_DEPTH`); callers run on threads with room for that.
+
+use std::collections::HashMap;
+
+use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
+use rowan::TextRange;
+
+use SyntaxKind::*;
+
+pub type DefId = usize;
+pub type RefId = usize;
+pub type WithId = usize;
+pub type OwnerId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefKind {
+    /// `let x = ...;` (the first name of `x.y = ...;` too).
+    LetBinding,
+    /// `let inherit x;` or `let inherit (e) x;`.
+    LetInherit,
+    /// `x: body`.
+    LambdaArg,
+    /// `{ x, ... }: body`.
+    PatternField,
+    /// `args@{ ... }: body`.
+    PatternBind,
+    /// A member of a `rec { }` set or `let { }`: an attribute, not a binding.
+    RecMember,
+}
+
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub kind: DefKind,
+    /// The name where it is defined (the first site when several merge).
+    pub range: TextRange,
+    /// Every node that defines it: the binding (`x = 1;`), the `inherit`
+    /// statement, the pattern entry, the lambda parameter or `@` binding.
+    pub sites: Vec<SyntaxNode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Def(DefId),
+    Builtin,
+    /// Not bound lexically; the enclosing `with`s (innermost first) may
+    /// provide it.
+    With(Vec<WithId>),
+    Undefined,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ref {
+    pub name: String,
+    pub range: TextRange,
+    pub resolution: Resolution,
+    /// The innermost binding whose value holds this reference: when that
+    /// binding is dead, so is this use.
+    pub owner: Option<OwnerId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct With {
+    pub node: SyntaxNode,
+    /// The `with` keyword.
+    pub keyword: TextRange,
+    pub owner: Option<OwnerId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecSet {
+    pub node: SyntaxNode,
+    /// The `rec` keyword.
+    pub keyword: TextRange,
+    pub members: Vec<DefId>,
+}
+
+/// A binding's value (or a pattern field's default): the references in it
+/// count only while one of `defs` is alive.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub defs: Vec<DefId>,
+    pub parent: Option<OwnerId>,
+}
+
+#[derive(Debug, Default)]
+pub struct SemanticModel {
+    pub defs: Vec<Def>,
+    pub refs: Vec<Ref>,
+    pub withs: Vec<With>,
+    pub recs: Vec<RecSet>,
+    pub owners: Vec<Owner>,
+    /// References resolving to each definition.
+    pub uses: Vec<Vec<RefId>>,
+}
+
+/// The names Nix puts in the global scope (besides every `__`-prefixed
+/// builtin, which `is_builtin` accepts).
+pub const GLOBAL_BUILTINS: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "break",
+    "builtins",
+    "derivation",
+    "dirOf",
+    "false",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "null",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
+    "throw",
+    "toString",
+    "true",
+];
+
+pub fn is_builtin(name: &str) -> bool {
+    name.starts_with("__") || GLOBAL_BUILTINS.contains(&name)
+}
+
+enum Frame {
+    Scope(HashMap<String, DefId>),
+    With(WithId),
+}
+
+struct Builder {
+    model: SemanticModel,
+    frames: Vec<Frame>,
+    owner: Option<OwnerId>,
+}
+
+impl SemanticModel {
+    pub fn build(root: &SyntaxNode) -> SemanticModel {
+        let mut b = Builder {
+            model: SemanticModel::default(),
+            frames: Vec::new(),
+            owner: None,
+        };
+        b.expr(root);
+        let mut model = b.model;
+        model.uses = vec![Vec::new(); model.defs.len()];
+        for (id, r) in model.refs.iter().enumerate() {
+            if let Resolution::Def(d) = r.resolution {
+                model.uses[d].push(id);
+            }
+        }
+        model
+    }
+}
+
+/// The identifier token of a NODE_IDENT.
+fn ident_token(node: &SyntaxNode) -> Option<SyntaxToken> {
+    node.first_token().filter(|t| t.kind() == TOKEN_IDENT)
+}
+
+/// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one.
+pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
+    match attr.kind() {
+        NODE_IDENT => ident_token(attr).map(|t| t.text().to_string()),
+        NODE_STRING => string_literal(attr),
+        NODE_DYNAMIC => attr
+            .children()
+            .find(|c| c.kind() == NODE_STRING)
+            .and_then(|s| string_literal(&s)),
+        _ => None,
+    }
+}
+
+/// The content of a string without interpolation or escapes.
+fn string_literal(node: &SyntaxNode) -> Option<String> {
+    let mut out = String::new();
+    for child in node.children_with_tokens() {
+        match child.kind() {
+            TOKEN_STRING_START | TOKEN_STRING_END => {}
+            TOKEN_STRING_CONTENT => {
+                let text = child.as_token()?.text();
+                if text.contains('\\') || text.contains("''$") || text.contains("'''") {
+                    return None;
+                }
+                out.push_str(text);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+impl Builder {
+    fn define(&mut self, name: String, kind: DefKind, range: TextRange, site: SyntaxNode) -> DefId {
+        self.model.defs.push(Def {
+            name,
+            kind,
+            range,
+            sites: vec![site],
+        });
+        self.model.defs.len() - 1
+    }
+
+    fn new_owner(&mut self, defs: Vec<DefId>) -> OwnerId {
+        self.model.owners.push(Owner {
+            defs,
+            parent: self.owner,
+        });
+        self.model.owners.len() - 1
+    }
+
+    /// Walks `node` with `owner` as the owner of what it holds.
+    fn owned(&mut self, owner: OwnerId, node: &SyntaxNode) {
+        let saved = self.owner.replace(owner);
+        self.expr(node);
+        self.owner = saved;
+    }
+
+    fn resolve(&self, name: &str, skip_scopes: usize) -> Resolution {
+        let mut withs = Vec::new();
+        let usable = self.frames.len() - skip_scopes.min(self.frames.len());
+        for frame in self.frames[..usable].iter().rev() {
+            match frame {
+                Frame::Scope(names) => {
+                    if let Some(&def) = names.get(name) {
+                        return Resolution::Def(def);
+                    }
+                }
+                Frame::With(w) => withs.push(*w),
+            }
+        }
+        // The frames skipped still hold `with`s that enclose the name.
+        for frame in self.frames[usable..].iter().rev() {
+            if let Frame::With(w) = frame {
+                withs.insert(0, *w);
+            }
+        }
+        if is_builtin(name) {
+            Resolution::Builtin
+        } else if withs.is_empty() {
+            Resolution::Undefined
+        } else {
+            Resolution::With(withs)
+        }
+    }
+
+    fn reference(&mut self, token: &SyntaxToken, skip_scopes: usize) {
+        let name = token.text().to_string();
+        let resolution = self.resolve(&name, skip_scopes);
+        self.model.refs.push(Ref {
+            name,
+            range: token.text_range(),
+            resolution,
+            owner: self.owner,
+        });
+    }
+
+    fn children(&mut self, node: &SyntaxNode) {
+        for child in node.children() {
+            self.expr(&child);
+        }
+    }
+
+    fn expr(&mut self, node: &SyntaxNode) {
+        match node.kind() {
+            NODE_IDENT => {
+                if let Some(token) = ident_token(node) {
+                    self.reference(&token, 0);
+                }
+            }
+            NODE_LET_IN => self.let_in(node),
+            NODE_LEGACY_LET => self.rec_set(node, None),
+            NODE_ATTR_SET => {
+                let rec = node
+                    .children_with_tokens()
+                    .find(|t| t.kind() == TOKEN_REC)
+                    .map(|t| t.text_range());
+                match rec {
+                    Some(keyword) => self.rec_set(node, Some(keyword)),
+                    None => self.plain_set(node),
+                }
+            }
+            NODE_LAMBDA => self.lambda(node),
+            NODE_WITH => self.with(node),
+            NODE_SELECT => {
+                // `e.a.${b} or d`: `e`, dynamic parts and `d` are expressions.
+                for child in node.children() {
+                    match child.kind() {
+                        NODE_ATTRPATH => self.attrpath(&child),
+                        _ => self.expr(&child),
+                    }
+                }
+            }
+            NODE_HAS_ATTR => {
+                for child in node.children() {
+                    match child.kind() {
+                        NODE_ATTRPATH => self.attrpath(&child),
+                        _ => self.expr(&child),
+                    }
+                }
+            }
+            NODE_ATTRPATH => self.attrpath(node),
+            _ => self.children(node),
+        }
+    }
+
+    /// The dynamic parts of an attribute path (`a.${b}."${c}"`).
+    fn attrpath(&mut self, path: &SyntaxNode) {
+        for attr in path.children() {
+            if attr.kind() != NODE_IDENT {
+                self.children(&attr);
+            }
+        }
+    }
+
+    /// The members of a set or `let` that define names in its scope:
+    /// `(name, name range, member node)`; dotted paths define their first
+    /// name.
+    fn member_names(node: &SyntaxNode) -> Vec<(String, TextRange, SyntaxNode, bool)> {
+        let mut names = Vec::new();
+        for member in node.children() {
+            match member.kind() {
+                NODE_ATTRPATH_VALUE => {
+                    let first = member
+                        .children()
+                        .find(|c| c.kind() == NODE_ATTRPATH)
+                        .and_then(|p| p.children().next());
+                    if let Some(first) = first {
+                        if let Some(name) = static_attr_name(&first) {
+                            names.push((name, first.text_range(), member.clone(), false));
+                        }
+                    }
+                }
+                NODE_INHERIT => {
+                    for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                        if let Some(name) = static_attr_name(&attr) {
+                            names.push((name, attr.text_range(), member.clone(), true));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
+    /// Defines the members of `node` in a new scope; merges repeated names
+    /// (`a.b = 1; a.c = 2;`).
+    fn define_members(
+        &mut self,
+        node: &SyntaxNode,
+        kind: impl Fn(bool) -> DefKind,
+    ) -> HashMap<String, DefId> {
+        let mut scope: HashMap<String, DefId> = HashMap::new();
+        for (name, range, member, inherited) in Self::member_names(node) {
+            match scope.get(&name) {
+                Some(&def) => {
+                    let sites = &mut self.model.defs[def].sites;
+                    if !sites.contains(&member) {
+                        sites.push(member);
+                    }
+                }
+                None => {
+                    let def = self.define(name.clone(), kind(inherited), range, member);
+                    scope.insert(name, def);
+                }
+            }
+        }
+        scope
+    }
+
+    /// The values of a set's or `let`'s members. With `scope` (a `let`),
+    /// references in a binding's value belong to that binding (dead with
+    /// it). `own_frame`: the top frame is the set's own scope, which a plain
+    /// `inherit x;` looks past.
+    fn member_values(
+        &mut self,
+        node: &SyntaxNode,
+        scope: Option<&HashMap<String, DefId>>,
+        own_frame: bool,
+    ) {
+        for member in node.children() {
+            match member.kind() {
+                NODE_ATTRPATH_VALUE => {
+                    let def = scope.and_then(|s| {
+                        let first = member
+                            .children()
+                            .find(|c| c.kind() == NODE_ATTRPATH)?
+                            .children()
+                            .next()?;
+                        s.get(&static_attr_name(&first)?).copied()
+                    });
+                    let owner = def.map(|d| self.new_owner(vec![d]));
+                    for child in member.children() {
+                        match (child.kind(), owner) {
+                            (NODE_ATTRPATH, _) => self.attrpath(&child),
+                            (_, Some(owner)) => self.owned(owner, &child),
+                            (_, None) => self.expr(&child),
+                        }
+                    }
+                }
+                NODE_INHERIT => self.inherit(&member, scope, usize::from(own_frame)),
+                _ => {}
+            }
+        }
+    }
+
+    /// `inherit a b;` looks the names up outside the scope being built
+    /// (`skip` scopes up); `inherit (e) a;` evaluates `e` inside it.
+    fn inherit(
+        &mut self,
+        member: &SyntaxNode,
+        scope: Option<&HashMap<String, DefId>>,
+        skip: usize,
+    ) {
+        let from = member.children().find(|c| c.kind() == NODE_INHERIT_FROM);
+        let names: Vec<SyntaxNode> = member
+            .children()
+            .filter(|c| c.kind() != NODE_INHERIT_FROM)
+            .collect();
+        let defs: Vec<DefId> = match scope {
+            Some(s) => names
+                .iter()
+                .filter_map(|a| s.get(&static_attr_name(a)?).copied())
+                .collect(),
+            None => Vec::new(),
+        };
+        match from {
+            Some(from) => {
+                if defs.is_empty() {
+                    self.children(&from);
+                } else {
+                    let owner = self.new_owner(defs);
+                    let saved = self.owner.replace(owner);
+                    self.children(&from);
+                    self.owner = saved;
+                }
+                for attr in &names {
+                    if attr.kind() != NODE_IDENT {
+                        self.children(attr);
+                    }
+                }
+            }
+            None => {
+                for attr in &names {
+                    match attr.kind() {
+                        NODE_IDENT => {
+                            if let Some(token) = ident_token(attr) {
+                                // `let inherit x;` uses the outer `x`; it is
+                                // dead when the name it defines is.
+                                let def = scope.and_then(|s| s.get(token.text()).copied());
+                                let saved = self.owner;
+                                if let Some(def) = def {
+                                    self.owner = Some(self.new_owner(vec![def]));
+                                }
+                                self.reference(&token, skip);
+                                self.owner = saved;
+                            }
+                        }
+                        _ => self.children(attr),
+                    }
+                }
+            }
+        }
+    }
+
+    fn let_in(&mut self, node: &SyntaxNode) {
+        let scope = self.define_members(node, |inherited| {
+            if inherited {
+                DefKind::LetInherit
+            } else {
+                DefKind::LetBinding
+            }
+        });
+        self.frames.push(Frame::Scope(scope.clone()));
+        self.member_values(node, Some(&scope), true);
+        // The body: the expression after `in`.
+        let mut after_in = false;
+        for child in node.children_with_tokens() {
+            if child.kind() == TOKEN_IN {
+                after_in = true;
+            } else if after_in {
+                if let Some(body) = child.as_node() {
+                    self.expr(body);
+                }
+            }
+        }
+        self.frames.pop();
+    }
+
+    fn rec_set(&mut self, node: &SyntaxNode, keyword: Option<TextRange>) {
+        let scope = self.define_members(node, |_| DefKind::RecMember);
+        if let Some(keyword) = keyword {
+            self.model.recs.push(RecSet {
+                node: node.clone(),
+                keyword,
+                members: scope.values().copied().collect(),
+            });
+        }
+        self.frames.push(Frame::Scope(scope.clone()));
+        // Members of a `rec` set are attributes, never dead: their values
+        // are not owned by them.
+        self.member_values(node, None, true);
+        self.frames.pop();
+    }
+
+    fn plain_set(&mut self, node: &SyntaxNode) {
+        self.member_values(node, None, false);
+    }
+
+    fn lambda(&mut self, node: &SyntaxNode) {
+        let mut scope: HashMap<String, DefId> = HashMap::new();
+        let param = node.children().next();
+        let mut pattern = None;
+        if let Some(param) = &param {
+            match param.kind() {
+                NODE_IDENT_PARAM => {
+                    if let Some(ident) = param.children().find(|c| c.kind() == NODE_IDENT) {
+                        if let Some(token) = ident_token(&ident) {
+                            let def = self.define(
+                                token.text().to_string(),
+                                DefKind::LambdaArg,
+                                token.text_range(),
+                                param.clone(),
+                            );
+                            scope.insert(token.text().to_string(), def);
+                        }
+                    }
+                }
+                NODE_PATTERN => {
+                    let mut defaults = Vec::new();
+                    for part in param.children() {
+                        let (kind, ident) = match part.kind() {
+                            NODE_PAT_ENTRY => (DefKind::PatternField, part.children().next()),
+                            NODE_PAT_BIND => (
+                                DefKind::PatternBind,
+                                part.children().find(|c| c.kind() == NODE_IDENT),
+                            ),
+                            _ => continue,
+                        };
+                        let Some(token) = ident.as_ref().and_then(ident_token) else {
+                            continue;
+                        };
+                        let name = token.text().to_string();
+                        // A repeated name is an error (duplicate-param); the
+                        // first definition is the one names resolve to.
+                        let def = self.define(name.clone(), kind, token.text_range(), part.clone());
+                        scope.entry(name).or_insert(def);
+                        if kind == DefKind::PatternField {
+                            if let Some(default) = part.children().nth(1) {
+                                defaults.push((def, default));
+                            }
+                        }
+                    }
+                    pattern = Some(defaults);
+                }
+                _ => {}
+            }
+        }
+        self.frames.push(Frame::Scope(scope));
+        for (def, default) in pattern.unwrap_or_default() {
+            let owner = self.new_owner(vec![def]);
+            self.owned(owner, &default);
+        }
+        if let Some(body) = node.children().nth(1) {
+            self.expr(&body);
+        }
+        self.frames.pop();
+    }
+
+    fn with(&mut self, node: &SyntaxNode) {
+        let keyword = node
+            .children_with_tokens()
+            .find(|t| t.kind() == TOKEN_WITH)
+            .map_or(node.text_range(), |t| t.text_range());
+        let mut parts = node.children();
+        if let Some(env) = parts.next() {
+            self.expr(&env);
+        }
+        self.model.withs.push(With {
+            node: node.clone(),
+            keyword,
+            owner: self.owner,
+        });
+        let id = self.model.withs.len() - 1;
+        self.frames.push(Frame::With(id));
+        for body in parts {
+            self.expr(&body);
+        }
+        self.frames.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(text: &str) -> SemanticModel {
+        let parse = crate::syntax::parse(text);
+        assert!(parse.errors().is_empty(), "{:?}", parse.errors());
+        SemanticModel::build(&parse.syntax().unwrap())
+    }
+
+    fn resolved(text: &str) -> Vec<(String, String)> {
+        let m = model(text);
+        m.refs
+            .iter()
+            .map(|r| {
+                let to = match &r.resolution {
+                    Resolution::Def(d) => format!(
+                        "{:?}@{}",
+                        m.defs[*d].kind,
+                        u32::from(m.defs[*d].range.start())
+                    ),
+                    Resolution::Builtin => "builtin".into(),
+                    Resolution::With(w) => format!("with{w:?}"),
+                    Resolution::Undefined => "undefined".into(),
+                };
+                (r.name.clone(), to)
+            })
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn let_bindings_see_each_other_and_inherit_looks_outside() {
+        assert_eq!(
+            resolved("x: let a = b; b = x; inherit x; in a"),
+            pairs(&[
+                ("b", "LetBinding@14"),
+                ("x", "LetInherit@29"),
+                ("x", "LambdaArg@0"),
+                ("a", "LetBinding@7")
+            ])
+        );
+    }
+
+    #[test]
+    fn pattern_defaults_see_other_fields_and_the_at_name() {
+        assert_eq!(
+            resolved("{ a, b ? a + c, ... }@args: args"),
+            pairs(&[
+                ("a", "PatternField@2"),
+                ("c", "undefined"),
+                ("args", "PatternBind@22")
+            ])
+        );
+    }
+
+    #[test]
+    fn builtins_come_before_with_and_with_provides_the_rest() {
+        assert_eq!(
+            resolved("with pkgs; [ map hello __findFile ]"),
+            pairs(&[
+                ("pkgs", "undefined"),
+                ("map", "builtin"),
+                ("hello", "with[0]"),
+                ("__findFile", "builtin")
+            ])
+        );
+    }
+
+    #[test]
+    fn attribute_names_are_not_references() {
+        assert_eq!(
+            resolved("{ a.b = c.d.${e} or f; g = h ? i.j; }"),
+            pairs(&[
+                ("c", "undefined"),
+                ("e", "undefined"),
+                ("f", "undefined"),
+                ("h", "undefined")
+            ])
+        );
+    }
+
+    #[test]
+    fn rec_members_see_each_other_and_inherit_from_sees_the_let() {
+        assert_eq!(
+            resolved("rec { a = 1; b = a; }"),
+            pairs(&[("a", "RecMember@6")])
+        );
+        assert_eq!(
+            resolved("let s = {}; inherit (s) x; in x"),
+            pairs(&[("s", "LetBinding@4"), ("x", "LetInherit@24")])
+        );
+    }
+}
