@@ -39,6 +39,18 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str, anchor: &str) {
         b.iter(|| syntax::guard::check_nesting(black_box(text)))
     });
     group.bench_function("line_index", |b| b.iter(|| LineIndex::new(black_box(text))));
+    let parsed = syntax::parse(text);
+    if let Some(root) = parsed.syntax() {
+        group.bench_function("semantic model", |b| {
+            b.iter(|| analysis::semantic::SemanticModel::build(black_box(&root)))
+        });
+        group.bench_function("semantic model + all rules", |b| {
+            b.iter(|| {
+                let model = analysis::semantic::SemanticModel::build(black_box(&root));
+                analysis::rules::check(&root, text, Some(&model), &settings).len()
+            })
+        });
+    }
     group.bench_function("open: parse + line index + diagnostics", |b| {
         b.iter(|| {
             let analysis = analysis::analyze(black_box(text), None, &settings);

@@ -189,3 +189,16 @@ fn fixes_leave_valid_nix_without_the_finding() {
         );
     }
 }
+
+#[test]
+fn rules_on_two_threads_find_what_one_thread_finds() {
+    let text = std::fs::read_to_string(support::corpus::all_packages()).unwrap();
+    let parse = cim_nix::syntax::parse(&text);
+    let settings = Settings::default();
+    let root = parse.syntax().unwrap();
+    let model = analysis::semantic::SemanticModel::build(&root);
+    let one = analysis::rules::check(&root, &text, Some(&model), &settings);
+    let two = analysis::rules::analyze_tree(parse.green().unwrap(), &text, true, &settings);
+    assert!(!one.is_empty());
+    assert_eq!(one, two);
+}

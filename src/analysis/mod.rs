@@ -128,10 +128,9 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
     };
     let mut diagnostics = syntax_diagnostics(&parse);
     if settings.diagnostics_enabled {
-        if let Some(root) = parse.syntax() {
-            let model = semantic::SemanticModel::build(&root);
+        if let Some(green) = parse.green() {
             let complete = parse.errors().is_empty();
-            diagnostics.extend(rules::check(&root, text, &model, complete, settings));
+            diagnostics.extend(rules::analyze_tree(green, text, complete, settings));
         }
     }
     let diagnostics = apply_levels(suppress(diagnostics, text), settings);

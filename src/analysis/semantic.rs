@@ -12,10 +12,12 @@
 //! The walk recurses over the tree, whose depth the parser guard bounds
 //! (`syntax::MAX_TREE_DEPTH`); callers run on threads with room for that.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::rc::Rc;
 
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 use rowan::TextRange;
+use smol_str::SmolStr;
 
 use SyntaxKind::*;
 
@@ -42,7 +44,7 @@ pub enum DefKind {
 
 #[derive(Debug, Clone)]
 pub struct Def {
-    pub name: String,
+    pub name: SmolStr,
     pub kind: DefKind,
     /// The name where it is defined (the first site when several merge).
     pub range: TextRange,
@@ -55,15 +57,15 @@ pub struct Def {
 pub enum Resolution {
     Def(DefId),
     Builtin,
-    /// Not bound lexically; the enclosing `with`s (innermost first) may
-    /// provide it.
-    With(Vec<WithId>),
+    /// Not bound lexically; the innermost enclosing `with` (and the ones
+    /// around it, see [`With::outer`]) may provide it.
+    With(WithId),
     Undefined,
 }
 
 #[derive(Debug, Clone)]
 pub struct Ref {
-    pub name: String,
+    /// The name as written (its text is the name).
     pub range: TextRange,
     pub resolution: Resolution,
     /// The innermost binding whose value holds this reference: when that
@@ -77,6 +79,8 @@ pub struct With {
     /// The `with` keyword.
     pub keyword: TextRange,
     pub owner: Option<OwnerId>,
+    /// The next `with` around this one.
+    pub outer: Option<WithId>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,12 +102,17 @@ pub struct Owner {
 #[derive(Debug, Default)]
 pub struct SemanticModel {
     pub defs: Vec<Def>,
+    /// Sorted by position.
     pub refs: Vec<Ref>,
     pub withs: Vec<With>,
     pub recs: Vec<RecSet>,
     pub owners: Vec<Owner>,
     /// References resolving to each definition.
     pub uses: Vec<Vec<RefId>>,
+    /// The nodes rules look at besides names, collected during the walk so
+    /// rules need not walk the tree again: sets, `let`s, lambda patterns,
+    /// selections from `builtins`, and URL literals.
+    pub nodes: Vec<SyntaxNode>,
 }
 
 /// The names Nix puts in the global scope (besides every `__`-prefixed
@@ -133,12 +142,22 @@ pub const GLOBAL_BUILTINS: &[&str] = &[
     "true",
 ];
 
+impl SemanticModel {
+    /// The `with`s a name resolving to `With(w)` may come from, innermost
+    /// first.
+    pub fn with_chain(&self, w: WithId) -> impl Iterator<Item = WithId> + '_ {
+        std::iter::successors(Some(w), |&w| self.withs[w].outer)
+    }
+}
+
 pub fn is_builtin(name: &str) -> bool {
     name.starts_with("__") || GLOBAL_BUILTINS.contains(&name)
 }
 
+type Scope = Rc<HashMap<SmolStr, DefId>>;
+
 enum Frame {
-    Scope(HashMap<String, DefId>),
+    Scope(Scope),
     With(WithId),
 }
 
@@ -157,6 +176,8 @@ impl SemanticModel {
         };
         b.expr(root);
         let mut model = b.model;
+        // In source order, so a reference can be found by its position.
+        model.refs.sort_by_key(|r| r.range.start());
         model.uses = vec![Vec::new(); model.defs.len()];
         for (id, r) in model.refs.iter().enumerate() {
             if let Resolution::Def(d) = r.resolution {
@@ -173,14 +194,15 @@ fn ident_token(node: &SyntaxNode) -> Option<SyntaxToken> {
 }
 
 /// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one.
-pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
+pub fn static_attr_name(attr: &SyntaxNode) -> Option<SmolStr> {
     match attr.kind() {
-        NODE_IDENT => ident_token(attr).map(|t| t.text().to_string()),
-        NODE_STRING => string_literal(attr),
+        NODE_IDENT => ident_token(attr).map(|t| SmolStr::new(t.text())),
+        NODE_STRING => string_literal(attr).map(SmolStr::from),
         NODE_DYNAMIC => attr
             .children()
             .find(|c| c.kind() == NODE_STRING)
-            .and_then(|s| string_literal(&s)),
+            .and_then(|s| string_literal(&s))
+            .map(SmolStr::from),
         _ => None,
     }
 }
@@ -205,7 +227,13 @@ fn string_literal(node: &SyntaxNode) -> Option<String> {
 }
 
 impl Builder {
-    fn define(&mut self, name: String, kind: DefKind, range: TextRange, site: SyntaxNode) -> DefId {
+    fn define(
+        &mut self,
+        name: SmolStr,
+        kind: DefKind,
+        range: TextRange,
+        site: SyntaxNode,
+    ) -> DefId {
         self.model.defs.push(Def {
             name,
             kind,
@@ -231,38 +259,34 @@ impl Builder {
     }
 
     fn resolve(&self, name: &str, skip_scopes: usize) -> Resolution {
-        let mut withs = Vec::new();
         let usable = self.frames.len() - skip_scopes.min(self.frames.len());
         for frame in self.frames[..usable].iter().rev() {
-            match frame {
-                Frame::Scope(names) => {
-                    if let Some(&def) = names.get(name) {
-                        return Resolution::Def(def);
-                    }
+            if let Frame::Scope(names) = frame {
+                if let Some(&def) = names.get(name) {
+                    return Resolution::Def(def);
                 }
-                Frame::With(w) => withs.push(*w),
-            }
-        }
-        // The frames skipped still hold `with`s that enclose the name.
-        for frame in self.frames[usable..].iter().rev() {
-            if let Frame::With(w) = frame {
-                withs.insert(0, *w);
             }
         }
         if is_builtin(name) {
-            Resolution::Builtin
-        } else if withs.is_empty() {
-            Resolution::Undefined
-        } else {
-            Resolution::With(withs)
+            return Resolution::Builtin;
+        }
+        // Any frame, skipped or not, may be a `with` around the name.
+        match self.innermost_with() {
+            Some(w) => Resolution::With(w),
+            None => Resolution::Undefined,
         }
     }
 
+    fn innermost_with(&self) -> Option<WithId> {
+        self.frames.iter().rev().find_map(|f| match f {
+            Frame::With(w) => Some(*w),
+            Frame::Scope(_) => None,
+        })
+    }
+
     fn reference(&mut self, token: &SyntaxToken, skip_scopes: usize) {
-        let name = token.text().to_string();
-        let resolution = self.resolve(&name, skip_scopes);
+        let resolution = self.resolve(token.text(), skip_scopes);
         self.model.refs.push(Ref {
-            name,
             range: token.text_range(),
             resolution,
             owner: self.owner,
@@ -282,9 +306,21 @@ impl Builder {
                     self.reference(&token, 0);
                 }
             }
-            NODE_LET_IN => self.let_in(node),
-            NODE_LEGACY_LET => self.rec_set(node, None),
+            NODE_LET_IN => {
+                self.model.nodes.push(node.clone());
+                self.let_in(node)
+            }
+            NODE_LEGACY_LET => {
+                self.model.nodes.push(node.clone());
+                self.rec_set(node, None)
+            }
+            NODE_LITERAL => {
+                if node.first_token().is_some_and(|t| t.kind() == TOKEN_URI) {
+                    self.model.nodes.push(node.clone());
+                }
+            }
             NODE_ATTR_SET => {
+                self.model.nodes.push(node.clone());
                 let rec = node
                     .children_with_tokens()
                     .find(|t| t.kind() == TOKEN_REC)
@@ -297,6 +333,10 @@ impl Builder {
             NODE_LAMBDA => self.lambda(node),
             NODE_WITH => self.with(node),
             NODE_SELECT => {
+                let base = node.first_child();
+                if base.is_some_and(|b| b.kind() == NODE_IDENT && b.text() == "builtins") {
+                    self.model.nodes.push(node.clone());
+                }
                 // `e.a.${b} or d`: `e`, dynamic parts and `d` are expressions.
                 for child in node.children() {
                     match child.kind() {
@@ -330,7 +370,7 @@ impl Builder {
     /// The members of a set or `let` that define names in its scope:
     /// `(name, name range, member node)`; dotted paths define their first
     /// name.
-    fn member_names(node: &SyntaxNode) -> Vec<(String, TextRange, SyntaxNode, bool)> {
+    fn member_names(node: &SyntaxNode) -> Vec<(SmolStr, TextRange, SyntaxNode, bool)> {
         let mut names = Vec::new();
         for member in node.children() {
             match member.kind() {
@@ -360,12 +400,8 @@ impl Builder {
 
     /// Defines the members of `node` in a new scope; merges repeated names
     /// (`a.b = 1; a.c = 2;`).
-    fn define_members(
-        &mut self,
-        node: &SyntaxNode,
-        kind: impl Fn(bool) -> DefKind,
-    ) -> HashMap<String, DefId> {
-        let mut scope: HashMap<String, DefId> = HashMap::new();
+    fn define_members(&mut self, node: &SyntaxNode, kind: impl Fn(bool) -> DefKind) -> Scope {
+        let mut scope: HashMap<SmolStr, DefId> = HashMap::default();
         for (name, range, member, inherited) in Self::member_names(node) {
             match scope.get(&name) {
                 Some(&def) => {
@@ -380,19 +416,14 @@ impl Builder {
                 }
             }
         }
-        scope
+        Rc::new(scope)
     }
 
     /// The values of a set's or `let`'s members. With `scope` (a `let`),
     /// references in a binding's value belong to that binding (dead with
     /// it). `own_frame`: the top frame is the set's own scope, which a plain
     /// `inherit x;` looks past.
-    fn member_values(
-        &mut self,
-        node: &SyntaxNode,
-        scope: Option<&HashMap<String, DefId>>,
-        own_frame: bool,
-    ) {
+    fn member_values(&mut self, node: &SyntaxNode, scope: Option<&Scope>, own_frame: bool) {
         for member in node.children() {
             match member.kind() {
                 NODE_ATTRPATH_VALUE => {
@@ -421,12 +452,7 @@ impl Builder {
 
     /// `inherit a b;` looks the names up outside the scope being built
     /// (`skip` scopes up); `inherit (e) a;` evaluates `e` inside it.
-    fn inherit(
-        &mut self,
-        member: &SyntaxNode,
-        scope: Option<&HashMap<String, DefId>>,
-        skip: usize,
-    ) {
+    fn inherit(&mut self, member: &SyntaxNode, scope: Option<&Scope>, skip: usize) {
         let from = member.children().find(|c| c.kind() == NODE_INHERIT_FROM);
         let names: Vec<SyntaxNode> = member
             .children()
@@ -523,7 +549,7 @@ impl Builder {
     }
 
     fn lambda(&mut self, node: &SyntaxNode) {
-        let mut scope: HashMap<String, DefId> = HashMap::new();
+        let mut scope: HashMap<SmolStr, DefId> = HashMap::default();
         let param = node.children().next();
         let mut pattern = None;
         if let Some(param) = &param {
@@ -532,16 +558,17 @@ impl Builder {
                     if let Some(ident) = param.children().find(|c| c.kind() == NODE_IDENT) {
                         if let Some(token) = ident_token(&ident) {
                             let def = self.define(
-                                token.text().to_string(),
+                                SmolStr::new(token.text()),
                                 DefKind::LambdaArg,
                                 token.text_range(),
                                 param.clone(),
                             );
-                            scope.insert(token.text().to_string(), def);
+                            scope.insert(SmolStr::new(token.text()), def);
                         }
                     }
                 }
                 NODE_PATTERN => {
+                    self.model.nodes.push(param.clone());
                     let mut defaults = Vec::new();
                     for part in param.children() {
                         let (kind, ident) = match part.kind() {
@@ -555,7 +582,7 @@ impl Builder {
                         let Some(token) = ident.as_ref().and_then(ident_token) else {
                             continue;
                         };
-                        let name = token.text().to_string();
+                        let name = SmolStr::new(token.text());
                         // A repeated name is an error (duplicate-param); the
                         // first definition is the one names resolve to.
                         let def = self.define(name.clone(), kind, token.text_range(), part.clone());
@@ -571,7 +598,7 @@ impl Builder {
                 _ => {}
             }
         }
-        self.frames.push(Frame::Scope(scope));
+        self.frames.push(Frame::Scope(Rc::new(scope)));
         for (def, default) in pattern.unwrap_or_default() {
             let owner = self.new_owner(vec![def]);
             self.owned(owner, &default);
@@ -591,10 +618,12 @@ impl Builder {
         if let Some(env) = parts.next() {
             self.expr(&env);
         }
+        let outer = self.innermost_with();
         self.model.withs.push(With {
             node: node.clone(),
             keyword,
             owner: self.owner,
+            outer,
         });
         let id = self.model.withs.len() - 1;
         self.frames.push(Frame::With(id));
@@ -630,7 +659,7 @@ mod tests {
                     Resolution::With(w) => format!("with{w:?}"),
                     Resolution::Undefined => "undefined".into(),
                 };
-                (r.name.clone(), to)
+                (text[r.range].to_string(), to)
             })
             .collect()
     }
@@ -673,7 +702,7 @@ mod tests {
             pairs(&[
                 ("pkgs", "undefined"),
                 ("map", "builtin"),
-                ("hello", "with[0]"),
+                ("hello", "with0"),
                 ("__findFile", "builtin")
             ])
         );

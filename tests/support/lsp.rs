@@ -348,3 +348,44 @@ fn unescape_debug(quoted: &str) -> String {
 pub fn file_uri(name: &str) -> String {
     format!("file:///cim-nix-test/{name}")
 }
+
+/// Applies LSP text edits (UTF-16 positions, all against the same text).
+pub fn apply_text_edits(text: &str, edits: &Value) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let col = p["character"].as_u64().unwrap() as usize;
+        let start = starts[line.min(starts.len() - 1)];
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= col || c == '\n' {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .expect("edits")
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for pair in edits.windows(2) {
+        assert!(pair[1].1 <= pair[0].0, "overlapping edits {pair:?}");
+    }
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}

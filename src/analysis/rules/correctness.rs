@@ -4,10 +4,11 @@
 //! `a = { b = 1; }; a.c = 2;` merge, `a = 1; a.b = 2;` does not, and two set
 //! literals for one name merge one level deep.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::TextRange;
+use smol_str::SmolStr;
 
 use SyntaxKind::*;
 
@@ -17,29 +18,68 @@ use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel};
 use crate::analysis::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
+/// Every correctness finding; `model` is absent while the file has syntax
+/// errors (then the rules that need names are skipped).
 pub fn check(
     root: &SyntaxNode,
     text: &str,
+    model: Option<&SemanticModel>,
+    on: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<Diagnostic> {
+    match model {
+        Some(model) => {
+            let mut found = model_checks(root, text, model, on);
+            found.extend(tree_checks(model.nodes.iter().cloned(), text, on));
+            found
+        }
+        None => tree_checks(root.descendants(), text, on),
+    }
+}
+
+/// The findings that need the semantic model: undefined names and
+/// `toPath` through `builtins`.
+pub fn model_checks(
+    root: &SyntaxNode,
+    text: &str,
     model: &SemanticModel,
-    complete: bool,
-    on: &dyn Fn(&str) -> bool,
+    on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    if complete && on(UNDEFINED_NAME) {
-        undefined_names(root, model, &mut found);
+    if on(UNDEFINED_NAME) {
+        undefined_names(root, text, model, &mut found);
     }
     if on(DEPRECATED_TO_PATH) {
-        to_path(model, root, &mut found);
+        to_path_names(text, model, &mut found);
+        for node in model.nodes.iter().filter(|n| n.kind() == NODE_SELECT) {
+            to_path_select(node, model, &mut found);
+        }
     }
+    found
+}
+
+/// The findings the tree alone shows, over `nodes` (every node, or the
+/// ones the model collected).
+pub fn tree_checks(
+    nodes: impl Iterator<Item = SyntaxNode>,
+    text: &str,
+    on: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
     let mut sets = SetChecker {
         found: Vec::new(),
         duplicates: on(DUPLICATE_KEY),
         rec_merges: on(REC_MERGE),
     };
-    for element in root.descendants_with_tokens() {
-        match element {
-            rowan::NodeOrToken::Token(token) => {
-                if token.kind() == TOKEN_URI && on(URI_LITERAL) {
+    let (uri, dynamic, legacy, params) = (
+        on(URI_LITERAL),
+        on(DYNAMIC_ATTR_IN_LET),
+        on(LEGACY_LET),
+        on(DUPLICATE_PARAM),
+    );
+    for node in nodes {
+        match node.kind() {
+            NODE_LITERAL if uri => {
+                if let Some(token) = node.first_token().filter(|t| t.kind() == TOKEN_URI) {
                     let uri = token.text();
                     found.push(
                         Diagnostic::new(
@@ -58,43 +98,43 @@ pub fn check(
                     );
                 }
             }
-            rowan::NodeOrToken::Node(node) => match node.kind() {
-                NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
-                    if !is_member_value(&node) {
-                        sets.check_set(&node);
-                    }
-                    if node.kind() == NODE_LET_IN && on(DYNAMIC_ATTR_IN_LET) {
-                        dynamic_in_let(&node, &mut found);
-                    }
-                    if node.kind() == NODE_LEGACY_LET && on(LEGACY_LET) {
-                        found.push(legacy_let(&node, text));
-                    }
+            NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
+                if !is_member_value(&node) {
+                    sets.check_set(&node);
                 }
-                NODE_PATTERN if on(DUPLICATE_PARAM) => duplicate_params(&node, &mut found),
-                _ => {}
-            },
+                if node.kind() == NODE_LET_IN && dynamic {
+                    dynamic_in_let(&node, &mut found);
+                }
+                if node.kind() == NODE_LEGACY_LET && legacy {
+                    found.push(legacy_let(&node, text));
+                }
+            }
+            NODE_PATTERN if params => duplicate_params(&node, &mut found),
+            _ => {}
         }
     }
     found.extend(sets.found);
     found
 }
 
-fn undefined_names(root: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
+fn undefined_names(
+    root: &SyntaxNode,
+    text: &str,
+    model: &SemanticModel,
+    found: &mut Vec<Diagnostic>,
+) {
     let pattern = file_pattern(root);
     for r in &model.refs {
         if r.resolution != Resolution::Undefined {
             continue;
         }
-        let mut d = Diagnostic::new(
-            UNDEFINED_NAME,
-            r.range,
-            format!("undefined name '{}'", r.name),
-        );
+        let name = &text[r.range];
+        let mut d = Diagnostic::new(UNDEFINED_NAME, r.range, format!("undefined name '{name}'"));
         if let Some((pattern, body)) = &pattern {
             if body.contains_range(r.range) {
-                if let Some(edit) = add_to_pattern(pattern, &r.name) {
+                if let Some(edit) = add_to_pattern(pattern, name) {
                     d = d.with_fix(Fix {
-                        title: format!("Add '{}' to the file's arguments", r.name),
+                        title: format!("Add '{name}' to the file's arguments"),
                         edits: vec![edit],
                         preferred: false,
                     });
@@ -145,38 +185,51 @@ fn add_to_pattern(pattern: &SyntaxNode, name: &str) -> Option<TextEdit> {
     ))
 }
 
-/// `builtins.toPath`, `__toPath`, and `toPath` from `with builtins;`.
-fn to_path(model: &SemanticModel, root: &SyntaxNode, found: &mut Vec<Diagnostic>) {
-    let message = "'toPath' is deprecated";
+const TO_PATH: &str = "'toPath' is deprecated";
+
+/// `__toPath`, and `toPath` from a `with builtins;`.
+fn to_path_names(text: &str, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
     for r in &model.refs {
-        let via_builtins_with = matches!(&r.resolution, Resolution::With(ws) if ws.iter().any(|&w| {
-            model.withs[w].node.children().next().is_some_and(|env| env.kind() == NODE_IDENT && env.text() == "builtins")
-        }));
-        if (r.name == "__toPath" && r.resolution == Resolution::Builtin)
-            || (r.name == "toPath" && via_builtins_with)
-        {
-            found.push(Diagnostic::new(DEPRECATED_TO_PATH, r.range, message));
+        let name = &text[r.range];
+        let deprecated = match (&r.resolution, name) {
+            (Resolution::Builtin, "__toPath") => true,
+            (Resolution::With(w), "toPath") => model.with_chain(*w).any(|w| {
+                model.withs[w]
+                    .node
+                    .children()
+                    .next()
+                    .is_some_and(|env| env.kind() == NODE_IDENT && env.text() == "builtins")
+            }),
+            _ => false,
+        };
+        if deprecated {
+            found.push(Diagnostic::new(DEPRECATED_TO_PATH, r.range, TO_PATH));
         }
     }
-    for node in root.descendants().filter(|n| n.kind() == NODE_SELECT) {
-        let mut children = node.children();
-        let (Some(base), Some(path)) = (children.next(), children.next()) else {
-            continue;
-        };
-        let is_builtins = base.kind() == NODE_IDENT
-            && base.text() == "builtins"
-            && model
-                .refs
-                .iter()
-                .any(|r| r.range == base.text_range() && r.resolution == Resolution::Builtin);
-        let attrs: Vec<_> = path.children().collect();
-        if is_builtins
-            && attrs.len() == 1
-            && static_attr_name(&attrs[0]).as_deref() == Some("toPath")
-        {
-            let range = TextRange::new(base.text_range().start(), path.text_range().end());
-            found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, message));
-        }
+}
+
+/// `builtins.toPath`, unless `builtins` is a local binding.
+fn to_path_select(node: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
+    let mut children = node.children();
+    let (Some(base), Some(path)) = (children.next(), children.next()) else {
+        return;
+    };
+    if base.kind() != NODE_IDENT || base.text() != "builtins" {
+        return;
+    }
+    let start = base.text_range().start();
+    let at = model.refs.partition_point(|r| r.range.start() < start);
+    let is_global = model
+        .refs
+        .get(at)
+        .is_some_and(|r| r.range.start() == start && r.resolution == Resolution::Builtin);
+    let mut attrs = path.children();
+    let (Some(attr), None) = (attrs.next(), attrs.next()) else {
+        return;
+    };
+    if is_global && static_attr_name(&attr).as_deref() == Some("toPath") {
+        let range = TextRange::new(start, path.text_range().end());
+        found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, TO_PATH));
     }
 }
 
@@ -271,7 +324,7 @@ fn rewrite_legacy_let(node: &SyntaxNode, text: &str) -> Option<Fix> {
 }
 
 fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<String, TextRange> = HashMap::new();
+    let mut seen: HashMap<SmolStr, TextRange> = HashMap::default();
     for part in pattern.children() {
         let ident = match part.kind() {
             NODE_PAT_ENTRY => part.children().next(),
@@ -279,7 +332,7 @@ fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
             _ => None,
         };
         let Some(ident) = ident else { continue };
-        let name = ident.text().to_string();
+        let name = SmolStr::from(ident.text().to_string());
         match seen.get(&name) {
             Some(first) => found.push(
                 Diagnostic::new(
@@ -335,7 +388,69 @@ struct Entry {
     rec: bool,
 }
 
-type Keys = HashMap<String, Entry>;
+/// The attributes of a set: a list, indexed by a map once it is long
+/// (most sets have a handful of members; all-packages.nix has one with
+/// 15 000).
+#[derive(Default)]
+struct Keys {
+    list: Vec<(SmolStr, Entry)>,
+    index: Option<HashMap<SmolStr, usize>>,
+}
+
+const INDEX_FROM: usize = 16;
+
+impl Keys {
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.list.iter().position(|(n, _)| n == name),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Entry> {
+        self.position(name).map(|i| &self.list[i].1)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
+        self.position(name).map(|i| &mut self.list[i].1)
+    }
+
+    fn insert(&mut self, name: SmolStr, entry: Entry) {
+        if let Some(index) = &mut self.index {
+            index.insert(name.clone(), self.list.len());
+        }
+        self.list.push((name, entry));
+        if self.index.is_none() && self.list.len() >= INDEX_FROM {
+            self.index = Some(
+                self.list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), i))
+                    .collect(),
+            );
+        }
+    }
+
+    /// The entry for `name`, added by `make` when missing.
+    fn entry(&mut self, name: SmolStr, make: impl FnOnce() -> Entry) -> &mut Entry {
+        let i = match self.position(&name) {
+            Some(i) => i,
+            None => {
+                self.insert(name, make());
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[i].1
+    }
+}
+
+impl IntoIterator for Keys {
+    type Item = (SmolStr, Entry);
+    type IntoIter = std::vec::IntoIter<(SmolStr, Entry)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.into_iter()
+    }
+}
 
 struct SetChecker {
     found: Vec<Diagnostic>,
@@ -372,7 +487,7 @@ impl SetChecker {
 
     /// The attributes a set (or `let`) defines, reporting duplicates.
     fn check_set(&mut self, set: &SyntaxNode) -> Keys {
-        let mut keys = Keys::new();
+        let mut keys = Keys::default();
         for member in set.children() {
             match member.kind() {
                 NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
@@ -428,10 +543,10 @@ impl SetChecker {
             let dotted = names.join(".");
             let last = i + 1 == attrs.len();
             if !last {
-                let entry = cur.entry(name).or_insert_with(|| Entry {
+                let entry = cur.entry(name, || Entry {
                     site: path_range,
                     inherited: false,
-                    sub: Some(Keys::new()),
+                    sub: Some(Keys::default()),
                     rec: false,
                 });
                 if entry.inherited || entry.sub.is_none() {

@@ -3,7 +3,7 @@
 //! with `_` and members of `rec` sets are never reported; removing
 //! everything reported leaves valid Nix that means the same.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::{TextRange, TextSize};
@@ -201,8 +201,8 @@ impl Liveness {
             if let Some(r) = live_refs.pop() {
                 match &model.refs[r].resolution {
                     Resolution::Def(d) => defs.push(*d),
-                    Resolution::With(ws) => {
-                        for &w in ws {
+                    Resolution::With(w) => {
+                        for w in model.with_chain(*w) {
                             with_uses[w] += 1;
                         }
                     }
@@ -241,7 +241,7 @@ impl Liveness {
 
 /// The definitions of each `let` node, keyed by its range.
 fn let_groups(model: &SemanticModel) -> HashMap<TextRange, Vec<DefId>> {
-    let mut groups: HashMap<TextRange, Vec<DefId>> = HashMap::new();
+    let mut groups: HashMap<TextRange, Vec<DefId>> = HashMap::default();
     for (d, def) in model.defs.iter().enumerate() {
         if matches!(def.kind, DefKind::LetBinding | DefKind::LetInherit) {
             if let Some(parent) = def.sites[0].parent() {

@@ -8,6 +8,7 @@ mod dead_code;
 mod edit;
 
 use rnix::SyntaxNode;
+use rowan::GreenNode;
 
 use super::semantic::SemanticModel;
 use super::Diagnostic;
@@ -15,22 +16,72 @@ use crate::config::{RuleLevel, Settings};
 
 pub use edit::merge as merge_edits;
 
-/// Every rule's findings. `complete`: the file parsed without errors;
-/// rules that need every binding of the file (dead code, undefined names)
-/// wait for that, so a half-typed line does not light up the rest.
+/// Every rule's findings. `model` is absent while the file has syntax
+/// errors: rules that need every binding of the file (dead code, undefined
+/// names) wait until it parses, so a half-typed line does not light up the
+/// rest, and the model is not built for a tree that is about to change.
 pub fn check(
     root: &SyntaxNode,
     text: &str,
-    model: &SemanticModel,
-    complete: bool,
+    model: Option<&SemanticModel>,
     settings: &Settings,
 ) -> Vec<Diagnostic> {
     let on = |rule: &str| settings.rules.get(rule) != Some(&RuleLevel::Off);
     let mut found = Vec::new();
-    if complete {
+    if let Some(model) = model {
         found.extend(dead_code::check(model, text, &on));
     }
-    found.extend(correctness::check(root, text, model, complete, &on));
+    found.extend(correctness::check(root, text, model, &on));
+    found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
+    found
+}
+
+/// Files above this size are analysed on two threads.
+const PARALLEL_MIN: usize = 128 * 1024;
+
+/// Builds the model (when the file parsed without errors) and runs every
+/// rule. On a big file, the rules that read only the tree run on a second
+/// thread while this one builds the model and runs the others.
+pub fn analyze_tree(
+    green: &GreenNode,
+    text: &str,
+    complete: bool,
+    settings: &Settings,
+) -> Vec<Diagnostic> {
+    let root = SyntaxNode::new_root(green.clone());
+    if !complete {
+        return check(&root, text, None, settings);
+    }
+    if text.len() < PARALLEL_MIN {
+        let model = SemanticModel::build(&root);
+        return check(&root, text, Some(&model), settings);
+    }
+    let on = |rule: &str| settings.rules.get(rule) != Some(&RuleLevel::Off);
+    let mut found = std::thread::scope(|scope| {
+        let tree = std::thread::Builder::new()
+            // Room for the recursion over nested set literals.
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || {
+                let root = SyntaxNode::new_root(green.clone());
+                correctness::tree_checks(root.descendants(), text, &on)
+            });
+        let model = SemanticModel::build(&root);
+        let mut found = dead_code::check(&model, text, &on);
+        found.extend(correctness::model_checks(&root, text, &model, &on));
+        match tree {
+            Ok(handle) => match handle.join() {
+                Ok(more) => found.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No second thread: do it here.
+            Err(_) => found.extend(correctness::tree_checks(
+                model.nodes.iter().cloned(),
+                text,
+                &on,
+            )),
+        }
+        found
+    });
     found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
     found
 }
