@@ -153,6 +153,14 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
             change=types.TextDocumentSyncKind.Incremental,
             save=types.SaveOptions(include_text=False),
         ),
+        code_action_provider=types.CodeActionOptions(
+            code_action_kinds=(
+                types.CodeActionKind.QuickFix,
+                "source.fixAll.cim-nix",
+            )
+        ),
+        document_formatting_provider=True,
+        document_range_formatting_provider=True,
         experimental={"syntaxTree": True},
     )
 
@@ -430,7 +438,7 @@ async def test_unknown_request_is_method_not_found(client, tmp_path):
     client.protocol.notify("$/noSuchNotification", {})
     client.protocol.notify("custom/whatever", [1, 2])
     uri = (tmp_path / "alive.nix").as_uri()
-    open_doc(client, uri, 1, "a")
+    open_doc(client, uri, 1, "{ a = 1; }")
     assert list((await wait_for_publish(client, uri, 1)).diagnostics) == []
 
 
