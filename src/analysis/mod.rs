@@ -4,6 +4,7 @@
 //! The server and the CLI translate [`Diagnostic`]s for their audiences.
 
 pub mod docs;
+pub(crate) mod green;
 pub mod registry;
 pub mod rules;
 pub mod semantic;

@@ -15,8 +15,11 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
-use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
-use rowan::TextRange;
+use rnix::{SyntaxKind, SyntaxNode};
+use rowan::{GreenNodeData, TextRange, TextSize};
+
+pub use super::green::static_attr_name;
+use super::green::{attr_name, ident_token, N, T};
 use smol_str::SmolStr;
 
 use SyntaxKind::*;
@@ -50,7 +53,40 @@ pub struct Def {
     pub range: TextRange,
     /// Every node that defines it: the binding (`x = 1;`), the `inherit`
     /// statement, the pattern entry, the lambda parameter or `@` binding.
-    pub sites: Vec<SyntaxNode>,
+    pub sites: Vec<Site>,
+    /// For `let` bindings: the `let` node they belong to.
+    pub scope: Option<TextRange>,
+}
+
+/// A node, by position and kind (the model does not keep syntax nodes; see
+/// [`Site::node`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site {
+    pub range: TextRange,
+    pub kind: SyntaxKind,
+}
+
+impl Site {
+    fn of(node: &N<'_>) -> Site {
+        Site {
+            range: node.text_range(),
+            kind: node.kind(),
+        }
+    }
+
+    /// The syntax node in `root` this site is.
+    pub fn node(&self, root: &SyntaxNode) -> Option<SyntaxNode> {
+        let mut node = match root.covering_element(self.range) {
+            rowan::NodeOrToken::Node(n) => n,
+            rowan::NodeOrToken::Token(t) => t.parent()?,
+        };
+        loop {
+            if node.text_range() == self.range && node.kind() == self.kind {
+                return Some(node);
+            }
+            node = node.parent()?;
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +111,11 @@ pub struct Ref {
 
 #[derive(Debug, Clone)]
 pub struct With {
-    pub node: SyntaxNode,
+    pub range: TextRange,
+    /// Where the body after `with e;` starts.
+    pub body_start: rowan::TextSize,
+    /// `with builtins;`.
+    pub env_is_builtins: bool,
     /// The `with` keyword.
     pub keyword: TextRange,
     pub owner: Option<OwnerId>,
@@ -85,7 +125,7 @@ pub struct With {
 
 #[derive(Debug, Clone)]
 pub struct RecSet {
-    pub node: SyntaxNode,
+    pub range: TextRange,
     /// The `rec` keyword.
     pub keyword: TextRange,
     pub members: Vec<DefId>,
@@ -109,10 +149,8 @@ pub struct SemanticModel {
     pub owners: Vec<Owner>,
     /// References resolving to each definition.
     pub uses: Vec<Vec<RefId>>,
-    /// The nodes rules look at besides names, collected during the walk so
-    /// rules need not walk the tree again: sets, `let`s, lambda patterns,
-    /// selections from `builtins`, and URL literals.
-    pub nodes: Vec<SyntaxNode>,
+    /// Selections from `builtins` (`builtins.toPath`), for the rules.
+    pub builtins_selects: Vec<Site>,
 }
 
 /// The names Nix puts in the global scope (besides every `__`-prefixed
@@ -169,12 +207,23 @@ struct Builder {
 
 impl SemanticModel {
     pub fn build(root: &SyntaxNode) -> SemanticModel {
+        let green = root.green();
+        SemanticModel::from_green(green)
+    }
+
+    /// The model of a tree, walked on its green nodes: no allocation per
+    /// node, which makes the walk several times faster than over syntax
+    /// nodes.
+    pub fn from_green(root: &GreenNodeData) -> SemanticModel {
         let mut b = Builder {
             model: SemanticModel::default(),
             frames: Vec::new(),
             owner: None,
         };
-        b.expr(root);
+        b.expr(&N {
+            green: root,
+            offset: TextSize::from(0),
+        });
         let mut model = b.model;
         // In source order, so a reference can be found by its position.
         model.refs.sort_by_key(|r| r.range.start());
@@ -188,57 +237,14 @@ impl SemanticModel {
     }
 }
 
-/// The identifier token of a NODE_IDENT.
-fn ident_token(node: &SyntaxNode) -> Option<SyntaxToken> {
-    node.first_token().filter(|t| t.kind() == TOKEN_IDENT)
-}
-
-/// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one.
-pub fn static_attr_name(attr: &SyntaxNode) -> Option<SmolStr> {
-    match attr.kind() {
-        NODE_IDENT => ident_token(attr).map(|t| SmolStr::new(t.text())),
-        NODE_STRING => string_literal(attr).map(SmolStr::from),
-        NODE_DYNAMIC => attr
-            .children()
-            .find(|c| c.kind() == NODE_STRING)
-            .and_then(|s| string_literal(&s))
-            .map(SmolStr::from),
-        _ => None,
-    }
-}
-
-/// The content of a string without interpolation or escapes.
-fn string_literal(node: &SyntaxNode) -> Option<String> {
-    let mut out = String::new();
-    for child in node.children_with_tokens() {
-        match child.kind() {
-            TOKEN_STRING_START | TOKEN_STRING_END => {}
-            TOKEN_STRING_CONTENT => {
-                let text = child.as_token()?.text();
-                if text.contains('\\') || text.contains("''$") || text.contains("'''") {
-                    return None;
-                }
-                out.push_str(text);
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
 impl Builder {
-    fn define(
-        &mut self,
-        name: SmolStr,
-        kind: DefKind,
-        range: TextRange,
-        site: SyntaxNode,
-    ) -> DefId {
+    fn define(&mut self, name: SmolStr, kind: DefKind, range: TextRange, site: Site) -> DefId {
         self.model.defs.push(Def {
             name,
             kind,
             range,
             sites: vec![site],
+            scope: None,
         });
         self.model.defs.len() - 1
     }
@@ -252,7 +258,7 @@ impl Builder {
     }
 
     /// Walks `node` with `owner` as the owner of what it holds.
-    fn owned(&mut self, owner: OwnerId, node: &SyntaxNode) {
+    fn owned(&mut self, owner: OwnerId, node: &N<'_>) {
         let saved = self.owner.replace(owner);
         self.expr(node);
         self.owner = saved;
@@ -284,7 +290,7 @@ impl Builder {
         })
     }
 
-    fn reference(&mut self, token: &SyntaxToken, skip_scopes: usize) {
+    fn reference(&mut self, token: &T<'_>, skip_scopes: usize) {
         let resolution = self.resolve(token.text(), skip_scopes);
         self.model.refs.push(Ref {
             range: token.text_range(),
@@ -293,34 +299,22 @@ impl Builder {
         });
     }
 
-    fn children(&mut self, node: &SyntaxNode) {
+    fn children(&mut self, node: &N<'_>) {
         for child in node.children() {
             self.expr(&child);
         }
     }
 
-    fn expr(&mut self, node: &SyntaxNode) {
+    fn expr(&mut self, node: &N<'_>) {
         match node.kind() {
             NODE_IDENT => {
                 if let Some(token) = ident_token(node) {
                     self.reference(&token, 0);
                 }
             }
-            NODE_LET_IN => {
-                self.model.nodes.push(node.clone());
-                self.let_in(node)
-            }
-            NODE_LEGACY_LET => {
-                self.model.nodes.push(node.clone());
-                self.rec_set(node, None)
-            }
-            NODE_LITERAL => {
-                if node.first_token().is_some_and(|t| t.kind() == TOKEN_URI) {
-                    self.model.nodes.push(node.clone());
-                }
-            }
+            NODE_LET_IN => self.let_in(node),
+            NODE_LEGACY_LET => self.rec_set(node, None),
             NODE_ATTR_SET => {
-                self.model.nodes.push(node.clone());
                 let rec = node
                     .children_with_tokens()
                     .find(|t| t.kind() == TOKEN_REC)
@@ -333,9 +327,9 @@ impl Builder {
             NODE_LAMBDA => self.lambda(node),
             NODE_WITH => self.with(node),
             NODE_SELECT => {
-                let base = node.first_child();
-                if base.is_some_and(|b| b.kind() == NODE_IDENT && b.text() == "builtins") {
-                    self.model.nodes.push(node.clone());
+                let base = node.children().next();
+                if base.is_some_and(|b| b.ident_text() == Some("builtins")) {
+                    self.model.builtins_selects.push(Site::of(node));
                 }
                 // `e.a.${b} or d`: `e`, dynamic parts and `d` are expressions.
                 for child in node.children() {
@@ -359,7 +353,7 @@ impl Builder {
     }
 
     /// The dynamic parts of an attribute path (`a.${b}."${c}"`).
-    fn attrpath(&mut self, path: &SyntaxNode) {
+    fn attrpath(&mut self, path: &N<'_>) {
         for attr in path.children() {
             if attr.kind() != NODE_IDENT {
                 self.children(&attr);
@@ -370,7 +364,7 @@ impl Builder {
     /// The members of a set or `let` that define names in its scope:
     /// `(name, name range, member node)`; dotted paths define their first
     /// name.
-    fn member_names(node: &SyntaxNode) -> Vec<(SmolStr, TextRange, SyntaxNode, bool)> {
+    fn member_names(node: &N<'_>) -> Vec<(SmolStr, TextRange, Site, bool)> {
         let mut names = Vec::new();
         for member in node.children() {
             match member.kind() {
@@ -380,15 +374,15 @@ impl Builder {
                         .find(|c| c.kind() == NODE_ATTRPATH)
                         .and_then(|p| p.children().next());
                     if let Some(first) = first {
-                        if let Some(name) = static_attr_name(&first) {
-                            names.push((name, first.text_range(), member.clone(), false));
+                        if let Some(name) = attr_name(&first) {
+                            names.push((name, first.text_range(), Site::of(&member), false));
                         }
                     }
                 }
                 NODE_INHERIT => {
                     for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
-                        if let Some(name) = static_attr_name(&attr) {
-                            names.push((name, attr.text_range(), member.clone(), true));
+                        if let Some(name) = attr_name(&attr) {
+                            names.push((name, attr.text_range(), Site::of(&member), true));
                         }
                     }
                 }
@@ -400,7 +394,7 @@ impl Builder {
 
     /// Defines the members of `node` in a new scope; merges repeated names
     /// (`a.b = 1; a.c = 2;`).
-    fn define_members(&mut self, node: &SyntaxNode, kind: impl Fn(bool) -> DefKind) -> Scope {
+    fn define_members(&mut self, node: &N<'_>, kind: impl Fn(bool) -> DefKind) -> Scope {
         let mut scope: HashMap<SmolStr, DefId> = HashMap::default();
         for (name, range, member, inherited) in Self::member_names(node) {
             match scope.get(&name) {
@@ -423,7 +417,7 @@ impl Builder {
     /// references in a binding's value belong to that binding (dead with
     /// it). `own_frame`: the top frame is the set's own scope, which a plain
     /// `inherit x;` looks past.
-    fn member_values(&mut self, node: &SyntaxNode, scope: Option<&Scope>, own_frame: bool) {
+    fn member_values(&mut self, node: &N<'_>, scope: Option<&Scope>, own_frame: bool) {
         for member in node.children() {
             match member.kind() {
                 NODE_ATTRPATH_VALUE => {
@@ -433,7 +427,7 @@ impl Builder {
                             .find(|c| c.kind() == NODE_ATTRPATH)?
                             .children()
                             .next()?;
-                        s.get(&static_attr_name(&first)?).copied()
+                        s.get(&attr_name(&first)?).copied()
                     });
                     let owner = def.map(|d| self.new_owner(vec![d]));
                     for child in member.children() {
@@ -452,16 +446,16 @@ impl Builder {
 
     /// `inherit a b;` looks the names up outside the scope being built
     /// (`skip` scopes up); `inherit (e) a;` evaluates `e` inside it.
-    fn inherit(&mut self, member: &SyntaxNode, scope: Option<&Scope>, skip: usize) {
+    fn inherit(&mut self, member: &N<'_>, scope: Option<&Scope>, skip: usize) {
         let from = member.children().find(|c| c.kind() == NODE_INHERIT_FROM);
-        let names: Vec<SyntaxNode> = member
+        let names: Vec<N<'_>> = member
             .children()
             .filter(|c| c.kind() != NODE_INHERIT_FROM)
             .collect();
         let defs: Vec<DefId> = match scope {
             Some(s) => names
                 .iter()
-                .filter_map(|a| s.get(&static_attr_name(a)?).copied())
+                .filter_map(|a| s.get(&attr_name(a)?).copied())
                 .collect(),
             None => Vec::new(),
         };
@@ -504,7 +498,7 @@ impl Builder {
         }
     }
 
-    fn let_in(&mut self, node: &SyntaxNode) {
+    fn let_in(&mut self, node: &N<'_>) {
         let scope = self.define_members(node, |inherited| {
             if inherited {
                 DefKind::LetInherit
@@ -512,6 +506,9 @@ impl Builder {
                 DefKind::LetBinding
             }
         });
+        for &def in scope.values() {
+            self.model.defs[def].scope = Some(node.text_range());
+        }
         self.frames.push(Frame::Scope(scope.clone()));
         self.member_values(node, Some(&scope), true);
         // The body: the expression after `in`.
@@ -528,11 +525,11 @@ impl Builder {
         self.frames.pop();
     }
 
-    fn rec_set(&mut self, node: &SyntaxNode, keyword: Option<TextRange>) {
+    fn rec_set(&mut self, node: &N<'_>, keyword: Option<TextRange>) {
         let scope = self.define_members(node, |_| DefKind::RecMember);
         if let Some(keyword) = keyword {
             self.model.recs.push(RecSet {
-                node: node.clone(),
+                range: node.text_range(),
                 keyword,
                 members: scope.values().copied().collect(),
             });
@@ -544,11 +541,11 @@ impl Builder {
         self.frames.pop();
     }
 
-    fn plain_set(&mut self, node: &SyntaxNode) {
+    fn plain_set(&mut self, node: &N<'_>) {
         self.member_values(node, None, false);
     }
 
-    fn lambda(&mut self, node: &SyntaxNode) {
+    fn lambda(&mut self, node: &N<'_>) {
         let mut scope: HashMap<SmolStr, DefId> = HashMap::default();
         let param = node.children().next();
         let mut pattern = None;
@@ -561,14 +558,13 @@ impl Builder {
                                 SmolStr::new(token.text()),
                                 DefKind::LambdaArg,
                                 token.text_range(),
-                                param.clone(),
+                                Site::of(param),
                             );
                             scope.insert(SmolStr::new(token.text()), def);
                         }
                     }
                 }
                 NODE_PATTERN => {
-                    self.model.nodes.push(param.clone());
                     let mut defaults = Vec::new();
                     for part in param.children() {
                         let (kind, ident) = match part.kind() {
@@ -585,7 +581,8 @@ impl Builder {
                         let name = SmolStr::new(token.text());
                         // A repeated name is an error (duplicate-param); the
                         // first definition is the one names resolve to.
-                        let def = self.define(name.clone(), kind, token.text_range(), part.clone());
+                        let def =
+                            self.define(name.clone(), kind, token.text_range(), Site::of(&part));
                         scope.entry(name).or_insert(def);
                         if kind == DefKind::PatternField {
                             if let Some(default) = part.children().nth(1) {
@@ -609,18 +606,25 @@ impl Builder {
         self.frames.pop();
     }
 
-    fn with(&mut self, node: &SyntaxNode) {
+    fn with(&mut self, node: &N<'_>) {
         let keyword = node
             .children_with_tokens()
             .find(|t| t.kind() == TOKEN_WITH)
             .map_or(node.text_range(), |t| t.text_range());
         let mut parts = node.children();
-        if let Some(env) = parts.next() {
-            self.expr(&env);
+        let env = parts.next();
+        if let Some(env) = &env {
+            self.expr(env);
         }
+        let body_start = node
+            .children()
+            .last()
+            .map_or(node.text_range().end(), |b| b.text_range().start());
         let outer = self.innermost_with();
         self.model.withs.push(With {
-            node: node.clone(),
+            range: node.text_range(),
+            body_start,
+            env_is_builtins: env.is_some_and(|e| e.ident_text() == Some("builtins")),
             keyword,
             owner: self.owner,
             outer,

@@ -333,10 +333,14 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         guarded("textDocument/diagnostic", async {
-            if !self.shared.pull_mode.swap(true, Ordering::SeqCst) {
-                // The client pulls: clear what was pushed so nothing shows twice.
-                for uri in self.shared.documents.uris() {
-                    self.shared.clear_diagnostics(uri);
+            {
+                let mut pushed = self.shared.pushed.lock().await;
+                if !self.shared.pull_mode.swap(true, Ordering::SeqCst) {
+                    // The client pulls: clear what was pushed so nothing
+                    // shows twice.
+                    for uri in pushed.drain() {
+                        self.shared.clear_diagnostics(uri);
+                    }
                 }
             }
             let analysis = self
@@ -425,11 +429,17 @@ pub async fn publish(client: Client, shared: Arc<Shared>, mut rx: UnboundedRecei
                 revision,
                 diagnostics,
             } => {
-                if revision.is_some() && shared.pull_mode.load(Ordering::Relaxed) {
+                let mut pushed = shared.pushed.lock().await;
+                if revision.is_some() && shared.pull_mode.load(Ordering::SeqCst) {
                     continue;
                 }
                 if revision.is_some() && shared.documents.current_revision(&uri) != revision {
                     continue;
+                }
+                if revision.is_some() && !diagnostics.is_empty() {
+                    pushed.insert(uri.clone());
+                } else {
+                    pushed.remove(&uri);
                 }
                 client.publish_diagnostics(uri, diagnostics, version).await;
             }

@@ -38,6 +38,10 @@ pub struct Shared {
     /// client pulls and nothing is pushed (pushing too would show every
     /// diagnostic twice).
     pub pull_mode: AtomicBool,
+    /// Documents whose last push had diagnostics. Held while deciding to
+    /// push and while switching to pull mode, so the switch clears exactly
+    /// what the client shows.
+    pub pushed: tokio::sync::Mutex<std::collections::HashSet<Url>>,
 }
 
 impl Shared {
@@ -96,6 +100,7 @@ async fn serve(
         encoding: AtomicU8::new(1),
         shutdown_requested: AtomicBool::new(false),
         pull_mode: AtomicBool::new(false),
+        pushed: tokio::sync::Mutex::new(std::collections::HashSet::new()),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
 

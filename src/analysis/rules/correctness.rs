@@ -7,14 +7,15 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use rnix::{SyntaxKind, SyntaxNode};
-use rowan::TextRange;
+use rowan::{GreenNodeData, TextRange, TextSize};
 use smol_str::SmolStr;
 
 use SyntaxKind::*;
 
 use super::edit;
+use crate::analysis::green::{attr_name, N};
 use crate::analysis::registry::*;
-use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel};
+use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel, Site};
 use crate::analysis::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
@@ -29,10 +30,10 @@ pub fn check(
     match model {
         Some(model) => {
             let mut found = model_checks(root, text, model, on);
-            found.extend(tree_checks(model.nodes.iter().cloned(), text, on));
+            found.extend(tree_checks(root.green(), root, text, on));
             found
         }
-        None => tree_checks(root.descendants(), text, on),
+        None => tree_checks(root.green(), root, text, on),
     }
 }
 
@@ -50,38 +51,69 @@ pub fn model_checks(
     }
     if on(DEPRECATED_TO_PATH) {
         to_path_names(text, model, &mut found);
-        for node in model.nodes.iter().filter(|n| n.kind() == NODE_SELECT) {
-            to_path_select(node, model, &mut found);
+        for site in &model.builtins_selects {
+            if let Some(node) = site.node(root) {
+                to_path_select(&node, model, &mut found);
+            }
         }
     }
     found
 }
 
-/// The findings the tree alone shows, over `nodes` (every node, or the
-/// ones the model collected).
+/// The findings the tree alone shows, in one walk over the green tree.
 pub fn tree_checks(
-    nodes: impl Iterator<Item = SyntaxNode>,
+    green: &GreenNodeData,
+    root: &SyntaxNode,
     text: &str,
     on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    let mut sets = SetChecker {
+    let mut walk = TreeWalk {
         found: Vec::new(),
-        duplicates: on(DUPLICATE_KEY),
-        rec_merges: on(REC_MERGE),
+        sets: SetChecker {
+            found: Vec::new(),
+            duplicates: on(DUPLICATE_KEY),
+            rec_merges: on(REC_MERGE),
+        },
+        uri: on(URI_LITERAL),
+        dynamic: on(DYNAMIC_ATTR_IN_LET),
+        legacy: on(LEGACY_LET),
+        params: on(DUPLICATE_PARAM),
+        root,
+        text,
     };
-    let (uri, dynamic, legacy, params) = (
-        on(URI_LITERAL),
-        on(DYNAMIC_ATTR_IN_LET),
-        on(LEGACY_LET),
-        on(DUPLICATE_PARAM),
-    );
-    for node in nodes {
-        match node.kind() {
-            NODE_LITERAL if uri => {
+    let node = N {
+        green,
+        offset: TextSize::from(0),
+    };
+    walk.walk(&node, NODE_ROOT, false);
+    let mut found = walk.found;
+    found.extend(walk.sets.found);
+    found
+}
+
+struct TreeWalk<'r> {
+    found: Vec<Diagnostic>,
+    sets: SetChecker,
+    uri: bool,
+    dynamic: bool,
+    legacy: bool,
+    params: bool,
+    root: &'r SyntaxNode,
+    text: &'r str,
+}
+
+impl TreeWalk<'_> {
+    /// `member_value`: the node is the value of a binding in a set or
+    /// `let` (through parentheses): it is checked with that binding, where
+    /// it may merge with other definitions. The tree's depth is bounded by
+    /// the parse guard.
+    fn walk(&mut self, node: &N<'_>, parent: SyntaxKind, member_value: bool) {
+        let kind = node.kind();
+        match kind {
+            NODE_LITERAL if self.uri => {
                 if let Some(token) = node.first_token().filter(|t| t.kind() == TOKEN_URI) {
                     let uri = token.text();
-                    found.push(
+                    self.found.push(
                         Diagnostic::new(
                             URI_LITERAL,
                             token.text_range(),
@@ -99,22 +131,35 @@ pub fn tree_checks(
                 }
             }
             NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
-                if !is_member_value(&node) {
-                    sets.check_set(&node);
+                if !member_value {
+                    self.sets.check_set(node);
                 }
-                if node.kind() == NODE_LET_IN && dynamic {
-                    dynamic_in_let(&node, &mut found);
+                if kind == NODE_LET_IN && self.dynamic {
+                    dynamic_in_let(node, &mut self.found);
                 }
-                if node.kind() == NODE_LEGACY_LET && legacy {
-                    found.push(legacy_let(&node, text));
+                if kind == NODE_LEGACY_LET && self.legacy {
+                    let site = Site {
+                        range: node.text_range(),
+                        kind,
+                    };
+                    if let Some(node) = site.node(self.root) {
+                        self.found.push(legacy_let(&node, self.text));
+                    }
                 }
             }
-            NODE_PATTERN if params => duplicate_params(&node, &mut found),
+            NODE_PATTERN if self.params => duplicate_params(node, &mut self.found),
             _ => {}
         }
+        let in_set = matches!(parent, NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET);
+        for child in node.children() {
+            let child_member_value = match kind {
+                NODE_ATTRPATH_VALUE => in_set && child.kind() != NODE_ATTRPATH,
+                NODE_PAREN => member_value,
+                _ => false,
+            };
+            self.walk(&child, kind, child_member_value);
+        }
     }
-    found.extend(sets.found);
-    found
 }
 
 fn undefined_names(
@@ -193,13 +238,9 @@ fn to_path_names(text: &str, model: &SemanticModel, found: &mut Vec<Diagnostic>)
         let name = &text[r.range];
         let deprecated = match (&r.resolution, name) {
             (Resolution::Builtin, "__toPath") => true,
-            (Resolution::With(w), "toPath") => model.with_chain(*w).any(|w| {
-                model.withs[w]
-                    .node
-                    .children()
-                    .next()
-                    .is_some_and(|env| env.kind() == NODE_IDENT && env.text() == "builtins")
-            }),
+            (Resolution::With(w), "toPath") => {
+                model.with_chain(*w).any(|w| model.withs[w].env_is_builtins)
+            }
             _ => false,
         };
         if deprecated {
@@ -233,14 +274,14 @@ fn to_path_select(node: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diag
     }
 }
 
-fn dynamic_in_let(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
+fn dynamic_in_let(node: &N<'_>, found: &mut Vec<Diagnostic>) {
     for member in node.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
         let first = member
             .children()
             .find(|c| c.kind() == NODE_ATTRPATH)
             .and_then(|p| p.children().next());
         if let Some(first) = first {
-            if static_attr_name(&first).is_none() {
+            if attr_name(&first).is_none() {
                 found.push(Diagnostic::new(
                     DYNAMIC_ATTR_IN_LET,
                     first.text_range(),
@@ -323,7 +364,7 @@ fn rewrite_legacy_let(node: &SyntaxNode, text: &str) -> Option<Fix> {
     })
 }
 
-fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
+fn duplicate_params(pattern: &N<'_>, found: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<SmolStr, TextRange> = HashMap::default();
     for part in pattern.children() {
         let ident = match part.kind() {
@@ -332,7 +373,9 @@ fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
             _ => None,
         };
         let Some(ident) = ident else { continue };
-        let name = SmolStr::from(ident.text().to_string());
+        let Some(name) = ident.ident_text().map(SmolStr::new) else {
+            continue;
+        };
         match seen.get(&name) {
             Some(first) => found.push(
                 Diagnostic::new(
@@ -349,27 +392,9 @@ fn duplicate_params(pattern: &SyntaxNode, found: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether `set` is the value of a binding in a set or `let` (then it is
-/// checked with that binding, where it may merge with other definitions).
-fn is_member_value(set: &SyntaxNode) -> bool {
-    let mut node = set.clone();
-    while let Some(parent) = node.parent() {
-        match parent.kind() {
-            NODE_PAREN => node = parent,
-            NODE_ATTRPATH_VALUE => {
-                return parent.parent().is_some_and(|p| {
-                    matches!(p.kind(), NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET)
-                });
-            }
-            _ => return false,
-        }
-    }
-    false
-}
-
 /// The set literal a value is, through parentheses, and whether it is `rec`.
-fn set_literal(value: &SyntaxNode) -> Option<(SyntaxNode, bool)> {
-    let mut node = value.clone();
+fn set_literal<'a>(value: &N<'a>) -> Option<(N<'a>, bool)> {
+    let mut node = *value;
     while node.kind() == NODE_PAREN {
         node = node.children().next()?;
     }
@@ -486,14 +511,14 @@ impl SetChecker {
     }
 
     /// The attributes a set (or `let`) defines, reporting duplicates.
-    fn check_set(&mut self, set: &SyntaxNode) -> Keys {
+    fn check_set(&mut self, set: &N<'_>) -> Keys {
         let mut keys = Keys::default();
         for member in set.children() {
             match member.kind() {
                 NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
                 NODE_INHERIT => {
                     for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
-                        let Some(name) = static_attr_name(&attr) else {
+                        let Some(name) = attr_name(&attr) else {
                             continue;
                         };
                         match keys.get(&name) {
@@ -521,18 +546,18 @@ impl SetChecker {
         keys
     }
 
-    fn binding(&mut self, keys: &mut Keys, member: &SyntaxNode) {
+    fn binding(&mut self, keys: &mut Keys, member: &N<'_>) {
         let Some(path) = member.children().find(|c| c.kind() == NODE_ATTRPATH) else {
             return;
         };
         let value = member.children().nth(1);
         let literal = value.as_ref().and_then(set_literal);
-        let attrs: Vec<SyntaxNode> = path.children().collect();
+        let attrs: Vec<N<'_>> = path.children().collect();
         let path_range = path.text_range();
         let mut names = Vec::new();
         let mut cur = keys;
         for (i, attr) in attrs.iter().enumerate() {
-            let Some(name) = static_attr_name(attr) else {
+            let Some(name) = attr_name(attr) else {
                 // A dynamic name: nothing more is known statically.
                 if let Some((set, _)) = &literal {
                     self.check_set(set);

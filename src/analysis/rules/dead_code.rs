@@ -14,7 +14,12 @@ use crate::analysis::semantic::{DefId, DefKind, Resolution, SemanticModel};
 use crate::analysis::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
-pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+pub fn check(
+    root: &SyntaxNode,
+    model: &SemanticModel,
+    text: &str,
+    on: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let liveness = Liveness::compute(model);
     let mut found = Vec::new();
     let reported = |d: &DefId| {
@@ -28,7 +33,7 @@ pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Ve
         model.defs[d]
             .sites
             .iter()
-            .map(|s| s.text_range())
+            .map(|s| s.range)
             .collect::<Vec<_>>()
     };
     let outer_removals: Vec<TextRange> = dead.iter().flat_map(|&d| removal(d)).collect();
@@ -58,6 +63,7 @@ pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Ve
                     format!("unused let binding '{name}'"),
                 )
                 .with_fix(remove_let_binding(
+                    root,
                     model,
                     text,
                     d,
@@ -91,7 +97,9 @@ pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Ve
                 )
                 .with_fix(Fix {
                     title: format!("Remove unused field '{name}'"),
-                    edits: remove_pattern_entry(text, &def.sites[0]),
+                    edits: def.sites[0]
+                        .node(root)
+                        .map_or_else(Vec::new, |entry| remove_pattern_entry(text, &entry)),
                     preferred: true,
                 })
             }
@@ -106,7 +114,11 @@ pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Ve
                 )
                 .with_fix(Fix {
                     title: format!("Remove '{name}@'"),
-                    edits: vec![remove_pattern_bind(text, &def.sites[0])],
+                    edits: def.sites[0]
+                        .node(root)
+                        .map(|bind| remove_pattern_bind(text, &bind))
+                        .into_iter()
+                        .collect(),
                     preferred: true,
                 })
             }
@@ -119,8 +131,7 @@ pub fn check(model: &SemanticModel, text: &str, on: &dyn Fn(&str) -> bool) -> Ve
             if liveness.with_uses[w] > 0 || liveness.dead_owner(with.owner) {
                 continue;
             }
-            let body = with.node.children().last();
-            let end = body.map_or(with.node.text_range().end(), |b| b.text_range().start());
+            let end = with.body_start;
             found.push(
                 Diagnostic::new(
                     UNUSED_WITH,
@@ -244,8 +255,8 @@ fn let_groups(model: &SemanticModel) -> HashMap<TextRange, Vec<DefId>> {
     let mut groups: HashMap<TextRange, Vec<DefId>> = HashMap::default();
     for (d, def) in model.defs.iter().enumerate() {
         if matches!(def.kind, DefKind::LetBinding | DefKind::LetInherit) {
-            if let Some(parent) = def.sites[0].parent() {
-                groups.entry(parent.text_range()).or_default().push(d);
+            if let Some(scope) = def.scope {
+                groups.entry(scope).or_default().push(d);
             }
         }
     }
@@ -253,6 +264,7 @@ fn let_groups(model: &SemanticModel) -> HashMap<TextRange, Vec<DefId>> {
 }
 
 fn remove_let_binding(
+    root: &SyntaxNode,
     model: &SemanticModel,
     text: &str,
     d: DefId,
@@ -261,7 +273,7 @@ fn remove_let_binding(
 ) -> Fix {
     let def = &model.defs[d];
     let name = &def.name;
-    let let_node = def.sites[0].parent();
+    let let_node = def.sites[0].node(root).and_then(|site| site.parent());
     // Every binding of the `let` is dead and it holds no comment: the
     // whole `let ... in` goes, leaving its body.
     if let Some(let_node) = &let_node {
@@ -289,10 +301,12 @@ fn remove_let_binding(
     }
     let mut edits = Vec::new();
     for site in &def.sites {
-        if site.kind() == SyntaxKind::NODE_INHERIT {
-            edits.push(remove_inherited_name(model, text, site, d, dead));
+        if site.kind == SyntaxKind::NODE_INHERIT {
+            if let Some(node) = site.node(root) {
+                edits.push(remove_inherited_name(model, text, &node, d, dead));
+            }
         } else {
-            edits.push(edit::remove(text, site.text_range()));
+            edits.push(edit::remove(text, site.range));
         }
     }
     Fix {

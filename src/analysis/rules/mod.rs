@@ -29,7 +29,7 @@ pub fn check(
     let on = |rule: &str| settings.rules.get(rule) != Some(&RuleLevel::Off);
     let mut found = Vec::new();
     if let Some(model) = model {
-        found.extend(dead_code::check(model, text, &on));
+        found.extend(dead_code::check(root, model, text, &on));
     }
     found.extend(correctness::check(root, text, model, &on));
     found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
@@ -53,7 +53,7 @@ pub fn analyze_tree(
         return check(&root, text, None, settings);
     }
     if text.len() < PARALLEL_MIN {
-        let model = SemanticModel::build(&root);
+        let model = SemanticModel::from_green(green);
         return check(&root, text, Some(&model), settings);
     }
     let on = |rule: &str| settings.rules.get(rule) != Some(&RuleLevel::Off);
@@ -63,10 +63,10 @@ pub fn analyze_tree(
             .stack_size(64 << 20)
             .spawn_scoped(scope, || {
                 let root = SyntaxNode::new_root(green.clone());
-                correctness::tree_checks(root.descendants(), text, &on)
+                correctness::tree_checks(green, &root, text, &on)
             });
-        let model = SemanticModel::build(&root);
-        let mut found = dead_code::check(&model, text, &on);
+        let model = SemanticModel::from_green(green);
+        let mut found = dead_code::check(&root, &model, text, &on);
         found.extend(correctness::model_checks(&root, text, &model, &on));
         match tree {
             Ok(handle) => match handle.join() {
@@ -74,11 +74,7 @@ pub fn analyze_tree(
                 Err(panic) => std::panic::resume_unwind(panic),
             },
             // No second thread: do it here.
-            Err(_) => found.extend(correctness::tree_checks(
-                model.nodes.iter().cloned(),
-                text,
-                &on,
-            )),
+            Err(_) => found.extend(correctness::tree_checks(green, &root, text, &on)),
         }
         found
     });
