@@ -131,7 +131,7 @@ pub(crate) fn ident_token<'a>(node: &N<'a>) -> Option<T<'a>> {
     node.first_token().filter(|t| t.kind() == TOKEN_IDENT)
 }
 
-/// [`static_attr_name`] on the model's walk.
+/// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one.
 pub(crate) fn attr_name(attr: &N<'_>) -> Option<SmolStr> {
     match attr.kind() {
         NODE_IDENT => attr.ident_text().map(SmolStr::new),
@@ -163,38 +163,11 @@ fn green_string_literal(node: &N<'_>) -> Option<String> {
     Some(out)
 }
 
-/// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one.
+/// The static name of an attribute (`x`, `"x"`, `${"x"}`), if it has one:
+/// [`attr_name`] for a syntax node.
 pub fn static_attr_name(attr: &SyntaxNode) -> Option<SmolStr> {
-    match attr.kind() {
-        NODE_IDENT => attr
-            .first_token()
-            .filter(|t| t.kind() == TOKEN_IDENT)
-            .map(|t| SmolStr::new(t.text())),
-        NODE_STRING => string_literal(attr).map(SmolStr::from),
-        NODE_DYNAMIC => attr
-            .children()
-            .find(|c| c.kind() == NODE_STRING)
-            .and_then(|s| string_literal(&s))
-            .map(SmolStr::from),
-        _ => None,
-    }
-}
-
-/// The content of a string without interpolation or escapes.
-fn string_literal(node: &SyntaxNode) -> Option<String> {
-    let mut out = String::new();
-    for child in node.children_with_tokens() {
-        match child.kind() {
-            TOKEN_STRING_START | TOKEN_STRING_END => {}
-            TOKEN_STRING_CONTENT => {
-                let text = child.as_token()?.text();
-                if text.contains('\\') || text.contains("''$") || text.contains("'''") {
-                    return None;
-                }
-                out.push_str(text);
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
+    attr_name(&N {
+        green: attr.green(),
+        offset: attr.text_range().start(),
+    })
 }
