@@ -303,7 +303,11 @@ fn remove_let_binding(
     for site in &def.sites {
         if site.kind == SyntaxKind::NODE_INHERIT {
             if let Some(node) = site.node(root) {
-                edits.push(remove_inherited_name(model, text, &node, d, dead));
+                let siblings = def
+                    .scope
+                    .and_then(|l| lets.get(&l))
+                    .map_or(&[][..], Vec::as_slice);
+                edits.push(remove_inherited_name(model, text, &node, d, siblings, dead));
             }
         } else {
             edits.push(edit::remove(text, site.range));
@@ -317,24 +321,24 @@ fn remove_let_binding(
 }
 
 /// Removes one name of an `inherit`, or the whole statement when every
-/// name in it is dead.
+/// name in it is dead (`siblings`: the definitions of its `let`).
 fn remove_inherited_name(
     model: &SemanticModel,
     text: &str,
     site: &SyntaxNode,
     d: DefId,
+    siblings: &[DefId],
     dead: &[bool],
 ) -> TextEdit {
     let names: Vec<SyntaxNode> = site
         .children()
         .filter(|c| c.kind() != SyntaxKind::NODE_INHERIT_FROM)
         .collect();
+    // The names' definitions are among those of the same `let`.
     let all_dead = names.iter().all(|n| {
-        model
-            .defs
+        siblings
             .iter()
-            .enumerate()
-            .any(|(x, def)| def.range == n.text_range() && dead[x])
+            .any(|&x| model.defs[x].range == n.text_range() && dead[x])
     });
     if all_dead {
         return edit::remove(text, site.text_range());
