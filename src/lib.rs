@@ -6,7 +6,12 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod events;
+pub mod flake;
 pub mod format;
+pub mod home;
+pub mod nats;
 pub mod server;
 pub mod syntax;
+pub mod timefmt;
 pub mod workspace;

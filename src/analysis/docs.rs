@@ -21,6 +21,18 @@ pub fn page(name: &str) -> Option<&'static str> {
         "legacy-let" => include_str!("../../doc/rules/legacy-let.md"),
         "uri-literal" => include_str!("../../doc/rules/uri-literal.md"),
         "deprecated-to-path" => include_str!("../../doc/rules/deprecated-to-path.md"),
+        "flake-input-not-locked" => include_str!("../../doc/rules/flake-input-not-locked.md"),
+        "flake-lock-stale" => include_str!("../../doc/rules/flake-lock-stale.md"),
+        "flake-lock-outdated" => include_str!("../../doc/rules/flake-lock-outdated.md"),
+        "flake-lock-invalid" => include_str!("../../doc/rules/flake-lock-invalid.md"),
+        "flake-outputs-missing-input" => {
+            include_str!("../../doc/rules/flake-outputs-missing-input.md")
+        }
+        "flake-input-invalid" => include_str!("../../doc/rules/flake-input-invalid.md"),
+        "flake-input-follows-nixpkgs" => {
+            include_str!("../../doc/rules/flake-input-follows-nixpkgs.md")
+        }
+        "insecure-url" => include_str!("../../doc/rules/insecure-url.md"),
         _ => return None,
     })
 }

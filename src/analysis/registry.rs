@@ -24,6 +24,16 @@ pub const LEGACY_LET: &str = "legacy-let";
 pub const URI_LITERAL: &str = "uri-literal";
 pub const DEPRECATED_TO_PATH: &str = "deprecated-to-path";
 
+pub const FLAKE_INPUT_NOT_LOCKED: &str = "flake-input-not-locked";
+pub const FLAKE_LOCK_STALE: &str = "flake-lock-stale";
+pub const FLAKE_LOCK_OUTDATED: &str = "flake-lock-outdated";
+pub const FLAKE_LOCK_INVALID: &str = "flake-lock-invalid";
+pub const FLAKE_OUTPUTS_MISSING_INPUT: &str = "flake-outputs-missing-input";
+pub const FLAKE_INPUT_INVALID: &str = "flake-input-invalid";
+pub const FLAKE_INPUT_FOLLOWS_NIXPKGS: &str = "flake-input-follows-nixpkgs";
+
+pub const INSECURE_URL: &str = "insecure-url";
+
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tag {
@@ -58,7 +68,7 @@ const fn rule(
     }
 }
 
-use Severity::{Error, Warning};
+use Severity::{Error, Hint, Warning};
 const DEAD: &[Tag] = &[Tag::Unnecessary];
 const DEPRECATED: &[Tag] = &[Tag::Deprecated];
 
@@ -181,6 +191,62 @@ pub static RULES: &[Rule] = &[
         Warning,
         &[],
         "`builtins.toPath`, which is deprecated",
+    ),
+    rule(
+        FLAKE_INPUT_NOT_LOCKED,
+        "flake",
+        Warning,
+        &[],
+        "a flake input that flake.lock does not lock",
+    ),
+    rule(
+        FLAKE_LOCK_STALE,
+        "flake",
+        Warning,
+        &[],
+        "flake.lock locks an input that flake.nix no longer declares",
+    ),
+    rule(
+        FLAKE_LOCK_OUTDATED,
+        "flake",
+        Warning,
+        &[],
+        "an input's url differs from what flake.lock locked",
+    ),
+    rule(
+        FLAKE_LOCK_INVALID,
+        "flake",
+        Warning,
+        &[],
+        "flake.lock cannot be read",
+    ),
+    rule(
+        FLAKE_OUTPUTS_MISSING_INPUT,
+        "flake",
+        Error,
+        &[],
+        "an input that a strict `outputs` pattern does not take (Nix fails)",
+    ),
+    rule(
+        FLAKE_INPUT_INVALID,
+        "flake",
+        Error,
+        &[],
+        "a flake input written as something other than a set",
+    ),
+    rule(
+        FLAKE_INPUT_FOLLOWS_NIXPKGS,
+        "flake",
+        Hint,
+        &[],
+        "an input whose locked flake brings its own nixpkgs",
+    ),
+    rule(
+        INSECURE_URL,
+        "security",
+        Warning,
+        &[],
+        "a URL fetched without transport security (http, git, ftp)",
     ),
 ];
 

@@ -8,12 +8,16 @@
 //! ignored; the valid rest still applies. Pure: the server and CLI find and
 //! read the files.
 
+mod nats;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::analysis::{registry, Severity};
 use crate::format::{FormatOptions, Style};
+
+pub use nats::{EmitOn, EventSettings, NatsLayer, NatsSettings};
 
 /// The file that holds a project's settings.
 pub const PROJECT_FILE: &str = "cim-nix.toml";
@@ -34,6 +38,10 @@ pub struct Settings {
     pub formatting_style: Option<Style>,
     /// `formatting.nixfmtPath` and `formatting.timeoutMs`.
     pub format_options: FormatOptions,
+    /// `nats.*`: where domain events go.
+    pub nats: NatsSettings,
+    /// `events.*`: when they are emitted.
+    pub events: EventSettings,
 }
 
 impl Default for Settings {
@@ -44,6 +52,8 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             formatting_style: None,
             format_options: FormatOptions::default(),
+            nats: NatsSettings::default(),
+            events: EventSettings::default(),
         }
     }
 }
@@ -77,6 +87,7 @@ impl Settings {
         if let Some(ms) = layer.format_timeout_ms {
             self.format_options.timeout = std::time::Duration::from_millis(ms);
         }
+        layer.nats.apply(&mut self.nats, &mut self.events);
     }
 }
 
@@ -123,6 +134,7 @@ pub struct SettingsLayer {
     pub formatting_style: Option<Option<Style>>,
     pub nixfmt_path: Option<String>,
     pub format_timeout_ms: Option<u64>,
+    pub nats: NatsLayer,
 }
 
 /// A setting that was ignored, and why.
@@ -175,8 +187,20 @@ impl SettingsLayer {
                 key if key.starts_with("formatting.") => {
                     layer.read_formatting_key(&key["formatting.".len()..], value, &mut problems)
                 }
+                "nats" => layer.nats.read_nats("", value, &mut problems),
+                key if key.starts_with("nats.") => {
+                    layer
+                        .nats
+                        .read_nats(&key["nats.".len()..], value, &mut problems)
+                }
+                "events" => layer.nats.read_events("", value, &mut problems),
+                key if key.starts_with("events.") => {
+                    layer
+                        .nats
+                        .read_events(&key["events.".len()..], value, &mut problems)
+                }
                 // Sections later versions read; accepted so configs can be shared.
-                "events" | "nats" | "homeManager" | "flake" => {}
+                "homeManager" | "flake" => {}
                 other => problems.push(problem(other, "unknown setting; ignored".into())),
             }
         }

@@ -8,6 +8,7 @@ mod errors;
 pub mod guard;
 pub mod line_index;
 mod parallel;
+pub mod read;
 mod reparse;
 pub mod scan;
 
