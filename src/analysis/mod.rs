@@ -142,6 +142,35 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
     }
 }
 
+/// The findings about a flake.nix (`text`, parsed as `parse`) and its
+/// flake.lock (`lock`: absent, or its text), after suppressions and the
+/// settings' levels. Nothing when the file has syntax errors or is not a
+/// set at its top.
+pub fn flake_findings(
+    parse: &Parse,
+    text: &str,
+    lock: Option<&str>,
+    settings: &Settings,
+) -> Vec<Diagnostic> {
+    if !settings.diagnostics_enabled || !parse.errors().is_empty() {
+        return Vec::new();
+    }
+    let Some(root) = parse.syntax() else {
+        return Vec::new();
+    };
+    let Some(model) = crate::flake::FlakeModel::from_tree(&root) else {
+        return Vec::new();
+    };
+    let read = lock.map(crate::flake::FlakeLock::parse);
+    let state = match &read {
+        None => crate::flake::LockState::Absent,
+        Some(Ok(lock)) => crate::flake::LockState::Read(lock),
+        Some(Err(why)) => crate::flake::LockState::Invalid(why),
+    };
+    let findings = crate::flake::diagnostics::check(&root, text, &model, state);
+    apply_levels(suppress(findings, text), settings)
+}
+
 /// Applies every fix of the findings `wanted` selects,
 /// round after round until none is left (a fix can make another finding,
 /// such as a `with` only a removed binding used), at most 10 rounds. A

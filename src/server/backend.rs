@@ -21,6 +21,7 @@ use tower_lsp::{Client, LanguageServer};
 
 use super::code_actions;
 use super::documents::DocumentError;
+use super::events::ServerEvents;
 use super::formatting::{self, Stamped};
 use super::settings::ClientLayer;
 use super::worker::{panic_message, Outgoing};
@@ -123,6 +124,7 @@ impl Backend {
         let supports = caps.workspace.as_ref().and_then(|w| w.configuration) == Some(true);
         if !supports {
             self.shared.worker.analyze_all();
+            configure_events(&self.shared);
             return;
         }
         let client = self.client.clone();
@@ -153,7 +155,13 @@ impl Backend {
                 }
             }
             shared.worker.analyze_all();
+            configure_events(&shared);
         });
+    }
+
+    /// `cim-nix/eventStatus`: the delivery task's counters.
+    pub async fn event_status(&self) -> Result<Value> {
+        Ok(self.shared.events.status())
     }
 }
 
@@ -161,6 +169,17 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         guarded("initialize", async {
+            #[allow(deprecated)] // rootUri: older clients send only this
+            let root = params
+                .workspace_folders
+                .as_ref()
+                .and_then(|f| f.first())
+                .map(|f| f.uri.clone())
+                .or(params.root_uri.clone())
+                .and_then(|u| u.to_file_path().ok());
+            if let Some(root) = root {
+                self.shared.events.set_root(root);
+            }
             let encoding = convert::negotiate_encoding(&params.capabilities);
             self.shared.set_encoding(encoding);
             let _ = self.capabilities.set(params.capabilities.clone());
@@ -209,6 +228,7 @@ impl LanguageServer for Backend {
                         },
                     )),
                     document_range_formatting_provider: Some(OneOf::Left(true)),
+                    hover_provider: Some(HoverProviderCapability::Simple(true)),
                     experimental: Some(serde_json::json!({ "syntaxTree": true })),
                     ..ServerCapabilities::default()
                 },
@@ -256,10 +276,16 @@ impl LanguageServer for Backend {
             == Some(true)
         {
             let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(format!("**/{PROJECT_FILE}")),
-                    kind: None,
-                }],
+                watchers: vec![
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(format!("**/{PROJECT_FILE}")),
+                        kind: None,
+                    },
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/flake.lock".into()),
+                        kind: None,
+                    },
+                ],
             };
             registrations.push(Registration {
                 id: "cim-nix-project-files".into(),
@@ -283,10 +309,20 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        if is_project_file(&params.text_document.uri) {
+        let uri = params.text_document.uri;
+        if is_project_file(&uri) {
             self.shared.settings.invalidate_projects();
             self.shared.worker.analyze_all();
+            configure_events(&self.shared);
         }
+        if uri.path().ends_with("/flake.lock") {
+            self.shared.worker.analyze_all();
+        }
+        ServerEvents::saved(&self.shared, &uri);
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        guarded("textDocument/hover", hover(&self.shared, params)).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -325,6 +361,19 @@ impl LanguageServer for Backend {
         if params.changes.iter().any(|c| is_project_file(&c.uri)) {
             self.shared.settings.invalidate_projects();
             self.shared.worker.analyze_all();
+            configure_events(&self.shared);
+        }
+        let locks: Vec<std::path::PathBuf> = params
+            .changes
+            .iter()
+            .filter(|c| c.uri.path().ends_with("/flake.lock"))
+            .filter_map(|c| c.uri.to_file_path().ok())
+            .collect();
+        if !locks.is_empty() {
+            self.shared.worker.analyze_all();
+            for lock in locks {
+                ServerEvents::lock_changed(&self.shared, &lock);
+            }
         }
     }
 
@@ -384,6 +433,56 @@ impl LanguageServer for Backend {
         })
         .await
     }
+}
+
+/// Starts or restarts event delivery with the workspace's settings.
+fn configure_events(shared: &Shared) {
+    let (settings, _) = shared.settings.for_workspace(shared.events.root());
+    shared.events.configure(&settings);
+}
+
+/// `textDocument/hover`: on a flake input, what it asks for and what
+/// flake.lock pinned.
+async fn hover(shared: &Shared, params: HoverParams) -> Result<Option<Hover>> {
+    let position = params.text_document_position_params;
+    let uri = &position.text_document.uri;
+    if !uri.path().ends_with("/flake.nix") {
+        return Ok(None);
+    }
+    let analysis = shared.documents.analysis(uri).await.map_err(not_open)?;
+    let Some(root) = analysis.analysis.parse.as_ref().and_then(|p| p.syntax()) else {
+        return Ok(None);
+    };
+    let Some(model) = crate::flake::FlakeModel::from_tree(&root) else {
+        return Ok(None);
+    };
+    let lock = uri
+        .to_file_path()
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p.with_file_name("flake.lock")).ok())
+        .and_then(|t| crate::flake::FlakeLock::parse(&t).ok());
+    let encoding = shared.encoding();
+    let offset = analysis.line_index.offset(
+        crate::syntax::LineCol {
+            line: position.position.line,
+            col: position.position.character,
+        },
+        encoding,
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let Some((range, markdown)) = crate::flake::hover::hover(&model, lock.as_ref(), offset, now)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: markdown,
+        }),
+        range: Some(convert::range(&analysis.line_index, range, encoding)),
+    }))
 }
 
 fn is_project_file(uri: &Url) -> bool {

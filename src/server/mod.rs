@@ -8,6 +8,7 @@ pub mod backend;
 pub mod code_actions;
 pub mod convert;
 pub mod documents;
+pub mod events;
 pub mod formatting;
 pub mod framing;
 pub mod settings;
@@ -42,6 +43,8 @@ pub struct Shared {
     /// push and while switching to pull mode, so the switch clears exactly
     /// what the client shows.
     pub pushed: tokio::sync::Mutex<std::collections::HashSet<Url>>,
+    /// Domain events: baselines, sessions and the delivery task.
+    pub events: events::ServerEvents,
 }
 
 impl Shared {
@@ -101,12 +104,14 @@ async fn serve(
         shutdown_requested: AtomicBool::new(false),
         pull_mode: AtomicBool::new(false),
         pushed: tokio::sync::Mutex::new(std::collections::HashSet::new()),
+        events: events::ServerEvents::default(),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
 
     let (service, socket) =
         LspService::build(|client| backend::Backend::new(client, shared.clone()))
             .custom_method("cim-nix/syntaxTree", backend::Backend::syntax_tree)
+            .custom_method("cim-nix/eventStatus", backend::Backend::event_status)
             .custom_method(formatting::FORMATTING, backend::Backend::formatting_at)
             .custom_method(
                 formatting::RANGE_FORMATTING,

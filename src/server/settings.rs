@@ -81,6 +81,22 @@ impl SettingsStore {
         (Settings::from_layers(layers), report_out)
     }
 
+    /// The settings of the workspace as a whole: the client's, and the
+    /// `cim-nix.toml` at or above `root` (the server's directory without one).
+    pub fn for_workspace(&self, root: Option<&Path>) -> (Settings, Option<SettingsReport>) {
+        let mut report_out = None;
+        let dir = root
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok());
+        let project = dir.and_then(|d| self.project_for(&d, &mut report_out));
+        let client = self.client.read().map(|c| c.clone()).unwrap_or_default();
+        let mut layers: Vec<&SettingsLayer> = client.iter().collect();
+        if let Some(project) = &project {
+            layers.push(&project.layer);
+        }
+        (Settings::from_layers(layers), report_out)
+    }
+
     fn project_for(
         &self,
         dir: &Path,

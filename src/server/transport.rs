@@ -21,6 +21,7 @@ use tower_lsp::lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
 };
 
+use super::events::ServerEvents;
 use super::framing::{decode_body, encode, Frame, FrameDecoder};
 use super::worker::panic_message;
 use super::Shared;
@@ -141,7 +142,14 @@ impl Transport {
     fn exit(&self) {
         self.exiting.store(true, Ordering::SeqCst);
         let shut_down = self.shared.shutdown_requested.load(Ordering::SeqCst);
-        let _ = self.out.send(Out::Exit(if shut_down { 0 } else { 1 }));
+        let code = if shut_down { 0 } else { 1 };
+        // Events emitted so far reach the outbox before the process ends.
+        let shared = self.shared.clone();
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            ServerEvents::flush(&shared).await;
+            let _ = out.send(Out::Exit(code));
+        });
     }
 
     /// Handles one message; returns the frame to pass to tower-lsp, if any.
@@ -259,6 +267,9 @@ impl Transport {
                 let p = DidOpenTextDocumentParams::deserialize(params).map_err(invalid)?;
                 let uri = p.text_document.uri;
                 documents.open(uri.clone(), p.text_document.version, p.text_document.text);
+                if let Some(snapshot) = documents.snapshot(&uri) {
+                    ServerEvents::opened(&self.shared, &uri, snapshot.text);
+                }
                 self.shared.worker.analyze(uri);
             }
             "textDocument/didChange" => {
@@ -272,10 +283,14 @@ impl Transport {
                         self.shared.encoding(),
                     )
                     .map_err(|e| e.to_string())?;
+                if let Some(revision) = documents.current_revision(&uri) {
+                    ServerEvents::changed(&self.shared, &uri, revision);
+                }
                 self.shared.worker.analyze(uri);
             }
             _ => {
                 let p = DidCloseTextDocumentParams::deserialize(params).map_err(invalid)?;
+                ServerEvents::closed(&self.shared, &p.text_document.uri);
                 if documents.close(&p.text_document.uri) {
                     self.shared.clear_diagnostics(p.text_document.uri);
                 }

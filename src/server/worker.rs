@@ -107,7 +107,8 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
     }));
     let encoding = shared.encoding();
     let analysis = match result {
-        Ok(analysis) => {
+        Ok(mut analysis) => {
+            add_flake_findings(uri, &snapshot.text, &settings, &mut analysis);
             tracing::debug!(
                 "analysed {uri} revision {} in {:?} ({:?} parse)",
                 snapshot.revision,
@@ -150,6 +151,38 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
             revision: Some(snapshot.revision),
             diagnostics,
         });
+    }
+}
+
+/// A flake.nix is also checked against the flake.lock beside it on disk.
+fn add_flake_findings(
+    uri: &Url,
+    text: &str,
+    settings: &crate::config::Settings,
+    analysis: &mut analysis::Analysis,
+) {
+    if !uri.path().ends_with("/flake.nix") {
+        return;
+    }
+    let (Some(parse), Ok(path)) = (&analysis.parse, uri.to_file_path()) else {
+        return;
+    };
+    let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        analysis::flake_findings(parse, text, lock.as_deref(), settings)
+    }));
+    match found {
+        Ok(found) if !found.is_empty() => {
+            analysis.diagnostics.extend(found);
+            analysis
+                .diagnostics
+                .sort_by_key(|d| (d.range.start(), d.range.end()));
+        }
+        Ok(_) => {}
+        Err(panic) => tracing::error!(
+            "flake analysis of {uri} panicked: {}",
+            panic_message(&*panic)
+        ),
     }
 }
 

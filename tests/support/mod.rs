@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod lsp;
+pub mod nats;
 pub mod nixgen;
 pub mod rng;
 pub mod standin;
