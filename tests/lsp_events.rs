@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::lsp::{default_responder, Server};
-use support::nats::{free_port, stream_messages, wait_for_messages, NatsServer, Stored};
+use support::nats::{
+    free_port, stream_messages, stream_messages_with, wait_for_messages, NatsServer, Stored,
+};
 
 const STREAM: &str = "NIX_EVENTS";
 const WAIT: Duration = Duration::from_secs(20);
@@ -87,19 +89,22 @@ fn uri(path: &Path) -> String {
 
 impl Editor {
     fn start(root: &Path, state: &Path, url: &str) -> Editor {
-        let mut server = Server::start_with(
-            &["lsp"],
-            &[
-                ("XDG_STATE_HOME", state.to_str().unwrap()),
-                ("CIM_NIX_LOG", "cim_nix=debug"),
-            ],
-            default_responder(Value::Null),
-        );
+        Editor::start_with(root, state, json!({"url": url}), &[])
+    }
+
+    /// With these `nats` settings and environment.
+    fn start_with(root: &Path, state: &Path, nats: Value, env: &[(&str, &str)]) -> Editor {
+        let mut envs = vec![
+            ("XDG_STATE_HOME", state.to_str().unwrap()),
+            ("CIM_NIX_LOG", "cim_nix=debug"),
+        ];
+        envs.extend_from_slice(env);
+        let mut server = Server::start_with(&["lsp"], &envs, default_responder(Value::Null));
         server
             .request(
                 "initialize",
                 json!({"processId": null, "rootUri": uri(root), "capabilities": {},
-                       "initializationOptions": {"nats": {"url": url}}}),
+                       "initializationOptions": {"nats": nats}}),
             )
             .expect("initialize");
         server.notify("initialized", json!({}));
@@ -315,7 +320,7 @@ fn a_home_manager_editing_session_publishes_its_changes() {
     // A broken intermediate save emits nothing: only good states count.
     editor.save("home.nix", 2, "{ pkgs, ... }: { home.packages = [ ");
     editor.save("home.nix", 3, HOME_V2);
-    let messages = wait_for_messages(&nats.url(), STREAM, 6, WAIT);
+    let messages = wait_for_messages(&nats.url(), STREAM, 5, WAIT);
     assert_eq!(
         types(&messages),
         [
@@ -462,4 +467,209 @@ fn without_a_nats_url_nothing_is_attempted() {
     );
     assert!(!state.exists(), "no outbox without nats.url");
     assert!(server.shutdown().success());
+}
+
+fn wait_pending(editor: &mut Editor, n: u64) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while editor.event_status()["pending"] != n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            editor.event_status()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One save that adds a package: one event.
+fn one_event_through(root: &Path, state: &Path, nats: Value, env: &[(&str, &str)]) -> Editor {
+    let mut editor = Editor::start_with(root, state, nats, env);
+    editor.open("home.nix", HOME_V1);
+    editor.save("home.nix", 2, &HOME_V1.replace("fd ]", "fd bat ]"));
+    editor
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn events_reach_servers_that_require_a_token_a_password_or_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+
+    // A token, from the settings and from NATS_TOKEN.
+    let nats = NatsServer::start_with(
+        free_port(),
+        &dir.path().join("js1"),
+        true,
+        &["--auth", "s3cret"],
+    );
+    let with_token = || async_nats::ConnectOptions::with_token("s3cret".into());
+    let _a = one_event_through(
+        &root,
+        &dir.path().join("s1"),
+        json!({"url": nats.url(), "token": "s3cret"}),
+        &[],
+    );
+    let _b = one_event_through(
+        &root,
+        &dir.path().join("s2"),
+        json!({"url": nats.url()}),
+        &[("NATS_TOKEN", "s3cret")],
+    );
+    // A wrong token: nothing arrives, the event waits, the server lives.
+    let mut wrong = one_event_through(
+        &root,
+        &dir.path().join("s3"),
+        json!({"url": nats.url(), "token": "nope"}),
+        &[],
+    );
+    wait_until("token events did not arrive", || {
+        stream_messages_with(&nats.url(), STREAM, with_token()).len() >= 2
+    });
+    wait_pending(&mut wrong, 1);
+    assert_eq!(
+        stream_messages_with(&nats.url(), STREAM, with_token()).len(),
+        2
+    );
+
+    // User and password.
+    let nats = NatsServer::start_with(
+        free_port(),
+        &dir.path().join("js2"),
+        true,
+        &["--user", "cim", "--pass", "hunter2"],
+    );
+    let _c = one_event_through(
+        &root,
+        &dir.path().join("s4"),
+        json!({"url": nats.url(), "user": "cim", "password": "hunter2"}),
+        &[],
+    );
+    wait_until("user/password events did not arrive", || {
+        let options =
+            async_nats::ConnectOptions::with_user_and_password("cim".into(), "hunter2".into());
+        !stream_messages_with(&nats.url(), STREAM, options).is_empty()
+    });
+
+    // TLS with a private CA.
+    let certs = dir.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&certs)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cim-nix test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        certs.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let (cert, key, ca) = (
+        certs.join("server.pem"),
+        certs.join("server.key"),
+        certs.join("ca.pem"),
+    );
+    let nats = NatsServer::start_with(
+        free_port(),
+        &dir.path().join("js3"),
+        true,
+        &[
+            "--tls",
+            "--tlscert",
+            cert.to_str().unwrap(),
+            "--tlskey",
+            key.to_str().unwrap(),
+        ],
+    );
+    let _d = one_event_through(
+        &root,
+        &dir.path().join("s5"),
+        json!({"url": nats.url(), "tls": {"ca": ca.to_str().unwrap()}}),
+        &[],
+    );
+    wait_until("TLS events did not arrive", || {
+        let options = async_nats::ConnectOptions::new()
+            .add_root_certificates(ca.clone())
+            .require_tls(true);
+        !stream_messages_with(&nats.url(), STREAM, options).is_empty()
+    });
+}
+
+#[test]
+fn sigterm_keeps_what_was_emitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, state) = (dir.path().join("ws"), dir.path().join("state"));
+    std::fs::create_dir_all(&root).unwrap();
+    let url = format!("nats://127.0.0.1:{}", free_port());
+    let mut editor = Editor::start(&root, &state, &url);
+    editor.open("home.nix", HOME_V1);
+    editor.save("home.nix", 2, &HOME_V1.replace("fd ]", "fd bat ]"));
+    wait_pending(&mut editor, 1);
+    let pid = editor.server.pid().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = editor.server.wait_exit(WAIT).expect("exits on SIGTERM");
+    assert_eq!(status.code(), Some(143));
+    let stored = std::fs::read_to_string(state.join("cim-nix/outbox/events.jsonl")).unwrap();
+    assert_eq!(stored.lines().count(), 1, "{stored}");
+    assert!(stored.contains("home.package_added"));
 }

@@ -88,6 +88,27 @@ fn every_rule_has_fixtures_and_a_doc_page() {
         ) {
             continue;
         }
+        if rule.category == "flake" || rule.name == "insecure-url" {
+            // Flake rules need a flake.lock beside the file: their fixtures
+            // are tests/fixtures/flakes (tests/flake_fixtures.rs).
+            let listed = flake_fixture_rules();
+            assert!(
+                listed
+                    .iter()
+                    .any(|rules| rules.contains(&rule.name.to_string())),
+                "{} is flagged by no fixture of tests/fixtures/flakes",
+                rule.name
+            );
+            assert!(
+                listed
+                    .iter()
+                    .any(|rules| !rules.contains(&rule.name.to_string())),
+                "every flake fixture flags {}",
+                rule.name
+            );
+            assert!(root.join(format!("doc/rules/{}.md", rule.name)).is_file());
+            continue;
+        }
         let files: Vec<_> = fixtures.iter().filter(|(r, _)| r == rule.name).collect();
         let name = |f: &&(String, PathBuf)| f.1.file_name().unwrap().to_string_lossy().to_string();
         assert!(
@@ -201,4 +222,23 @@ fn rules_on_two_threads_find_what_one_thread_finds() {
     let two = analysis::rules::analyze_tree(parse.green().unwrap(), &text, true, &settings);
     assert!(!one.is_empty());
     assert_eq!(one, two);
+}
+
+/// The rules each flake fixture expects, one list per fixture.
+fn flake_fixture_rules() -> Vec<Vec<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flakes");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("expected.json")).ok())
+        .map(|text| {
+            let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+            expected["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d[0].as_str().map(String::from))
+                .collect()
+        })
+        .collect()
 }

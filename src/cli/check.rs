@@ -297,6 +297,24 @@ struct JsonSummary {
 }
 
 fn print_json(out: &mut impl Write, reports: &[FileReport], files: usize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &json_output(reports, files))?;
+    writeln!(out)
+}
+
+/// The findings of one text in the shape of `check --format json` (for
+/// `cim-nix service`).
+pub fn findings_json(path: &str, text: &str, diagnostics: Vec<Diagnostic>) -> serde_json::Value {
+    let report = FileReport {
+        path: PathBuf::from(path),
+        line_index: LineIndex::new(text),
+        text: text.to_string(),
+        diagnostics,
+    };
+    serde_json::to_value(json_output(std::slice::from_ref(&report), 1))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn json_output(reports: &[FileReport], files: usize) -> JsonOutput<'_> {
     let position = |index: &LineIndex, offset: TextSize| {
         let (line, column) = human_position(index, offset);
         JsonPosition {
@@ -326,7 +344,7 @@ fn print_json(out: &mut impl Write, reports: &[FileReport], files: usize) -> std
         }
     }
     let counts = count(reports);
-    let output = JsonOutput {
+    JsonOutput {
         version: 1,
         files,
         diagnostics,
@@ -336,9 +354,7 @@ fn print_json(out: &mut impl Write, reports: &[FileReport], files: usize) -> std
             infos: counts[2],
             hints: counts[3],
         },
-    };
-    serde_json::to_writer_pretty(&mut *out, &output)?;
-    writeln!(out)
+    }
 }
 
 fn count(reports: &[FileReport]) -> [usize; 4] {

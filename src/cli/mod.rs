@@ -3,6 +3,7 @@
 pub mod check;
 pub mod fmt;
 mod project;
+pub mod service;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Format Nix files (nixpkgs-fmt, alejandra or nixfmt).
     Fmt(fmt::FmtArgs),
+    /// Serve analysis, formatting and flake edits to NATS clients.
+    Service(service::ServiceArgs),
     /// List every rule: name, category, default severity, summary.
     Rules,
     /// Show the documentation of a rule.

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::analysis::{registry, Severity};
 use crate::format::{FormatOptions, Style};
 
-pub use nats::{EmitOn, EventSettings, NatsLayer, NatsSettings};
+pub use nats::{valid_subject_prefix, EmitOn, EventSettings, NatsLayer, NatsSettings};
 
 /// The file that holds a project's settings.
 pub const PROJECT_FILE: &str = "cim-nix.toml";
@@ -216,7 +216,17 @@ impl SettingsLayer {
                     .map_or(String::new(), |s| format!(" (at byte {})", s.start))
         })?;
         let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
-        Ok(SettingsLayer::from_json(&value))
+        let (mut layer, mut problems) = SettingsLayer::from_json(&value);
+        // A repository must not choose where your edits are reported, nor
+        // receive your NATS_TOKEN: the connection comes from the editor.
+        if !layer.nats.strings.is_empty() {
+            layer.nats.strings.clear();
+            problems.push(problem(
+                "nats",
+                "NATS connection settings are read only from the editor's settings, not from a project's cim-nix.toml (a repository must not choose where your edits are sent); ignored".into(),
+            ));
+        }
+        Ok((layer, problems))
     }
 
     fn read_diagnostics(&mut self, value: &Value, problems: &mut Vec<SettingsProblem>) {
@@ -418,6 +428,22 @@ mod tests {
         let (editor, _) = SettingsLayer::from_json(&json!({"rules": {"syntax-error": "off"}}));
         let s = Settings::from_layers([&editor, &project]);
         assert_eq!(s.rules["syntax-error"], RuleLevel::Hint);
+        let (layer, problems) = SettingsLayer::from_toml(
+            "[nats]\nurl = \"nats://evil.example:4222\"\n[events]\nemitOn = \"change\"\n",
+        )
+        .unwrap();
+        let settings = Settings::from_layers([&layer]);
+        assert_eq!(
+            settings.nats.url, None,
+            "a project cannot choose the NATS server"
+        );
+        assert_eq!(
+            settings.events.emit_on,
+            EmitOn::Change,
+            "events.* still applies"
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "nats");
         let err = SettingsLayer::from_toml("[rules\n").unwrap_err();
         assert!(err.starts_with("not valid TOML"), "{err}");
     }

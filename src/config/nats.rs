@@ -247,7 +247,7 @@ impl NatsLayer {
     }
 }
 
-fn valid_subject_prefix(p: &str) -> bool {
+pub fn valid_subject_prefix(p: &str) -> bool {
     !p.is_empty()
         && p.split('.').all(|t| {
             !t.is_empty() && !t.contains(|c: char| c.is_whitespace() || c == '*' || c == '>')
@@ -261,11 +261,14 @@ fn valid_stream_name(s: &str) -> bool {
 
 fn valid_url(u: &str) -> bool {
     let u = u.trim();
-    let rest = ["nats://", "tls://", "ws://", "wss://"]
+    let rest = ["nats://", "tls://"]
         .iter()
         .find_map(|s| u.strip_prefix(s))
         .unwrap_or(u);
-    !rest.is_empty() && !rest.contains(char::is_whitespace) && !rest.starts_with(':')
+    !rest.is_empty()
+        && !rest.contains(char::is_whitespace)
+        && !rest.starts_with(':')
+        && !rest.contains("://")
 }
 
 #[cfg(test)]

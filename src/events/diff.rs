@@ -187,12 +187,14 @@ pub fn home_changes(old: &HomeState, new: &HomeState) -> Vec<Change> {
     let (before, after) = (count(&old.packages), count(&new.packages));
     for (package, n) in &after {
         if before.get(package).copied().unwrap_or(0) < *n {
-            out.push(change("home.package_added", json!({"package": package})));
+            let label = crate::home::package_label(package);
+            out.push(change("home.package_added", json!({ "package": label })));
         }
     }
     for (package, n) in &before {
         if after.get(package).copied().unwrap_or(0) < *n {
-            out.push(change("home.package_removed", json!({"package": package})));
+            let label = crate::home::package_label(package);
+            out.push(change("home.package_removed", json!({ "package": label })));
         }
     }
     if old.state_version != new.state_version {

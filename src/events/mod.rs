@@ -255,7 +255,7 @@ fn home_observed(state: &HomeState) -> Value {
         "state_version": state.state_version,
         "programs": units(&state.programs),
         "services": units(&state.services),
-        "packages": state.packages,
+        "packages": state.packages.iter().map(|p| crate::home::package_label(p)).collect::<Vec<_>>(),
     })
 }
 

@@ -3,6 +3,7 @@
 //! of an input. The server and the CLI read the files and pass the text.
 
 pub mod diagnostics;
+pub mod edit;
 pub mod flakeref;
 pub mod hover;
 pub mod lock;

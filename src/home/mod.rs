@@ -329,6 +329,59 @@ fn package_name(item: &Expr, with_pkgs: bool) -> String {
     }
 }
 
+/// What an event may say about a `home.packages` element: its name when
+/// it is one (`ripgrep`, `python3Packages.black`), else the function it
+/// calls with its path and short name arguments, never string contents or
+/// nested code: `(pkgs.writeShellScriptBin "kctx" …)`.
+pub fn package_label(element: &str) -> String {
+    let parse = rnix::Root::parse(element);
+    let Some(expr) = parse.tree().expr() else {
+        return "…".into();
+    };
+    let expr = read::strip_parens(&expr);
+    if let Expr::Ident(_) | Expr::Select(_) = expr {
+        if element
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._-'".contains(c))
+        {
+            return element.to_string();
+        }
+    }
+    let Some((function, args)) = read::application(&expr) else {
+        return "…".into();
+    };
+    let mut parts = vec![read::strip_parens(&function).syntax().text().to_string()];
+    for arg in args {
+        match read::strip_parens(&arg) {
+            Expr::PathRel(p) => parts.push(p.syntax().text().to_string()),
+            Expr::PathAbs(p) => parts.push(p.syntax().text().to_string()),
+            Expr::Str(_) => match read::string_value(&arg) {
+                Some(name)
+                    if name.len() <= 64
+                        && !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || "._-+".contains(c)) =>
+                {
+                    parts.push(format!("\"{name}\""))
+                }
+                _ => {
+                    parts.push("…".into());
+                    break;
+                }
+            },
+            _ => {
+                parts.push("…".into());
+                break;
+            }
+        }
+    }
+    if parts.iter().any(|p| p.contains(char::is_whitespace)) {
+        return "…".into();
+    }
+    format!("({})", parts.join(" "))
+}
+
 fn one_line(expr: &Expr) -> String {
     expr.syntax()
         .text()
@@ -363,6 +416,32 @@ mod tests {
             git.keys.iter().collect::<Vec<_>>(),
             ["enable", "settings.user.name"]
         );
+    }
+
+    #[test]
+    fn package_labels_never_carry_contents() {
+        assert_eq!(package_label("ripgrep"), "ripgrep");
+        assert_eq!(
+            package_label("python3Packages.black"),
+            "python3Packages.black"
+        );
+        assert_eq!(
+            package_label("(pkgs.callPackage ./tools/todo-cli.nix { })"),
+            "(pkgs.callPackage ./tools/todo-cli.nix …)"
+        );
+        assert_eq!(
+            package_label("(pkgs.writeShellScriptBin \"kctx\" '' exec ${pkgs.kubectl}/bin/kubectl config use-context \"$@\" '')"),
+            "(pkgs.writeShellScriptBin \"kctx\" …)"
+        );
+        assert_eq!(
+            package_label("(pkgs.writeText \"token=hunter2 secret\" \"x\")"),
+            "(pkgs.writeText …)"
+        );
+        assert_eq!(
+            package_label("(pkgs.python3.withPackages (ps: [ ps.requests ]))"),
+            "(pkgs.python3.withPackages …)"
+        );
+        assert_eq!(package_label("[ 1 ]"), "…");
     }
 
     #[test]

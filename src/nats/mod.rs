@@ -5,6 +5,7 @@
 
 pub mod outbox;
 pub mod publisher;
+pub mod service;
 
 use std::time::Duration;
 

@@ -115,6 +115,7 @@ pub fn start(settings: &NatsSettings, outbox: Outbox) -> EventSink {
         Delivery {
             settings,
             outbox,
+            outbox_dropped_seen: 0,
             stats,
             commands,
         }
@@ -127,6 +128,8 @@ pub fn start(settings: &NatsSettings, outbox: Outbox) -> EventSink {
 struct Delivery {
     settings: NatsSettings,
     outbox: Outbox,
+    /// The outbox's drop count already added to the stats.
+    outbox_dropped_seen: u64,
     stats: Arc<Stats>,
     commands: mpsc::Receiver<Command>,
 }
@@ -198,6 +201,9 @@ impl Delivery {
                     }
                     if *state.borrow() != ConnectionState::Connected {
                         tracing::info!("NATS disconnected; events wait in the outbox");
+                        // The server may come back with (or without)
+                        // JetStream: look again once connected.
+                        mode = None;
                     }
                 }
                 _ = tokio::time::sleep(RETRY), if wait_retry => {}
@@ -213,9 +219,9 @@ impl Delivery {
                     let total = self.stats.dropped.fetch_add(n, Ordering::Relaxed) + n;
                     tracing::error!("{e}; {n} events lost ({total} since start)");
                 }
-                self.stats
-                    .dropped
-                    .fetch_max(self.outbox.dropped, Ordering::Relaxed);
+                let newly = self.outbox.dropped - self.outbox_dropped_seen;
+                self.outbox_dropped_seen = self.outbox.dropped;
+                self.stats.dropped.fetch_add(newly, Ordering::Relaxed);
             }
             Command::Flush(done) => {
                 let _ = done.send(());

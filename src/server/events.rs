@@ -24,7 +24,7 @@ use crate::nats::{publisher, EventSink};
 pub struct ServerEvents {
     hub: Mutex<EventHub>,
     /// The delivery task, and the settings it was started with.
-    sink: Mutex<Option<(NatsSettings, EventSink)>>,
+    sink: Mutex<Option<((NatsSettings, u64), EventSink)>>,
     events: Mutex<EventSettings>,
     root: OnceLock<PathBuf>,
     /// The queue of the task that handles [`Job`]s in arrival order.
@@ -67,8 +67,8 @@ impl ServerEvents {
         if let Ok(mut hub) = self.hub.lock() {
             hub.emit_observed = settings.events.emit_observed;
         }
-        let wanted =
-            (settings.events.enabled && settings.nats.url.is_some()).then(|| settings.nats.clone());
+        let wanted = (settings.events.enabled && settings.nats.url.is_some())
+            .then(|| (settings.nats.clone(), settings.events.outbox_max));
         let Ok(mut sink) = self.sink.lock() else {
             return;
         };
@@ -78,7 +78,7 @@ impl ServerEvents {
         // Dropping the old sink ends its task once it has stored what it
         // holds; the new one adopts its outbox if it cannot share it.
         *sink = None;
-        let Some(nats) = wanted else {
+        let Some((nats, outbox_max)) = wanted else {
             return;
         };
         let Some(dir) = outbox::default_dir() else {
@@ -87,7 +87,7 @@ impl ServerEvents {
             );
             return;
         };
-        let max = usize::try_from(settings.events.outbox_max).unwrap_or(usize::MAX);
+        let max = usize::try_from(outbox_max).unwrap_or(usize::MAX);
         match Outbox::open(&dir, max) {
             Ok(outbox) => {
                 tracing::info!(
@@ -97,7 +97,7 @@ impl ServerEvents {
                     outbox.dir().display()
                 );
                 let started = publisher::start(&nats, outbox);
-                *sink = Some((nats, started));
+                *sink = Some(((nats, outbox_max), started));
             }
             Err(e) => tracing::error!("{e}; domain events are off"),
         }
@@ -220,6 +220,9 @@ impl ServerEvents {
         let Ok(analysis) = shared.documents.analysis(uri).await else {
             return Vec::new();
         };
+        if analysis.text.len() > MAX_AGGREGATE_SIZE {
+            return Vec::new();
+        }
         let started = std::time::Instant::now();
         let Some(parse) = analysis.analysis.parse.as_ref() else {
             return Vec::new();

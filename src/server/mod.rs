@@ -107,6 +107,7 @@ async fn serve(
         events: events::ServerEvents::default(),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
+    tokio::spawn(flush_events_on_signal(shared.clone()));
 
     let (service, socket) =
         LspService::build(|client| backend::Backend::new(client, shared.clone()))
@@ -138,4 +139,30 @@ async fn serve(
     // `exit` or end of input: the stdout thread ends the process once it has
     // written everything; park until it does.
     std::future::pending::<()>().await;
+}
+
+/// SIGTERM or SIGINT (an editor stopping the server without `exit`): the
+/// events of what happened so far reach the outbox before the process ends.
+async fn flush_events_on_signal(shared: Arc<Shared>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        let code = tokio::select! {
+            _ = term.recv() => 143,
+            _ = int.recv() => 130,
+        };
+        tracing::info!("stopped by a signal; saving pending events first");
+        events::ServerEvents::flush(&shared).await;
+        std::process::exit(code);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = shared;
+    }
 }

@@ -41,6 +41,8 @@ pub struct NatsServer {
     pub port: u16,
     pub store: PathBuf,
     jetstream: bool,
+    /// Extra command-line arguments (auth, TLS).
+    extra: Vec<String>,
 }
 
 impl NatsServer {
@@ -51,11 +53,17 @@ impl NatsServer {
 
     /// Starts (or restarts) a server on `port` with the store `store`.
     pub fn start_on(port: u16, store: &Path, jetstream: bool) -> NatsServer {
+        NatsServer::start_with(port, store, jetstream, &[])
+    }
+
+    /// With extra nats-server arguments, e.g. `["--auth", "s3cret"]`.
+    pub fn start_with(port: u16, store: &Path, jetstream: bool, extra: &[&str]) -> NatsServer {
         let mut server = NatsServer {
             child: None,
             port,
             store: store.to_path_buf(),
             jetstream,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         server.spawn();
         server
@@ -70,6 +78,7 @@ impl NatsServer {
         if self.jetstream {
             command.arg("-js").arg("-sd").arg(&self.store);
         }
+        command.args(&self.extra);
         let child = command.spawn().expect("start nats-server");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -126,12 +135,21 @@ impl Stored {
 /// Everything stream `name` on `url` holds, in order; empty if the stream
 /// does not exist yet.
 pub fn stream_messages(url: &str, name: &str) -> Vec<Stored> {
+    stream_messages_with(url, name, async_nats::ConnectOptions::new())
+}
+
+/// [`stream_messages`] with connect options (credentials).
+pub fn stream_messages_with(
+    url: &str,
+    name: &str,
+    options: async_nats::ConnectOptions,
+) -> Vec<Stored> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let client = async_nats::connect(url).await.expect("connect to nats");
+        let client = options.connect(url).await.expect("connect to nats");
         let js = async_nats::jetstream::new(client);
         let Ok(mut stream) = js.get_stream(name).await else {
             return Vec::new();

@@ -90,6 +90,10 @@ pub fn check(
                 if !on(UNUSED_PATTERN_FIELD) {
                     continue;
                 }
+                let entry = def.sites[0].node(root);
+                if entry.as_ref().is_some_and(is_strict_flake_outputs_field) {
+                    continue;
+                }
                 Diagnostic::new(
                     UNUSED_PATTERN_FIELD,
                     def.range,
@@ -97,9 +101,7 @@ pub fn check(
                 )
                 .with_fix(Fix {
                     title: format!("Remove unused field '{name}'"),
-                    edits: def.sites[0]
-                        .node(root)
-                        .map_or_else(Vec::new, |entry| remove_pattern_entry(text, &entry)),
+                    edits: entry.map_or_else(Vec::new, |entry| remove_pattern_entry(text, &entry)),
                     preferred: true,
                 })
             }
@@ -403,4 +405,38 @@ fn remove_pattern_bind(text: &str, bind: &SyntaxNode) -> TextEdit {
             range.end(),
         ))
     }
+}
+
+/// A field of a flake's `outputs = { self, nixpkgs }: ...` without `...`:
+/// Nix calls `outputs` with `self` and every input, so removing any field
+/// of such a pattern makes the flake fail to evaluate. Not reported
+/// (deadnix reports it; doc/rules/unused-pattern-field.md).
+fn is_strict_flake_outputs_field(entry: &rnix::SyntaxNode) -> bool {
+    use rnix::SyntaxKind::*;
+    let Some(pattern) = entry.parent().filter(|p| p.kind() == NODE_PATTERN) else {
+        return false;
+    };
+    let strict = !pattern
+        .children_with_tokens()
+        .any(|t| t.kind() == TOKEN_ELLIPSIS);
+    let Some(lambda) = pattern.parent().filter(|p| p.kind() == NODE_LAMBDA) else {
+        return false;
+    };
+    let mut value = lambda;
+    while let Some(parent) = value.parent().filter(|p| p.kind() == NODE_PAREN) {
+        value = parent;
+    }
+    let Some(binding) = value.parent().filter(|p| p.kind() == NODE_ATTRPATH_VALUE) else {
+        return false;
+    };
+    let named_outputs = binding
+        .children()
+        .find(|c| c.kind() == NODE_ATTRPATH)
+        .is_some_and(|path| path.text() == "outputs");
+    let top_level = binding
+        .parent()
+        .filter(|s| s.kind() == NODE_ATTR_SET)
+        .and_then(|s| s.parent())
+        .is_some_and(|r| r.kind() == NODE_ROOT);
+    strict && named_outputs && top_level
 }

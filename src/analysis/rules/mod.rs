@@ -5,7 +5,7 @@
 
 mod correctness;
 mod dead_code;
-mod edit;
+pub(crate) mod edit;
 
 use rnix::SyntaxNode;
 use rowan::GreenNode;

@@ -1,0 +1,337 @@
+//! `cim-nix service`: a NATS micro-service (`$SRV` PING, INFO and STATS
+//! come with async-nats) answering analysis, formatting and flake requests
+//! in a queue group, so replicas share the load. Each request is handled in
+//! a task of its own with the work on a blocking thread; a bad request gets
+//! a service error (`Nats-Service-Error`, `Nats-Service-Error-Code`), never
+//! a crash or a timeout.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use async_nats::service::{self, ServiceExt};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::connect;
+use crate::config::{NatsSettings, Settings};
+use crate::flake::{self, FlakeLock, FlakeModel, InputRef};
+use crate::format::{self, Style};
+
+/// The queue group replicas share.
+pub const QUEUE_GROUP: &str = "cim-nix";
+/// Requests larger than this are refused (NATS itself allows 1 MiB by
+/// default; a server configured for more still gets a bound).
+pub const MAX_REQUEST: usize = 8 << 20;
+
+/// A refused request: a status code in the HTTP style and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: usize,
+    pub message: String,
+}
+
+fn refuse(code: usize, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The endpoints: `(name, subject after the prefix)`.
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("diagnostics", "query.document.diagnostics"),
+    ("format", "cmd.document.format"),
+    ("add-input", "cmd.flake.add_input"),
+    ("remove-input", "cmd.flake.remove_input"),
+    ("inputs", "query.flake.inputs"),
+];
+
+/// Answers one request of endpoint `name`: the reply's JSON, or a refusal.
+/// Pure apart from nixfmt (run as a program when a request asks for it).
+pub fn answer(name: &str, payload: &[u8]) -> Result<Value, Refusal> {
+    if payload.len() > MAX_REQUEST {
+        return Err(refuse(
+            413,
+            format!(
+                "request of {} bytes is over the limit of {MAX_REQUEST}",
+                payload.len()
+            ),
+        ));
+    }
+    let request: Value = serde_json::from_slice(payload)
+        .map_err(|e| refuse(400, format!("the request is not JSON: {e}")))?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| match name {
+        "diagnostics" => diagnostics(&request),
+        "format" => format_request(&request),
+        "add-input" => add_input(&request),
+        "remove-input" => remove_input(&request),
+        "inputs" => inputs(&request),
+        other => Err(refuse(404, format!("no endpoint `{other}`"))),
+    }));
+    outcome.unwrap_or_else(|panic| {
+        let why = crate::server::worker::panic_message(&*panic);
+        tracing::error!("endpoint {name} panicked: {why}");
+        Err(refuse(500, format!("internal error: {why}")))
+    })
+}
+
+fn field<'a, T: Deserialize<'a>>(request: &'a Value, name: &str) -> Result<T, Refusal> {
+    let value = request
+        .get(name)
+        .ok_or_else(|| refuse(400, format!("missing field `{name}`")))?;
+    T::deserialize(value).map_err(|e| refuse(400, format!("field `{name}`: {e}")))
+}
+
+fn optional<'a, T: Deserialize<'a>>(request: &'a Value, name: &str) -> Result<Option<T>, Refusal> {
+    match request.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => T::deserialize(value)
+            .map(Some)
+            .map_err(|e| refuse(400, format!("field `{name}`: {e}"))),
+    }
+}
+
+fn diagnostics(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "text")?;
+    let path: Option<String> = optional(request, "path")?;
+    let lock: Option<String> = optional(request, "flake_lock")?;
+    let settings = Settings::default();
+    let mut analysis = crate::analysis::analyze(&text, None, &settings);
+    let path = path.unwrap_or_else(|| "<request>".into());
+    if flake::is_flake_file(&path) {
+        if let Some(parse) = &analysis.parse {
+            analysis.diagnostics.extend(crate::analysis::flake_findings(
+                parse,
+                &text,
+                lock.as_deref(),
+                &settings,
+            ));
+            analysis
+                .diagnostics
+                .sort_by_key(|d| (d.range.start(), d.range.end()));
+        }
+    }
+    Ok(crate::cli::check::findings_json(
+        &path,
+        &text,
+        analysis.diagnostics,
+    ))
+}
+
+fn format_request(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "text")?;
+    let style = match optional::<String>(request, "style")? {
+        None => Style::NixpkgsFmt,
+        Some(name) => Style::parse(&name).ok_or_else(|| {
+            refuse(
+                400,
+                format!("unknown style `{name}`: use nixpkgs-fmt, alejandra or nixfmt"),
+            )
+        })?,
+    };
+    let parse = crate::syntax::parse(&text);
+    let index = crate::syntax::LineIndex::new(&text);
+    let formatter = format::formatter(style, &format::FormatOptions::default());
+    let position = |offset: usize| {
+        let at = index.line_col(
+            rnix::TextSize::from(offset as u32),
+            crate::syntax::PositionEncoding::Utf32,
+        );
+        format!("{}:{}", at.line + 1, at.col + 1)
+    };
+    match format::format_text(&text, &parse, formatter.as_ref(), position) {
+        Ok(formatted) => Ok(json!({ "text": formatted })),
+        Err(e @ format::FormatError::SyntaxErrors { .. }) => Err(refuse(422, e.to_string())),
+        Err(e) => Err(refuse(500, e.to_string())),
+    }
+}
+
+fn edit_refusal(e: flake::edit::EditError) -> Refusal {
+    use flake::edit::EditError::*;
+    let code = match &e {
+        Syntax(_) | NotAFlake => 422,
+        AlreadyDeclared(_) => 409,
+        NotDeclared(_) => 404,
+        InvalidName(_) | EmptyUrl => 400,
+        Unsafe(_) => 500,
+    };
+    refuse(code, e.to_string())
+}
+
+fn add_input(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "text")?;
+    let input: String = field(request, "input")?;
+    let url: String = field(request, "url")?;
+    let edited = flake::edit::add_input(&text, &input, &url).map_err(edit_refusal)?;
+    Ok(json!({ "text": edited }))
+}
+
+fn remove_input(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "text")?;
+    let input: String = field(request, "input")?;
+    let edited = flake::edit::remove_input(&text, &input).map_err(edit_refusal)?;
+    Ok(json!({ "text": edited }))
+}
+
+fn inputs(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "flake_nix")?;
+    let lock_text: Option<String> = optional(request, "flake_lock")?;
+    let parse = crate::syntax::parse(&text);
+    if let Some(e) = parse.errors().first() {
+        return Err(refuse(
+            422,
+            format!("flake.nix has syntax errors: {}", e.message),
+        ));
+    }
+    let model = parse
+        .syntax()
+        .and_then(|root| FlakeModel::from_tree(&root))
+        .ok_or_else(|| {
+            refuse(
+                422,
+                "this is not a flake: its top level is not an attribute set",
+            )
+        })?;
+    let lock = lock_text
+        .as_deref()
+        .map(FlakeLock::parse)
+        .transpose()
+        .map_err(|e| refuse(422, e.to_string()))?;
+    let inputs: Vec<Value> = model
+        .inputs
+        .iter()
+        .map(|input| {
+            let locked = lock.as_ref().and_then(|lock| {
+                let target = lock.root_inputs()?.get(&input.name)?;
+                let (node_name, node) = lock.root_input_node(&input.name)?;
+                Some(json!({
+                    "node": node_name,
+                    "follows": match target {
+                        InputRef::Follows(path) => json!(path),
+                        InputRef::Node(_) => Value::Null,
+                    },
+                    "locked": node.locked,
+                    "last_modified": node.last_modified,
+                    "original": node.original,
+                }))
+            });
+            json!({
+                "name": input.name,
+                "url": input.url,
+                "flake": input.flake,
+                "follows": input.follows,
+                "inputs": input.inputs,
+                "lock": locked,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "description": model.description,
+        "inputs": inputs,
+        "outputs": model.outputs,
+    }))
+}
+
+/// Runs the service until the process is stopped.
+pub async fn run(settings: &NatsSettings) -> Result<(), String> {
+    let (client, mut state) = connect(settings, "cim-nix service").await?;
+    let url = settings.url.clone().unwrap_or_default();
+    if *state.borrow() != super::ConnectionState::Connected {
+        tracing::info!("waiting for NATS at {url}");
+        let _ = state
+            .wait_for(|s| *s == super::ConnectionState::Connected)
+            .await;
+    }
+    let service = client
+        .service_builder()
+        .description("cim-nix: Nix diagnostics, formatting and flake edits")
+        .queue_group(QUEUE_GROUP)
+        .start("cim-nix", env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| format!("cannot start the NATS service: {e}"))?;
+    let mut tasks = Vec::new();
+    for (name, subject) in ENDPOINTS {
+        let subject = format!("{}.{subject}", settings.subject_prefix);
+        let mut endpoint = service
+            .endpoint_builder()
+            .name(*name)
+            .add(subject.clone())
+            .await
+            .map_err(|e| format!("cannot serve {subject}: {e}"))?;
+        tracing::info!("serving {subject}");
+        tasks.push(tokio::spawn(async move {
+            while let Some(request) = endpoint.next().await {
+                tokio::spawn(handle(name, request));
+            }
+        }));
+    }
+    eprintln!("cim-nix service: serving on {url} (queue group `{QUEUE_GROUP}`)");
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+async fn handle(name: &'static str, request: service::Request) {
+    // A request without a reply subject cannot be answered (and
+    // async-nats would panic trying).
+    if request.message.reply.is_none() {
+        tracing::warn!("{name}: request without a reply subject; ignored");
+        return;
+    }
+    let payload = request.message.payload.clone();
+    let answered = tokio::task::spawn_blocking(move || answer(name, &payload)).await;
+    let reply = match answered {
+        Ok(Ok(value)) => Ok(value.to_string().into()),
+        Ok(Err(refusal)) => Err(service::error::Error {
+            status: refusal.message,
+            code: refusal.code,
+        }),
+        Err(e) => Err(service::error::Error {
+            status: format!("internal error: {e}"),
+            code: 500,
+        }),
+    };
+    if let Err(e) = request.respond(reply).await {
+        tracing::warn!("{name}: cannot send the reply: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_requests_are_refused_with_a_code() {
+        assert_eq!(answer("format", b"not json").unwrap_err().code, 400);
+        assert_eq!(answer("format", b"{}").unwrap_err().code, 400);
+        assert_eq!(answer("format", br#"{"text": 3}"#).unwrap_err().code, 400);
+        assert_eq!(
+            answer("format", br#"{"text": "{", "style": "alejandra"}"#)
+                .unwrap_err()
+                .code,
+            422
+        );
+        assert_eq!(
+            answer("format", br#"{"text": "{}", "style": "black"}"#)
+                .unwrap_err()
+                .code,
+            400
+        );
+        let big = vec![b' '; MAX_REQUEST + 1];
+        assert_eq!(answer("diagnostics", &big).unwrap_err().code, 413);
+    }
+
+    #[test]
+    fn format_and_diagnostics_answer() {
+        let reply = answer("format", br#"{"text": "{a=1;}"}"#).unwrap();
+        assert_eq!(reply["text"], "{ a = 1; }\n");
+        let reply = answer(
+            "diagnostics",
+            br#"{"path": "x.nix", "text": "let a = 1; in 2"}"#,
+        )
+        .unwrap();
+        assert_eq!(reply["diagnostics"][0]["rule"], "unused-let");
+        assert_eq!(reply["summary"]["warnings"], 1);
+    }
+}
