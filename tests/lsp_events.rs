@@ -673,3 +673,34 @@ fn sigterm_keeps_what_was_emitted() {
     assert_eq!(stored.lines().count(), 1, "{stored}");
     assert!(stored.contains("home.package_added"));
 }
+
+#[test]
+fn with_emit_on_change_a_quiet_document_emits_without_a_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, state) = (dir.path().join("ws"), dir.path().join("state"));
+    std::fs::create_dir_all(&root).unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let mut editor = Editor::start_with(&root, &state, json!({"url": nats.url()}), &[]);
+    editor.server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"nats": {"url": nats.url()}, "events": {"emitOn": "change", "quietMs": 300}}}),
+    );
+    editor.open("home.nix", HOME_V1);
+    let uri = uri(&root.join("home.nix"));
+    // Typing: each change restarts the quiet period; only the last state
+    // (after the pause) is compared with the baseline.
+    for (version, text) in [
+        (2, HOME_V1.replace("fd ]", "fd b ]")),
+        (3, HOME_V1.replace("fd ]", "fd bat ]")),
+    ] {
+        editor.server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    let messages = wait_for_messages(&nats.url(), STREAM, 1, WAIT);
+    std::thread::sleep(Duration::from_millis(800));
+    let messages_later = stream_messages(&nats.url(), STREAM);
+    assert_eq!(messages_later.len(), 1, "{:?}", types(&messages_later));
+    assert_eq!(messages[0].body["data"], json!({"package": "bat"}));
+}

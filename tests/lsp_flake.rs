@@ -14,7 +14,12 @@ const FLAKE: &str = r#"{
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
     home-manager.url = "github:nix-community/home-manager/release-24.05";
   };
-  outputs = { self, nixpkgs, home-manager }: { };
+  outputs = { self, nixpkgs, home-manager }: {
+    homeConfigurations.me = home-manager.lib.homeManagerConfiguration {
+      pkgs = nixpkgs.legacyPackages.x86_64-linux;
+      modules = [ ./home.nix ];
+    };
+  };
 }
 "#;
 

@@ -33,6 +33,7 @@ pub fn page(name: &str) -> Option<&'static str> {
             include_str!("../../doc/rules/flake-input-follows-nixpkgs.md")
         }
         "insecure-url" => include_str!("../../doc/rules/insecure-url.md"),
+        "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })
 }

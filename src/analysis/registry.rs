@@ -30,6 +30,7 @@ pub const FLAKE_LOCK_OUTDATED: &str = "flake-lock-outdated";
 pub const FLAKE_LOCK_INVALID: &str = "flake-lock-invalid";
 pub const FLAKE_OUTPUTS_MISSING_INPUT: &str = "flake-outputs-missing-input";
 pub const FLAKE_INPUT_INVALID: &str = "flake-input-invalid";
+pub const FLAKE_INPUT_UNUSED: &str = "flake-input-unused";
 pub const FLAKE_INPUT_FOLLOWS_NIXPKGS: &str = "flake-input-follows-nixpkgs";
 
 pub const INSECURE_URL: &str = "insecure-url";
@@ -233,6 +234,13 @@ pub static RULES: &[Rule] = &[
         Error,
         &[],
         "a flake input written as something other than a set",
+    ),
+    rule(
+        FLAKE_INPUT_UNUSED,
+        "flake",
+        Warning,
+        DEAD,
+        "a flake input that `outputs` never uses",
     ),
     rule(
         FLAKE_INPUT_FOLLOWS_NIXPKGS,

@@ -9,8 +9,9 @@ use super::flakeref;
 use super::lock::{FlakeLock, InputRef, LockError};
 use super::model::{FlakeInput, FlakeModel};
 use crate::analysis::registry::{
-    FLAKE_INPUT_FOLLOWS_NIXPKGS, FLAKE_INPUT_INVALID, FLAKE_INPUT_NOT_LOCKED, FLAKE_LOCK_INVALID,
-    FLAKE_LOCK_OUTDATED, FLAKE_LOCK_STALE, FLAKE_OUTPUTS_MISSING_INPUT, INSECURE_URL,
+    FLAKE_INPUT_FOLLOWS_NIXPKGS, FLAKE_INPUT_INVALID, FLAKE_INPUT_NOT_LOCKED, FLAKE_INPUT_UNUSED,
+    FLAKE_LOCK_INVALID, FLAKE_LOCK_OUTDATED, FLAKE_LOCK_STALE, FLAKE_OUTPUTS_MISSING_INPUT,
+    INSECURE_URL,
 };
 use crate::analysis::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
@@ -80,6 +81,7 @@ pub fn check(
             }
         }
     }
+    out.extend(unused_inputs(root, text, model));
     match lock {
         LockState::Absent => {}
         LockState::Invalid(why) => {
@@ -165,6 +167,79 @@ fn lock_findings(
                 ),
             ));
         }
+    }
+}
+
+/// Inputs that `outputs` never refers to, and that no other input follows.
+fn unused_inputs(root: &SyntaxNode, text: &str, model: &FlakeModel) -> Vec<Diagnostic> {
+    let (Some(uses), Some(pattern_or_whole)) =
+        (super::unused::outputs_uses(root), outputs_shape(model))
+    else {
+        return Vec::new();
+    };
+    if uses.all {
+        return Vec::new();
+    }
+    let followed = |name: &str| {
+        model.inputs.iter().any(|other| {
+            let targets = other.follows.iter().chain(other.inputs.values());
+            targets
+                .map(|t| t.split('/').next().unwrap_or(""))
+                .any(|t| t == name)
+        })
+    };
+    let mut out = Vec::new();
+    for input in &model.inputs {
+        let name = input.name.as_str();
+        if name == "self" || followed(name) || input.invalid.is_some() {
+            continue;
+        }
+        let in_pattern = pattern_or_whole.fields.iter().any(|f| f == name);
+        // Missing from a strict pattern: flake-outputs-missing-input says so.
+        if !in_pattern && !pattern_or_whole.ellipsis && !pattern_or_whole.whole_argument {
+            continue;
+        }
+        if uses.fields.contains(name) || uses.selected.contains(name) {
+            continue;
+        }
+        let diagnostic = Diagnostic::new(
+            FLAKE_INPUT_UNUSED,
+            input.range(),
+            format!("input `{name}` is never used in `outputs`: it is fetched and locked for nothing; remove it"),
+        );
+        let fixed = super::edit::remove_unused_input(text, name).ok();
+        out.push(match fixed {
+            Some(fixed) => diagnostic.with_fix(Fix {
+                title: format!("Remove input `{name}`"),
+                edits: crate::format::edits::minimal_edits(text, &fixed),
+                preferred: false,
+            }),
+            None => diagnostic,
+        });
+    }
+    out
+}
+
+/// The parts of `outputs`' parameter the unused-input rule needs.
+struct OutputsShape {
+    fields: Vec<String>,
+    ellipsis: bool,
+    /// `outputs = inputs: ...`: every input arrives in one argument.
+    whole_argument: bool,
+}
+
+fn outputs_shape(model: &FlakeModel) -> Option<OutputsShape> {
+    match &model.outputs_pattern {
+        Some(p) => Some(OutputsShape {
+            fields: p.fields.clone(),
+            ellipsis: p.ellipsis,
+            whole_argument: false,
+        }),
+        None => model.outputs_key.map(|_| OutputsShape {
+            fields: Vec::new(),
+            ellipsis: true,
+            whole_argument: true,
+        }),
     }
 }
 

@@ -153,6 +153,38 @@ pub fn remove_input(text: &str, name: &str) -> Result<String, EditError> {
     Ok(result)
 }
 
+/// [`remove_input`], and the input's field of the `outputs` pattern too:
+/// what removing an input `outputs` never uses takes.
+pub fn remove_unused_input(text: &str, name: &str) -> Result<String, EditError> {
+    let without = remove_input(text, name)?;
+    let parse = syntax::parse(&without);
+    let root = parse.syntax().ok_or(EditError::NotAFlake)?;
+    let entry = root
+        .descendants()
+        .filter_map(ast::Lambda::cast)
+        .find(|lambda| {
+            lambda
+                .syntax()
+                .parent()
+                .and_then(ast::AttrpathValue::cast)
+                .and_then(|b| b.attrpath())
+                .is_some_and(|p| p.syntax().text() == "outputs")
+        })
+        .and_then(|lambda| match lambda.param()? {
+            ast::Param::Pattern(p) => p
+                .pat_entries()
+                .find(|e| e.ident().is_some_and(|i| i.syntax().text() == name)),
+            ast::Param::IdentParam(_) => None,
+        });
+    let Some(entry) = entry else {
+        return Ok(without);
+    };
+    let edits = crate::analysis::rules::dead_code::remove_pattern_entry(&without, entry.syntax());
+    let result = syntax::apply_edits(&without, &edits);
+    read_flake(&result).map_err(|e| EditError::Unsafe(e.to_string()))?;
+    Ok(result)
+}
+
 fn read_flake(text: &str) -> Result<(ast::AttrSet, FlakeModel), EditError> {
     let parse = syntax::parse(text);
     if let Some(error) = parse.errors().first() {
@@ -280,6 +312,15 @@ mod tests {
         assert_eq!(
             out,
             NESTED.replace("    utils.url = \"github:numtide/flake-utils\";\n", "")
+        );
+    }
+
+    #[test]
+    fn an_unused_input_leaves_the_pattern_too() {
+        let text = "{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs\";\n  inputs.utils.url = \"github:numtide/flake-utils\";\n  outputs = { self, nixpkgs, utils }: { };\n}\n";
+        assert_eq!(
+            remove_unused_input(text, "utils").unwrap(),
+            "{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs\";\n  outputs = { self, nixpkgs }: { };\n}\n"
         );
     }
 

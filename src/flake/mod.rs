@@ -8,6 +8,7 @@ pub mod flakeref;
 pub mod hover;
 pub mod lock;
 pub mod model;
+pub mod unused;
 
 pub use diagnostics::LockState;
 pub use lock::{FlakeLock, InputRef, LockError, LockNode};

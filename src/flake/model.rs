@@ -198,7 +198,14 @@ impl FlakeModel {
             ("follows", []) => input.follows = read::string_value(value),
             ("inputs", nested) => {
                 let mut follows = Vec::new();
-                collect_nested_follows(nested, value, &mut follows, depth + 1);
+                collect_nested_follows(
+                    &mut Vec::new(),
+                    true,
+                    nested,
+                    value,
+                    &mut follows,
+                    depth + 1,
+                );
                 input.inputs.extend(follows);
             }
             (key, []) => {
@@ -282,8 +289,13 @@ impl FlakeModel {
     }
 }
 
-/// `inputs.<x>.inputs<path> = value;`: the nested inputs' `follows`.
+/// `inputs.<x>.inputs<path> = value;`: the nested inputs' `follows`, keyed
+/// by the nested input's path (`nixpkgs`, or `utils/systems` for
+/// `inputs.utils.inputs.systems.follows`). `expect_name` says whether the
+/// next name of `path` names a nested input (else `follows` or `inputs`).
 fn collect_nested_follows(
+    nested: &mut Vec<String>,
+    expect_name: bool,
     path: &[Name],
     value: &Expr,
     out: &mut Vec<(String, String)>,
@@ -292,32 +304,27 @@ fn collect_nested_follows(
     if depth > MAX_READ_DEPTH {
         return;
     }
-    match path {
-        [] => {
-            if let Expr::AttrSet(set) = read::strip_parens(value) {
-                for (names, value) in read::bindings(&set) {
-                    collect_nested_follows(&names, &value, out, depth + 1);
-                }
+    let Some((first, rest)) = path.split_first() else {
+        if let Expr::AttrSet(set) = read::strip_parens(value) {
+            for (names, value) in read::bindings(&set) {
+                collect_nested_follows(nested, expect_name, &names, &value, out, depth + 1);
             }
         }
-        [nested] => {
-            if let Expr::AttrSet(set) = read::strip_parens(value) {
-                for (names, value) in read::bindings(&set) {
-                    if let [field] = names.as_slice() {
-                        if field.text == "follows" {
-                            if let Some(target) = read::string_value(&value) {
-                                out.push((nested.text.clone(), target));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        [nested, field] if field.text == "follows" => {
+        return;
+    };
+    if expect_name {
+        nested.push(first.text.clone());
+        collect_nested_follows(nested, false, rest, value, out, depth + 1);
+        nested.pop();
+        return;
+    }
+    match (first.text.as_str(), rest.is_empty()) {
+        ("follows", true) => {
             if let Some(target) = read::string_value(value) {
-                out.push((nested.text.clone(), target));
+                out.push((nested.join("/"), target));
             }
         }
+        ("inputs", _) => collect_nested_follows(nested, true, rest, value, out, depth + 1),
         _ => {}
     }
 }
@@ -365,6 +372,15 @@ mod tests {
             Some("nixpkgs")
         );
         assert_eq!(hm.inputs.get("utils").map(String::as_str), Some("utils"));
+        let m2 = model(
+            "{ inputs.d = { url = \"github:a/d\"; inputs.utils.inputs.systems.follows = \"systems\"; inputs = { x.follows = \"\"; }; }; outputs = _: { }; }",
+        );
+        let d = m2.input("d").unwrap();
+        assert_eq!(
+            d.inputs.get("utils/systems").map(String::as_str),
+            Some("systems")
+        );
+        assert_eq!(d.inputs.get("x").map(String::as_str), Some(""));
         assert_eq!(hm.sites.len(), 2);
         assert!(!m.input("src").unwrap().flake);
         assert_eq!(

@@ -12,7 +12,7 @@
 //! else, and the user's text must never be lost.
 
 mod alejandra;
-mod edits;
+pub mod edits;
 mod nixfmt;
 mod nixpkgs_fmt;
 mod style;

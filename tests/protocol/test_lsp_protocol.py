@@ -161,6 +161,7 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
         ),
         document_formatting_provider=True,
         document_range_formatting_provider=True,
+        hover_provider=True,
         experimental={"syntaxTree": True},
     )
 
@@ -188,7 +189,8 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
         types.DidChangeWatchedFilesRegistrationOptions,
     )
     assert list(watched.watchers) == [
-        types.FileSystemWatcher(glob_pattern="**/cim-nix.toml")
+        types.FileSystemWatcher(glob_pattern="**/cim-nix.toml"),
+        types.FileSystemWatcher(glob_pattern="**/flake.lock"),
     ]
 
 

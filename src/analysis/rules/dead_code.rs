@@ -356,7 +356,8 @@ fn remove_inherited_name(
 
 /// Removes a pattern entry with the comma after it, or, for the last
 /// entry, the comma before it.
-fn remove_pattern_entry(text: &str, entry: &SyntaxNode) -> Vec<TextEdit> {
+/// Deletes a field of a lambda pattern with the comma that goes with it.
+pub(crate) fn remove_pattern_entry(text: &str, entry: &SyntaxNode) -> Vec<TextEdit> {
     let mut next = entry.next_sibling_or_token();
     while let Some(t) = &next {
         if matches!(

@@ -4,7 +4,7 @@
 //! suppression comments afterwards.
 
 mod correctness;
-mod dead_code;
+pub(crate) mod dead_code;
 pub(crate) mod edit;
 
 use rnix::SyntaxNode;
