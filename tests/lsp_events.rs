@@ -94,6 +94,17 @@ impl Editor {
 
     /// With these `nats` settings and environment.
     fn start_with(root: &Path, state: &Path, nats: Value, env: &[(&str, &str)]) -> Editor {
+        Editor::start_with_options(root, state, json!({ "nats": nats }), env)
+    }
+
+    /// With these `initializationOptions`; with a `nats.url`, returns once
+    /// events are on (the settings applied).
+    fn start_with_options(
+        root: &Path,
+        state: &Path,
+        options: Value,
+        env: &[(&str, &str)],
+    ) -> Editor {
         let mut envs = vec![
             ("XDG_STATE_HOME", state.to_str().unwrap()),
             ("CIM_NIX_LOG", "cim_nix=debug"),
@@ -104,14 +115,25 @@ impl Editor {
             .request(
                 "initialize",
                 json!({"processId": null, "rootUri": uri(root), "capabilities": {},
-                       "initializationOptions": {"nats": nats}}),
+                       "initializationOptions": options}),
             )
             .expect("initialize");
         server.notify("initialized", json!({}));
-        Editor {
+        let mut editor = Editor {
             server,
             root: root.to_path_buf(),
+        };
+        if options["nats"]["url"].is_string() {
+            let deadline = std::time::Instant::now() + WAIT;
+            while editor.event_status()["enabled"] != true {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "events never switched on"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
+        editor
     }
 
     /// Writes `text` to `name` and tells the server it was saved, as an
@@ -189,6 +211,8 @@ fn a_flake_editing_session_publishes_its_changes_in_order() {
     editor.open("flake.nix", FLAKE_V1);
     editor.save("flake.nix", 2, FLAKE_V2);
     editor.save("flake.nix", 3, FLAKE_V3);
+    // Later, `nix flake update` rewrites the lock.
+    assert_eq!(wait_for_messages(&nats.url(), STREAM, 4, WAIT).len(), 4);
     editor.lock_written(&lock(
         "2222222222222222222222222222222222222222",
         1717000000,
@@ -680,10 +704,11 @@ fn with_emit_on_change_a_quiet_document_emits_without_a_save() {
     let (root, state) = (dir.path().join("ws"), dir.path().join("state"));
     std::fs::create_dir_all(&root).unwrap();
     let nats = NatsServer::start(&dir.path().join("js"));
-    let mut editor = Editor::start_with(&root, &state, json!({"url": nats.url()}), &[]);
-    editor.server.notify(
-        "workspace/didChangeConfiguration",
-        json!({"settings": {"nats": {"url": nats.url()}, "events": {"emitOn": "change", "quietMs": 300}}}),
+    let mut editor = Editor::start_with_options(
+        &root,
+        &state,
+        json!({"nats": {"url": nats.url()}, "events": {"emitOn": "change", "quietMs": 300}}),
+        &[],
     );
     editor.open("home.nix", HOME_V1);
     let uri = uri(&root.join("home.nix"));

@@ -315,6 +315,29 @@ async fn the_service_answers_every_endpoint_and_shares_load() {
         "both replicas served: {served:?}"
     );
 
+    // Hostile input: deep nesting and a long operator chain (rnix alone
+    // overflows its stack on these) get an answer, and nobody dies.
+    let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    let chain = format!("1{}", " + 1".repeat(200_000));
+    for text in [&deep, &chain] {
+        let reply = call(
+            &client,
+            "nix.query.document.diagnostics",
+            body(json!({"text": text})),
+        )
+        .await
+        .expect("diagnostics of hostile input");
+        assert!(reply["diagnostics"].is_array());
+    }
+    let formatted = call(
+        &client,
+        "nix.cmd.document.format",
+        body(json!({"text": deep})),
+    )
+    .await;
+    let (code, message) = formatted.expect_err("too deep to format");
+    assert_eq!(code, "422", "{message}");
+
     // And the service still answers.
     assert_eq!(
         gather(&client, "$SRV.PING.cim-nix", Duration::from_millis(300))
