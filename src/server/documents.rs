@@ -166,6 +166,15 @@ impl Documents {
         fresh
     }
 
+    /// The stored analysis of exactly `revision`, if the worker has made it.
+    pub fn analysis_of(&self, uri: &Url, revision: u64) -> Option<Arc<DocumentAnalysis>> {
+        let doc = self.map.get(uri)?;
+        doc.analysis
+            .as_ref()
+            .filter(|a| a.revision == revision)
+            .cloned()
+    }
+
     pub fn current_revision(&self, uri: &Url) -> Option<u64> {
         self.map.get(uri).map(|d| d.revision)
     }

@@ -41,19 +41,25 @@ pub async fn format(
             "{uri} is not open; open it (textDocument/didOpen) before formatting it"
         )));
     };
-    let analysis = shared
+    // The text of that revision, parsed here rather than waiting for the
+    // analysis worker: formatting runs beside the analysis of the same
+    // edit, on the other core, instead of after it.
+    let snapshot = shared
         .documents
-        .analysis(uri)
-        .await
-        .map_err(|e| Error::invalid_params(e.to_string()))?;
-    if analysis.revision != revision {
+        .snapshot(uri)
+        .ok_or_else(|| Error::invalid_params(format!("{uri} is not open")))?;
+    if snapshot.revision != revision {
         return Err(content_modified());
     }
     let encoding = shared.encoding();
     let (settings, _) = shared.settings.for_document(uri);
     let path = uri.to_file_path().ok();
-    let job_analysis = analysis.clone();
-    let byte_range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
+    let text = snapshot.text.clone();
+    // The worker's parse when it is done already (the usual case on save).
+    let analysed = shared.documents.analysis_of(uri, revision);
+    let line_index = snapshot.line_index.clone();
+    let job_index = line_index.clone();
+    let byte_range = range.map(|r| convert::text_range(&line_index, r, encoding));
     let job = move || -> std::result::Result<Vec<format::TextEdit>, String> {
         let hints = path
             .as_deref()
@@ -63,11 +69,16 @@ pub async fn format(
         let choice = choose_style(settings.formatting_style, &hints);
         tracing::debug!("formatting with {} ({})", choice.style, choice.reason);
         let formatter = format::formatter(choice.style, &settings.format_options);
-        let text = job_analysis.text.as_str();
-        let Some(parse) = &job_analysis.analysis.parse else {
-            return Err(refused_message(&job_analysis));
+        let text = text.as_str();
+        let own;
+        let parse = match analysed.as_ref().and_then(|a| a.analysis.parse.as_ref()) {
+            Some(parse) => parse,
+            None => {
+                own = crate::syntax::parse(text);
+                &own
+            }
         };
-        let index = &job_analysis.line_index;
+        let index = &job_index;
         let position = |offset: usize| {
             let pos = index.line_col(TextSize::from(offset as u32), PositionEncoding::Utf32);
             format!("{}:{}", pos.line + 1, pos.col + 1)
@@ -97,17 +108,7 @@ pub async fn format(
     if shared.documents.current_revision(uri) != Some(revision) {
         return Err(content_modified());
     }
-    let index = &analysis.line_index;
-    Ok(Some(convert::text_edits(index, &edits, encoding)))
-}
-
-fn refused_message(analysis: &super::documents::DocumentAnalysis) -> String {
-    let why = analysis
-        .analysis
-        .diagnostics
-        .first()
-        .map_or("the file could not be parsed", |d| d.message.as_str());
-    format!("not formatted: {why}")
+    Ok(Some(convert::text_edits(&line_index, &edits, encoding)))
 }
 
 fn content_modified() -> Error {
