@@ -27,6 +27,9 @@ pub struct ServerEvents {
     sink: Mutex<Option<((NatsSettings, u64), EventSink)>>,
     events: Mutex<EventSettings>,
     root: OnceLock<PathBuf>,
+    /// Set once the settings were applied: from then on, with events off,
+    /// opened documents are not read at all.
+    configured: std::sync::atomic::AtomicBool,
     /// The queue of the task that handles [`Job`]s in arrival order.
     queue: OnceLock<tokio::sync::mpsc::UnboundedSender<Job>>,
 }
@@ -61,6 +64,8 @@ impl ServerEvents {
     /// Starts, restarts or stops delivery to match `settings` (the
     /// workspace's). Must run inside the tokio runtime.
     pub fn configure(&self, settings: &Settings) {
+        self.configured
+            .store(true, std::sync::atomic::Ordering::Release);
         if let Ok(mut events) = self.events.lock() {
             *events = settings.events.clone();
         }
@@ -149,6 +154,15 @@ impl ServerEvents {
             return;
         };
         if path.extension().is_none_or(|x| x != "nix") || text.len() > MAX_AGGREGATE_SIZE {
+            return;
+        }
+        // Before the settings are known, take the baseline anyway: events
+        // may turn out to be on.
+        let configured = shared
+            .events
+            .configured
+            .load(std::sync::atomic::Ordering::Acquire);
+        if configured && shared.events.sink().is_none() {
             return;
         }
         ServerEvents::submit(shared, Job::Opened(path, text));
