@@ -729,3 +729,39 @@ fn with_emit_on_change_a_quiet_document_emits_without_a_save() {
     assert_eq!(messages_later.len(), 1, "{:?}", types(&messages_later));
     assert_eq!(messages[0].body["data"], json!({"package": "bat"}));
 }
+
+#[test]
+fn events_reach_a_server_that_requires_an_nkey() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let seed_file = dir.path().join("user.nk");
+    std::fs::write(&seed_file, user.seed().unwrap()).unwrap();
+    let config = dir.path().join("nats.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "authorization {{ users = [ {{ nkey: \"{}\" }} ] }}\n",
+            user.public_key()
+        ),
+    )
+    .unwrap();
+    let nats = NatsServer::start_with(
+        free_port(),
+        &dir.path().join("js"),
+        true,
+        &["-c", config.to_str().unwrap()],
+    );
+    let _editor = one_event_through(
+        &root,
+        &dir.path().join("s"),
+        json!({"url": nats.url(), "nkeySeedFile": seed_file.to_str().unwrap()}),
+        &[],
+    );
+    let seed = user.seed().unwrap();
+    wait_until("nkey events did not arrive", || {
+        let options = async_nats::ConnectOptions::with_nkey(seed.clone());
+        !stream_messages_with(&nats.url(), STREAM, options).is_empty()
+    });
+}
