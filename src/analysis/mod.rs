@@ -171,6 +171,26 @@ pub fn flake_findings(
     apply_levels(suppress(findings, text), settings)
 }
 
+/// Adds [`flake_findings`] to `analysis` (the analysis of the flake.nix
+/// `text`), keeping the diagnostics in position order.
+pub fn add_flake_findings(
+    analysis: &mut Analysis,
+    text: &str,
+    lock: Option<&str>,
+    settings: &Settings,
+) {
+    let Some(parse) = &analysis.parse else {
+        return;
+    };
+    let found = flake_findings(parse, text, lock, settings);
+    if !found.is_empty() {
+        analysis.diagnostics.extend(found);
+        analysis
+            .diagnostics
+            .sort_by_key(|d| (d.range.start(), d.range.end()));
+    }
+}
+
 /// Applies every fix of the findings `wanted` selects,
 /// round after round until none is left (a fix can make another finding,
 /// such as a `with` only a removed binding used), at most 10 rounds. A

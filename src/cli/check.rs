@@ -194,14 +194,8 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
             }
             let mut analysis = analysis::analyze(&text, None, &settings);
             if path.file_name().is_some_and(|n| n == "flake.nix") {
-                if let Some(parse) = &analysis.parse {
-                    let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
-                    let flake = analysis::flake_findings(parse, &text, lock.as_deref(), &settings);
-                    analysis.diagnostics.extend(flake);
-                    analysis
-                        .diagnostics
-                        .sort_by_key(|d| (d.range.start(), d.range.end()));
-                }
+                let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
+                analysis::add_flake_findings(&mut analysis, &text, lock.as_deref(), &settings);
             }
             (text, analysis.diagnostics)
         }

@@ -99,17 +99,7 @@ fn diagnostics(request: &Value) -> Result<Value, Refusal> {
     let mut analysis = crate::analysis::analyze(&text, None, &settings);
     let path = path.unwrap_or_else(|| "<request>".into());
     if flake::is_flake_file(&path) {
-        if let Some(parse) = &analysis.parse {
-            analysis.diagnostics.extend(crate::analysis::flake_findings(
-                parse,
-                &text,
-                lock.as_deref(),
-                &settings,
-            ));
-            analysis
-                .diagnostics
-                .sort_by_key(|d| (d.range.start(), d.range.end()));
-        }
+        crate::analysis::add_flake_findings(&mut analysis, &text, lock.as_deref(), &settings);
     }
     Ok(crate::cli::check::findings_json(
         &path,

@@ -164,21 +164,15 @@ fn add_flake_findings(
     if !uri.path().ends_with("/flake.nix") {
         return;
     }
-    let (Some(parse), Ok(path)) = (&analysis.parse, uri.to_file_path()) else {
+    let Ok(path) = uri.to_file_path() else {
         return;
     };
     let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
     let found = catch_unwind(AssertUnwindSafe(|| {
-        analysis::flake_findings(parse, text, lock.as_deref(), settings)
+        analysis::add_flake_findings(analysis, text, lock.as_deref(), settings)
     }));
     match found {
-        Ok(found) if !found.is_empty() => {
-            analysis.diagnostics.extend(found);
-            analysis
-                .diagnostics
-                .sort_by_key(|d| (d.range.start(), d.range.end()));
-        }
-        Ok(_) => {}
+        Ok(()) => {}
         Err(panic) => tracing::error!(
             "flake analysis of {uri} panicked: {}",
             panic_message(&*panic)
