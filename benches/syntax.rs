@@ -32,6 +32,9 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str, anchor: &str) {
     group.bench_function("rnix parse alone", |b| {
         b.iter(|| rnix::Root::parse(black_box(text)))
     });
+    group.bench_function("cim-nix parser alone (text without errors)", |b| {
+        b.iter(|| syntax::parse_valid(black_box(text)))
+    });
     group.bench_function("parse on one thread", |b| {
         b.iter(|| syntax::parse_sequential(black_box(text)))
     });

@@ -164,11 +164,7 @@ fn reparse_equals_full_parse_on_small_files() {
             .into_iter()
             .map(|(_, t)| t),
     );
-    // CIM_NIX_STRESS=N runs N times as many edits, from other seeds.
-    let stress: u64 = std::env::var("CIM_NIX_STRESS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let stress = support::rng::stress_rounds();
     let mut mismatches = 0;
     for round in 0..stress {
         for (i, text) in texts.iter().enumerate() {

@@ -8,6 +8,7 @@ mod errors;
 pub mod guard;
 pub mod line_index;
 mod parallel;
+mod parser;
 pub mod read;
 mod reparse;
 pub mod scan;
@@ -21,6 +22,8 @@ pub mod text_edit;
 
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
+#[doc(hidden)]
+pub use parser::parse_valid;
 pub use reparse::{reparse, reparse_with_kind, ReparseKind};
 pub use text_edit::{apply_edits, TextEdit};
 
@@ -148,11 +151,7 @@ pub fn parse_sequential(text: &str) -> Parse {
 
 /// A parse on one thread of text that passed the nesting check.
 fn parse_sequential_checked(text: &str) -> Parse {
-    let (green, raw_errors) = guard::with_parse_stack(|| {
-        let parse = rnix::Root::parse(text);
-        let green = parse.syntax().green().to_owned();
-        (green, parse.errors().to_vec())
-    });
+    let (green, raw_errors) = guard::with_parse_stack(|| parser::parse_green(text));
     if guard::tree_depth(&green, MAX_TREE_DEPTH) > MAX_TREE_DEPTH {
         let at = deepest_point(&green);
         guard::dismantle(green);

@@ -153,10 +153,7 @@ pub fn try_parse(
 
 /// A parse on the current thread: green tree, raw errors, depth.
 fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
-    let (green, errors) = guard::with_parse_stack(|| {
-        let parse = rnix::Root::parse(text);
-        (parse.syntax().green().to_owned(), parse.errors().to_vec())
-    });
+    let (green, errors) = guard::with_parse_stack(|| super::parser::parse_green(text));
     let depth = guard::tree_depth(&green, MAX_TREE_DEPTH);
     if depth > MAX_TREE_DEPTH {
         // Too deep for a run: give up on parallel; the sequential parse

@@ -30,3 +30,12 @@ impl Rng {
         self.below(100) < percent
     }
 }
+
+/// How many rounds a randomized test runs: `CIM_NIX_STRESS=N` runs N times
+/// as many, from other seeds (1 by default).
+pub fn stress_rounds() -> u64 {
+    std::env::var("CIM_NIX_STRESS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}

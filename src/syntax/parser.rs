@@ -1,0 +1,799 @@
+//! cim-nix's own parser, for text without syntax errors.
+//!
+//! rnix's parser spends most of its time outside the grammar: it peeks
+//! through a queue of tokens, and its tree builder hashes every node of up
+//! to three children to share identical ones. On all-packages.nix it takes
+//! about 40 ms, of which tokenizing is 5. This parser takes rnix's tokens,
+//! walks them by index, and builds the green tree directly, sharing only
+//! tokens; it makes the same tree as rnix, in about half the time.
+//!
+//! It does not recover from errors: at the first token that does not fit
+//! the grammar it gives up (`None`), and the caller parses with rnix, whose
+//! recovery then decides what a broken file's tree looks like. So the trees
+//! of the two parsers can only differ on text that both accept, and there
+//! they are equal: `tests/parser_equivalence.rs` checks it on every corpus
+//! and on thousands of randomly broken variants of real files.
+//!
+//! The tree has rnix's shape: the same node kinds, nested the same way
+//! (operator precedence and associativity, the `or` quirks, patterns told
+//! from sets by two tokens of lookahead), and trivia (whitespace and
+//! comments) in the same place: a node starts at its first token and ends at
+//! its last, so trivia between two tokens belongs to the innermost node that
+//! is open across both. Recursion is bounded as in rnix: 512 nested
+//! expressions; the nesting guard (`guard::check_nesting`) has already
+//! refused input nested deeper than that in other ways.
+
+use rnix::SyntaxKind::{self, *};
+use rowan::{GreenNode, GreenToken, NodeOrToken};
+use rustc_hash::FxHashMap;
+
+/// Expressions nested deeper than this are an error for rnix
+/// (`RecursionLimitExceeded`); giving up here leaves the error to it.
+const MAX_EXPR_DEPTH: u32 = 512;
+
+/// Tokens longer than this are not shared: long strings and comments rarely
+/// repeat, and hashing them costs more than it saves.
+const SHARE_MAX_LEN: usize = 48;
+
+/// Indents (a newline and spaces) up to this width have a slot of their own.
+const INDENTS: usize = 64;
+
+/// The tree and errors of `text`: from our parser when the text has no
+/// errors, else from rnix. Needs the stack of `guard::with_parse_stack`.
+pub(crate) fn parse_green(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
+    match parse_valid(text) {
+        Some(green) => (green, Vec::new()),
+        None => {
+            let parse = rnix::Root::parse(text);
+            (parse.syntax().green().to_owned(), parse.errors().to_vec())
+        }
+    }
+}
+
+/// The green tree rnix builds for `text`, when `text` has no syntax errors;
+/// `None` otherwise (and for input nested deeper than rnix accepts).
+pub fn parse_valid(text: &str) -> Option<GreenNode> {
+    let tokens = Tokens::new(text)?;
+    let mut parser = Parser::new(&tokens);
+    parser.builder.start(NODE_ROOT);
+    parser.expr()?;
+    if parser.peek().is_some() {
+        return None; // rnix: UnexpectedExtra
+    }
+    parser.flush_trivia();
+    parser.builder.finish();
+    parser.builder.into_root()
+}
+
+type Element = NodeOrToken<GreenNode, GreenToken>;
+
+fn raw(kind: SyntaxKind) -> rowan::SyntaxKind {
+    rowan::SyntaxKind(kind as u16)
+}
+
+/// Builds green nodes bottom-up: children collect on one stack, and a
+/// finished node takes its children off it. Identical short tokens are one
+/// shared allocation, as in rowan's builder.
+struct Builder<'t> {
+    children: Vec<Element>,
+    /// Each open node: its kind and where its children start.
+    open: Vec<(SyntaxKind, usize)>,
+    /// The first token made of each kind: for punctuation and keywords,
+    /// whose text is always the same, the only one.
+    last_of_kind: Vec<Option<GreenToken>>,
+    /// Whitespace that is a newline and an indent of `i` spaces.
+    indents: Vec<Option<GreenToken>>,
+    tokens: FxHashMap<(SyntaxKind, &'t str), GreenToken>,
+    /// Nodes of one token, by kind and token (which the map above shares;
+    /// the tokens are alive as long as the builder, so their addresses
+    /// are unique keys).
+    leaves: FxHashMap<(SyntaxKind, usize), GreenNode>,
+}
+
+impl<'t> Builder<'t> {
+    fn start(&mut self, kind: SyntaxKind) {
+        self.open.push((kind, self.children.len()));
+    }
+
+    /// A node whose first child is the element made at `checkpoint`.
+    fn start_at(&mut self, checkpoint: usize, kind: SyntaxKind) {
+        self.open.push((kind, checkpoint));
+    }
+
+    fn checkpoint(&self) -> usize {
+        self.children.len()
+    }
+
+    fn finish(&mut self) {
+        let Some((kind, first)) = self.open.pop() else {
+            return;
+        };
+        // A name or literal: one shared token, so the node can be shared
+        // too (a third of all nodes, and 1.5 MB of all-packages.nix).
+        if first + 1 == self.children.len() && matches!(kind, NODE_IDENT | NODE_LITERAL) {
+            if let Some(NodeOrToken::Token(token)) = self.children.last() {
+                let key = (kind, &**token as *const rowan::GreenTokenData as usize);
+                let node = match self.leaves.get(&key) {
+                    Some(node) => node.clone(),
+                    None => {
+                        let node = GreenNode::new(raw(kind), [NodeOrToken::Token(token.clone())]);
+                        self.leaves.insert(key, node.clone());
+                        node
+                    }
+                };
+                self.children.pop();
+                self.children.push(NodeOrToken::Node(node));
+                return;
+            }
+        }
+        let node = GreenNode::new(raw(kind), self.children.drain(first..));
+        self.children.push(NodeOrToken::Node(node));
+    }
+
+    fn token(&mut self, kind: SyntaxKind, text: &'t str) {
+        let token = self.shared_token(kind, text);
+        self.children.push(NodeOrToken::Token(token));
+    }
+
+    /// The token `kind`/`text`, shared with the identical ones before it.
+    /// Cheapest ways first: most tokens are punctuation, keywords and
+    /// indentation, which need no hashing.
+    fn shared_token(&mut self, kind: SyntaxKind, text: &'t str) -> GreenToken {
+        let slot = &mut self.last_of_kind[kind as usize];
+        if let Some(token) = slot {
+            if token.text() == text {
+                return token.clone();
+            }
+        }
+        if kind == TOKEN_WHITESPACE {
+            if let Some(indent) = text.strip_prefix('\n') {
+                let width = indent.len();
+                if width < INDENTS && indent.bytes().all(|b| b == b' ') {
+                    return self.indents[width]
+                        .get_or_insert_with(|| GreenToken::new(raw(kind), text))
+                        .clone();
+                }
+            }
+        }
+        let token = if text.len() <= SHARE_MAX_LEN {
+            self.tokens
+                .entry((kind, text))
+                .or_insert_with(|| GreenToken::new(raw(kind), text))
+                .clone()
+        } else {
+            GreenToken::new(raw(kind), text)
+        };
+        // Only a kind's first token takes its slot: updating the slot at
+        // every miss would cost two atomic reference counts per token.
+        let slot = &mut self.last_of_kind[kind as usize];
+        if slot.is_none() {
+            *slot = Some(token.clone());
+        }
+        token
+    }
+
+    fn into_root(mut self) -> Option<GreenNode> {
+        match (self.children.pop(), self.children.is_empty()) {
+            (Some(NodeOrToken::Node(root)), true) if self.open.is_empty() => Some(root),
+            _ => None,
+        }
+    }
+}
+
+/// The tokens of a text, compactly: 6 bytes a token, where a slice per
+/// token would take 24 (4 MB for all-packages.nix, at the peak of memory).
+struct Tokens<'t> {
+    text: &'t str,
+    kinds: Vec<SyntaxKind>,
+    /// Where each token starts, and the end of the text.
+    starts: Vec<u32>,
+}
+
+impl<'t> Tokens<'t> {
+    /// `None` for text with a token rnix cannot read.
+    fn new(text: &'t str) -> Option<Tokens<'t>> {
+        u32::try_from(text.len()).ok()?;
+        let estimate = text.len() / 4;
+        let mut tokens = Tokens {
+            text,
+            kinds: Vec::with_capacity(estimate),
+            starts: Vec::with_capacity(estimate + 1),
+        };
+        let mut at = 0;
+        for (kind, piece) in rnix::tokenize(text) {
+            if kind == TOKEN_ERROR {
+                return None;
+            }
+            tokens.kinds.push(kind);
+            tokens.starts.push(at as u32);
+            at += piece.len();
+        }
+        tokens.starts.push(at as u32);
+        Some(tokens)
+    }
+
+    fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    fn kind(&self, i: usize) -> Option<SyntaxKind> {
+        self.kinds.get(i).copied()
+    }
+
+    fn text(&self, i: usize) -> &'t str {
+        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+}
+
+struct Parser<'t> {
+    tokens: &'t Tokens<'t>,
+    /// The first token not yet in the tree.
+    emitted: usize,
+    /// The next token that is not trivia (`tokens.len()` at the end).
+    next: usize,
+    builder: Builder<'t>,
+    depth: u32,
+}
+
+enum Assoc {
+    Left,
+    Right,
+    /// At most one operator: `a < b < c` is an error.
+    None,
+}
+
+/// One level of operator precedence, loosest first.
+enum Level {
+    Binary(&'static [SyntaxKind], Assoc),
+    /// Prefix `!`, which binds looser than arithmetic: `!a + b` is `!(a + b)`.
+    Not,
+}
+
+const LEVELS: &[Level] = &[
+    Level::Binary(&[TOKEN_PIPE_LEFT], Assoc::Right),
+    Level::Binary(&[TOKEN_PIPE_RIGHT], Assoc::Left),
+    Level::Binary(&[TOKEN_IMPLICATION], Assoc::Right),
+    Level::Binary(&[TOKEN_OR_OR], Assoc::Left),
+    Level::Binary(&[TOKEN_AND_AND], Assoc::Left),
+    Level::Binary(&[TOKEN_EQUAL, TOKEN_NOT_EQUAL], Assoc::None),
+    Level::Binary(
+        &[TOKEN_LESS, TOKEN_LESS_OR_EQ, TOKEN_MORE, TOKEN_MORE_OR_EQ],
+        Assoc::None,
+    ),
+    Level::Binary(&[TOKEN_UPDATE], Assoc::Right),
+    Level::Not,
+    Level::Binary(&[TOKEN_ADD, TOKEN_SUB], Assoc::Left),
+    Level::Binary(&[TOKEN_MUL, TOKEN_DIV], Assoc::Left),
+    Level::Binary(&[TOKEN_CONCAT], Assoc::Right),
+];
+
+fn is_trivia(kind: SyntaxKind) -> bool {
+    matches!(kind, TOKEN_WHITESPACE | TOKEN_COMMENT)
+}
+
+fn is_path(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME | TOKEN_PATH_SEARCH
+    )
+}
+
+impl<'t> Parser<'t> {
+    fn new(tokens: &'t Tokens<'t>) -> Parser<'t> {
+        let mut parser = Parser {
+            tokens,
+            emitted: 0,
+            next: 0,
+            builder: Builder {
+                children: Vec::with_capacity(64),
+                open: Vec::with_capacity(64),
+                last_of_kind: vec![None; NODE_WITH as usize + 1],
+                indents: vec![None; INDENTS],
+                // Distinct tokens are a few in ten.
+                tokens: FxHashMap::with_capacity_and_hasher(tokens.len() / 8, Default::default()),
+                leaves: FxHashMap::default(),
+            },
+            depth: 0,
+        };
+        parser.next = parser.skip_trivia(0);
+        parser
+    }
+
+    fn skip_trivia(&self, mut at: usize) -> usize {
+        while self.tokens.kind(at).is_some_and(is_trivia) {
+            at += 1;
+        }
+        at
+    }
+
+    fn peek(&self) -> Option<SyntaxKind> {
+        self.tokens.kind(self.next)
+    }
+
+    /// The kind of the `n`th token after the next one, trivia skipped.
+    fn peek_ahead(&self, n: usize) -> Option<SyntaxKind> {
+        let mut at = self.next;
+        for _ in 0..n {
+            at = self.skip_trivia(at + 1);
+        }
+        self.tokens.kind(at)
+    }
+
+    fn at(&self, kind: SyntaxKind) -> bool {
+        self.peek() == Some(kind)
+    }
+
+    /// Puts the trivia before the next token into the node open now.
+    fn flush_trivia(&mut self) {
+        while self.emitted < self.next {
+            let (kind, text) = (
+                self.tokens.kinds[self.emitted],
+                self.tokens.text(self.emitted),
+            );
+            self.builder.token(kind, text);
+            self.emitted += 1;
+        }
+    }
+
+    fn start(&mut self, kind: SyntaxKind) {
+        self.flush_trivia();
+        self.builder.start(kind);
+    }
+
+    fn checkpoint(&mut self) -> usize {
+        self.flush_trivia();
+        self.builder.checkpoint()
+    }
+
+    /// Adds the next token to the tree, as `kind`.
+    fn bump_as(&mut self, kind: SyntaxKind) -> Option<()> {
+        self.tokens.kind(self.next)?;
+        let text = self.tokens.text(self.next);
+        self.flush_trivia();
+        self.builder.token(kind, text);
+        self.emitted = self.next + 1;
+        self.next = self.skip_trivia(self.emitted);
+        Some(())
+    }
+
+    fn bump(&mut self) -> Option<()> {
+        let kind = self.peek()?;
+        self.bump_as(kind)
+    }
+
+    fn expect(&mut self, kind: SyntaxKind) -> Option<()> {
+        if self.at(kind) {
+            self.bump()
+        } else {
+            None
+        }
+    }
+
+    fn ident(&mut self) -> Option<()> {
+        if !self.at(TOKEN_IDENT) {
+            return None;
+        }
+        self.start(NODE_IDENT);
+        self.bump()?;
+        self.builder.finish();
+        Some(())
+    }
+
+    /// A whole expression: `let`, `with`, `if`, `assert`, or operators.
+    fn expr(&mut self) -> Option<()> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        match self.peek()? {
+            TOKEN_LET => {
+                let checkpoint = self.checkpoint();
+                self.bump()?;
+                if self.at(TOKEN_L_BRACE) {
+                    self.builder.start_at(checkpoint, NODE_LEGACY_LET);
+                    self.bump()?;
+                    self.members(TOKEN_R_BRACE)?;
+                } else {
+                    self.builder.start_at(checkpoint, NODE_LET_IN);
+                    self.members(TOKEN_IN)?;
+                    self.expr()?;
+                }
+                self.builder.finish();
+            }
+            TOKEN_WITH | TOKEN_ASSERT => {
+                let kind = if self.at(TOKEN_WITH) {
+                    NODE_WITH
+                } else {
+                    NODE_ASSERT
+                };
+                self.start(kind);
+                self.bump()?;
+                self.expr()?;
+                self.expect(TOKEN_SEMICOLON)?;
+                self.expr()?;
+                self.builder.finish();
+            }
+            TOKEN_IF => {
+                self.start(NODE_IF_ELSE);
+                self.bump()?;
+                self.expr()?;
+                self.expect(TOKEN_THEN)?;
+                self.expr()?;
+                self.expect(TOKEN_ELSE)?;
+                self.expr()?;
+                self.builder.finish();
+            }
+            _ => {
+                self.operand(0)?;
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// An expression of operators at precedence `level` or tighter; returns
+    /// the checkpoint of its start, for a node that wraps it.
+    fn operand(&mut self, level: usize) -> Option<usize> {
+        let Some(this) = LEVELS.get(level) else {
+            return self.has_attr();
+        };
+        match this {
+            Level::Not => {
+                if !self.at(TOKEN_INVERT) {
+                    return self.operand(level + 1);
+                }
+                let checkpoint = self.checkpoint();
+                self.start(NODE_UNARY_OP);
+                self.bump()?;
+                self.operand(level)?;
+                self.builder.finish();
+                Some(checkpoint)
+            }
+            Level::Binary(ops, assoc) => {
+                let checkpoint = self.operand(level + 1)?;
+                while self.peek().is_some_and(|k| ops.contains(&k)) {
+                    self.builder.start_at(checkpoint, NODE_BIN_OP);
+                    self.bump()?;
+                    match assoc {
+                        Assoc::Right => {
+                            self.operand(level)?;
+                            self.builder.finish();
+                            break;
+                        }
+                        Assoc::Left => {
+                            self.operand(level + 1)?;
+                            self.builder.finish();
+                        }
+                        Assoc::None => {
+                            self.operand(level + 1)?;
+                            self.builder.finish();
+                            break;
+                        }
+                    }
+                }
+                Some(checkpoint)
+            }
+        }
+    }
+
+    /// `e ? a.b`, any number of times.
+    fn has_attr(&mut self) -> Option<usize> {
+        let checkpoint = self.negation()?;
+        while self.at(TOKEN_QUESTION) {
+            self.builder.start_at(checkpoint, NODE_HAS_ATTR);
+            self.bump()?;
+            self.attrpath()?;
+            self.builder.finish();
+        }
+        Some(checkpoint)
+    }
+
+    /// Prefix `-`, which binds tighter than every binary operator.
+    fn negation(&mut self) -> Option<usize> {
+        if !self.at(TOKEN_SUB) {
+            return self.application();
+        }
+        let checkpoint = self.checkpoint();
+        self.start(NODE_UNARY_OP);
+        self.bump()?;
+        self.negation()?;
+        self.builder.finish();
+        Some(checkpoint)
+    }
+
+    /// A function applied to arguments, each a simple expression.
+    fn application(&mut self) -> Option<usize> {
+        let checkpoint = self.simple()?;
+        while self.peek().is_some_and(SyntaxKind::is_fn_arg) {
+            self.builder.start_at(checkpoint, NODE_APPLY);
+            self.simple()?;
+            self.builder.finish();
+        }
+        Some(checkpoint)
+    }
+
+    /// A literal, name, string, path, list, set, pattern lambda or
+    /// parenthesised expression, then a selection (`.a.b or d`), if any.
+    fn simple(&mut self) -> Option<usize> {
+        let kind = self.peek()?;
+        let checkpoint = self.checkpoint();
+        match kind {
+            TOKEN_L_PAREN => {
+                self.start(NODE_PAREN);
+                self.bump()?;
+                self.expr()?;
+                self.expect(TOKEN_R_PAREN)?;
+                self.builder.finish();
+            }
+            TOKEN_REC => {
+                self.start(NODE_ATTR_SET);
+                self.bump()?;
+                self.expect(TOKEN_L_BRACE)?;
+                self.members(TOKEN_R_BRACE)?;
+                self.builder.finish();
+            }
+            TOKEN_L_BRACE => {
+                if self.pattern_ahead() {
+                    self.start(NODE_LAMBDA);
+                    self.start(NODE_PATTERN);
+                    self.bump()?;
+                    self.pattern_entries(false)?;
+                    self.builder.finish();
+                    self.expect(TOKEN_COLON)?;
+                    self.expr()?;
+                } else {
+                    self.start(NODE_ATTR_SET);
+                    self.bump()?;
+                    self.members(TOKEN_R_BRACE)?;
+                }
+                self.builder.finish();
+            }
+            TOKEN_L_BRACK => {
+                self.start(NODE_LIST);
+                self.bump()?;
+                while !self.at(TOKEN_R_BRACK) {
+                    self.peek()?;
+                    self.simple()?;
+                }
+                self.bump()?;
+                self.builder.finish();
+            }
+            TOKEN_STRING_START => self.string()?,
+            kind if is_path(kind) => self.path(kind)?,
+            kind if kind.is_literal() => {
+                self.start(NODE_LITERAL);
+                self.bump()?;
+                self.builder.finish();
+            }
+            TOKEN_IDENT => match self.peek_ahead(1) {
+                Some(TOKEN_COLON) => {
+                    self.ident()?;
+                    self.builder.start_at(checkpoint, NODE_LAMBDA);
+                    self.builder.start_at(checkpoint, NODE_IDENT_PARAM);
+                    self.builder.finish();
+                    self.bump()?;
+                    self.expr()?;
+                    self.builder.finish();
+                }
+                Some(TOKEN_AT) => {
+                    self.ident()?;
+                    self.builder.start_at(checkpoint, NODE_LAMBDA);
+                    self.builder.start_at(checkpoint, NODE_PATTERN);
+                    self.builder.start_at(checkpoint, NODE_PAT_BIND);
+                    self.bump()?;
+                    self.builder.finish();
+                    self.expect(TOKEN_L_BRACE)?;
+                    self.pattern_entries(true)?;
+                    self.builder.finish();
+                    self.expect(TOKEN_COLON)?;
+                    self.expr()?;
+                    self.builder.finish();
+                }
+                _ if self.tokens.text(self.next) == "__curPos" => {
+                    self.start(NODE_CUR_POS);
+                    self.bump_as(TOKEN_CUR_POS)?;
+                    self.builder.finish();
+                }
+                _ => self.ident()?,
+            },
+            _ => return None,
+        }
+        if self.at(TOKEN_DOT) {
+            self.builder.start_at(checkpoint, NODE_SELECT);
+            self.bump()?;
+            self.attrpath()?;
+            if self.at(TOKEN_OR) {
+                self.bump()?;
+                self.simple()?;
+            }
+            self.builder.finish();
+        } else if self.at(TOKEN_OR) {
+            // As in Nix: `f or` applies `f` to a variable named `or`.
+            self.builder.start_at(checkpoint, NODE_APPLY);
+            self.start(NODE_IDENT);
+            self.bump_as(TOKEN_IDENT)?;
+            self.builder.finish();
+            self.builder.finish();
+        }
+        Some(checkpoint)
+    }
+
+    /// Whether the `{` ahead opens a lambda's pattern rather than a set,
+    /// judged by the two tokens after it.
+    fn pattern_ahead(&self) -> bool {
+        matches!(
+            (self.peek_ahead(1), self.peek_ahead(2)),
+            (
+                Some(TOKEN_IDENT),
+                Some(TOKEN_COMMA | TOKEN_QUESTION | TOKEN_R_BRACE)
+            ) | (Some(TOKEN_ELLIPSIS), Some(TOKEN_R_BRACE))
+                | (Some(TOKEN_R_BRACE), Some(TOKEN_COLON | TOKEN_AT))
+        )
+    }
+
+    /// A pattern's entries after its `{`, through its `}`, and an `@name`
+    /// after it; `bound` when the pattern already has a name before it.
+    fn pattern_entries(&mut self, bound: bool) -> Option<()> {
+        loop {
+            match self.peek()? {
+                TOKEN_R_BRACE => {
+                    self.bump()?;
+                    break;
+                }
+                TOKEN_ELLIPSIS => {
+                    self.bump()?;
+                    self.expect(TOKEN_R_BRACE)?;
+                    break;
+                }
+                TOKEN_IDENT => {
+                    self.start(NODE_PAT_ENTRY);
+                    self.ident()?;
+                    if self.at(TOKEN_QUESTION) {
+                        self.bump()?;
+                        self.expr()?;
+                    }
+                    self.builder.finish();
+                    if self.at(TOKEN_COMMA) {
+                        self.bump()?;
+                    } else {
+                        self.expect(TOKEN_R_BRACE)?;
+                        break;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        if self.at(TOKEN_AT) {
+            if bound {
+                return None; // rnix: UnexpectedDoubleBind
+            }
+            self.start(NODE_PAT_BIND);
+            self.bump()?;
+            self.ident()?;
+            self.builder.finish();
+        }
+        Some(())
+    }
+
+    /// The members of a set or `let` up to and including `close`.
+    fn members(&mut self, close: SyntaxKind) -> Option<()> {
+        loop {
+            match self.peek()? {
+                kind if kind == close => break,
+                TOKEN_INHERIT => {
+                    self.start(NODE_INHERIT);
+                    self.bump()?;
+                    if self.at(TOKEN_L_PAREN) {
+                        self.start(NODE_INHERIT_FROM);
+                        self.bump()?;
+                        self.expr()?;
+                        self.expect(TOKEN_R_PAREN)?;
+                        self.builder.finish();
+                    }
+                    while self.peek()? != TOKEN_SEMICOLON {
+                        self.attr()?;
+                    }
+                    self.bump()?;
+                    self.builder.finish();
+                }
+                _ => {
+                    self.start(NODE_ATTRPATH_VALUE);
+                    self.attrpath()?;
+                    self.expect(TOKEN_ASSIGN)?;
+                    self.expr()?;
+                    self.expect(TOKEN_SEMICOLON)?;
+                    self.builder.finish();
+                }
+            }
+        }
+        self.bump()
+    }
+
+    fn attrpath(&mut self) -> Option<()> {
+        self.start(NODE_ATTRPATH);
+        self.attr()?;
+        while self.at(TOKEN_DOT) {
+            self.bump()?;
+            self.attr()?;
+        }
+        self.builder.finish();
+        Some(())
+    }
+
+    /// One name of an attribute path: a name (`or` included), a string or
+    /// `${...}`.
+    fn attr(&mut self) -> Option<()> {
+        match self.peek()? {
+            TOKEN_INTERPOL_START => {
+                self.start(NODE_DYNAMIC);
+                self.bump()?;
+                self.expr()?;
+                self.expect(TOKEN_INTERPOL_END)?;
+                self.builder.finish();
+            }
+            TOKEN_STRING_START => self.string()?,
+            TOKEN_IDENT | TOKEN_OR | TOKEN_CUR_POS => {
+                self.start(NODE_IDENT);
+                self.bump_as(TOKEN_IDENT)?;
+                self.builder.finish();
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn string(&mut self) -> Option<()> {
+        self.start(NODE_STRING);
+        self.expect(TOKEN_STRING_START)?;
+        loop {
+            match self.peek()? {
+                TOKEN_STRING_CONTENT => self.bump()?,
+                TOKEN_INTERPOL_START => self.interpolation()?,
+                TOKEN_STRING_END => break,
+                _ => return None,
+            }
+        }
+        self.bump()?;
+        self.builder.finish();
+        Some(())
+    }
+
+    fn interpolation(&mut self) -> Option<()> {
+        self.start(NODE_INTERPOL);
+        self.bump()?;
+        self.expr()?;
+        self.expect(TOKEN_INTERPOL_END)?;
+        self.builder.finish();
+        Some(())
+    }
+
+    /// A path, with `${...}` parts when they follow it directly.
+    fn path(&mut self, kind: SyntaxKind) -> Option<()> {
+        let node = match kind {
+            TOKEN_PATH_ABS => NODE_PATH_ABS,
+            TOKEN_PATH_REL => NODE_PATH_REL,
+            TOKEN_PATH_HOME => NODE_PATH_HOME,
+            _ => NODE_PATH_SEARCH,
+        };
+        self.start(node);
+        self.bump()?;
+        if node != NODE_PATH_SEARCH && self.at(TOKEN_INTERPOL_START) {
+            // rnix continues a path after trivia too, which no Nix accepts;
+            // leave that case to it.
+            if self.emitted != self.next {
+                return None;
+            }
+            // The parts of the path are the tokens that follow it with no
+            // trivia between.
+            while self.emitted == self.next {
+                match self.peek() {
+                    Some(TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME) => self.bump()?,
+                    Some(TOKEN_INTERPOL_START) => self.interpolation()?,
+                    _ => break,
+                }
+            }
+        }
+        self.builder.finish();
+        Some(())
+    }
+}
