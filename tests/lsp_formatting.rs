@@ -222,3 +222,59 @@ fn formatting_a_document_that_is_not_open_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// Once a document has been formatted, the server prepares the formatting
+/// of each later revision when typing pauses. Whatever the timing of the
+/// save (before, during or after that preparation), the reply must format
+/// exactly the text the editor holds, with the settings in force.
+#[test]
+fn prepared_formatting_is_for_the_current_text_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = started(Value::Null);
+    let uri = uri_in(dir.path(), "configuration.nix");
+    let mut text = MESSY.to_string();
+    server.open(&uri, 1, &text);
+    let edits = format_request(&mut server, &uri).expect("formats");
+    assert_eq!(apply(&text, &edits), reference(Style::NixpkgsFmt, &text));
+
+    let line_two = text.match_indices('\n').nth(1).unwrap().0 + 1;
+    for i in 0..24 {
+        let version = i + 2;
+        let binding = format!("  x{i} =   {i};\n");
+        server.change(&uri, version, [2, 0, 2, 0], &binding);
+        text.insert_str(line_two, &binding);
+        if i % 3 != 0 {
+            server.diagnostics_for_version(&uri, version);
+        }
+        // 0 to 60 ms: before, while and after the preparation (30 ms after
+        // the analysis).
+        std::thread::sleep(std::time::Duration::from_millis(20 * (i as u64 % 4)));
+        let edits = format_request(&mut server, &uri).expect("formats");
+        assert_eq!(
+            apply(&text, &edits),
+            reference(Style::NixpkgsFmt, &text),
+            "after edit {i}"
+        );
+    }
+
+    // Prepared with nixpkgs-fmt, then the style changes: the same revision
+    // must now be formatted with alejandra.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"cim-nix": {"formatting": {"style": "alejandra"}}}}),
+    );
+    let alejandra = reference(Style::Alejandra, &text);
+    let started_at = std::time::Instant::now();
+    loop {
+        let edits = format_request(&mut server, &uri).expect("formats");
+        if apply(&text, &edits) == alejandra {
+            break;
+        }
+        assert!(
+            started_at.elapsed() < std::time::Duration::from_secs(10),
+            "still not formatted with the new style"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

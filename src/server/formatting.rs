@@ -5,16 +5,23 @@
 //! so the reply is always for the text the client asked about: if the
 //! document changed since, the reply is ContentModified and the client asks
 //! again. The edits are the minimal diff of the text and its formatted form.
+//! Once a document has been formatted, the formatting of each later
+//! revision is prepared when typing pauses ([`Prepared`]), so that
+//! format-on-save finds it done.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use dashmap::DashMap;
 use rowan::TextSize;
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types as lsp;
 
 use super::{convert, Shared};
-use crate::format::{self, choose_style, edits_within, minimal_edits};
+use crate::config::Settings;
+use crate::format::{self, choose_style, edits_within, minimal_edits, FormatOptions, Style};
 use crate::syntax::PositionEncoding;
 use crate::workspace::format_hints;
 
@@ -41,9 +48,6 @@ pub async fn format(
             "{uri} is not open; open it (textDocument/didOpen) before formatting it"
         )));
     };
-    // The text of that revision, parsed here rather than waiting for the
-    // analysis worker: formatting runs beside the analysis of the same
-    // edit, on the other core, instead of after it.
     let snapshot = shared
         .documents
         .snapshot(uri)
@@ -52,63 +56,189 @@ pub async fn format(
         return Err(content_modified());
     }
     let encoding = shared.encoding();
-    let (settings, _) = shared.settings.for_document(uri);
-    let path = uri.to_file_path().ok();
-    let text = snapshot.text.clone();
-    // The worker's parse when it is done already (the usual case on save).
-    let analysed = shared.documents.analysis_of(uri, revision);
     let line_index = snapshot.line_index.clone();
-    let job_index = line_index.clone();
-    let byte_range = range.map(|r| convert::text_range(&line_index, r, encoding));
-    let job = move || -> std::result::Result<Vec<format::TextEdit>, String> {
-        let hints = path
-            .as_deref()
-            .and_then(|p| p.parent())
-            .map(format_hints)
-            .unwrap_or_default();
-        let choice = choose_style(settings.formatting_style, &hints);
-        tracing::debug!("formatting with {} ({})", choice.style, choice.reason);
-        let formatter = format::formatter(choice.style, &settings.format_options);
-        let text = text.as_str();
-        let own;
-        let parse = match analysed.as_ref().and_then(|a| a.analysis.parse.as_ref()) {
-            Some(parse) => parse,
-            None => {
-                own = crate::syntax::parse(text);
-                &own
-            }
-        };
-        let index = &job_index;
-        let position = |offset: usize| {
-            let pos = index.line_col(TextSize::from(offset as u32), PositionEncoding::Utf32);
-            format!("{}:{}", pos.line + 1, pos.col + 1)
-        };
-        let formatted = format::format_text(text, parse, formatter.as_ref(), position)
-            .map_err(|e| e.to_string())?;
-        let edits = minimal_edits(text, &formatted);
-        Ok(match byte_range {
-            Some(range) => edits_within(edits, range),
-            None => edits,
-        })
-    };
-    let edits = tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|e| Error {
-            code: ErrorCode::InternalError,
-            message: format!("formatting failed: {e}").into(),
-            data: None,
-        })?
-        .map_err(|message| Error {
-            code: ErrorCode::ServerError(-32803), // RequestFailed
-            message: message.into(),
-            data: None,
-        })?;
-    // The client moved on while we formatted: these edits are for a text
-    // it no longer has.
+    // The whole document's edits, prepared since the edit or made now;
+    // a range request keeps those inside its range.
+    let outcome = whole_document(shared, uri, revision, true).await;
+    // The client moved on while we formatted: these edits (or this error)
+    // are for a text it no longer has.
     if shared.documents.current_revision(uri) != Some(revision) {
         return Err(content_modified());
     }
+    let edits = outcome.map_err(|message| Error {
+        code: ErrorCode::ServerError(-32803), // RequestFailed
+        message: message.into(),
+        data: None,
+    })?;
+    let edits = match range {
+        Some(range) => {
+            let range = convert::text_range(&line_index, range, encoding);
+            edits_within(edits.to_vec(), range)
+        }
+        None => edits.to_vec(),
+    };
     Ok(Some(convert::text_edits(&line_index, &edits, encoding)))
+}
+
+/// The edits that format the whole of `revision` of `uri`, or why it cannot
+/// be formatted.
+type Outcome = std::result::Result<Arc<Vec<format::TextEdit>>, String>;
+
+/// Formatting prepared ahead of the request that will want it.
+///
+/// Format-on-save asks for the formatting of the text just typed, and the
+/// save usually comes a moment after the last keystroke. So once the client
+/// has formatted a document, each later revision of it is formatted as soon
+/// as its analysis is done and no newer edit came for [`QUIET`]; the save's
+/// request then finds the edits ready, or joins the formatting already
+/// running. A request that comes first formats it itself, and the
+/// preparation then finds it done: one revision is never formatted twice.
+#[derive(Default)]
+pub struct Prepared {
+    /// Documents the client formats, with their latest revision's outcome.
+    entries: DashMap<lsp::Url, Entry>,
+}
+
+struct Entry {
+    revision: u64,
+    settings: (Option<Style>, FormatOptions),
+    outcome: Arc<OnceCell<Outcome>>,
+}
+
+/// How long a document must stay unchanged after its analysis before its
+/// formatting is prepared: typing at full speed is not formatted at every
+/// keystroke.
+const QUIET: Duration = Duration::from_millis(30);
+
+/// Bigger documents are formatted only when asked: preparing them at every
+/// pause would cost more than it saves.
+const PREPARE_MAX_BYTES: usize = 128 * 1024;
+
+impl Prepared {
+    /// The cell for the outcome of `revision`, made empty for a new revision
+    /// or other settings. Marks the document as one the client formats.
+    fn cell(&self, uri: &lsp::Url, revision: u64, settings: &Settings) -> Arc<OnceCell<Outcome>> {
+        let key = (settings.formatting_style, settings.format_options.clone());
+        let mut entry = self.entries.entry(uri.clone()).or_insert_with(|| Entry {
+            revision,
+            settings: key.clone(),
+            outcome: Arc::default(),
+        });
+        if entry.revision != revision || entry.settings != key {
+            *entry = Entry {
+                revision,
+                settings: key,
+                outcome: Arc::default(),
+            };
+        }
+        entry.outcome.clone()
+    }
+
+    /// Forgets a closed document.
+    pub fn close(&self, uri: &lsp::Url) {
+        self.entries.remove(uri);
+    }
+
+    /// Called by the analysis worker when `revision` of `uri` is analysed:
+    /// prepares its formatting if the client formats this document.
+    pub fn analysed(shared: &Arc<Shared>, uri: &lsp::Url, revision: u64, text_len: usize) {
+        if text_len > PREPARE_MAX_BYTES || !shared.prepared.entries.contains_key(uri) {
+            return;
+        }
+        let shared = shared.clone();
+        let uri = uri.clone();
+        shared.runtime.clone().spawn(async move {
+            tokio::time::sleep(QUIET).await;
+            if shared.documents.current_revision(&uri) == Some(revision) {
+                let _ = whole_document(&shared, &uri, revision, false).await;
+            }
+        });
+    }
+}
+
+/// The outcome for `revision` of `uri`: prepared, being prepared (then
+/// waited for), or formatted now. `asked`: a client's request, which runs
+/// any style; a preparation does not run `nixfmt`, a process of the
+/// user's.
+async fn whole_document(
+    shared: &Arc<Shared>,
+    uri: &lsp::Url,
+    revision: u64,
+    asked: bool,
+) -> Outcome {
+    let (settings, _) = shared.settings.for_document(uri);
+    if !asked && !shared.prepared.entries.contains_key(uri) {
+        return Err("closed".into());
+    }
+    let cell = shared.prepared.cell(uri, revision, &settings);
+    let job_shared = shared.clone();
+    let job_uri = uri.clone();
+    let outcome = cell
+        .get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || {
+                format_now(&job_shared, &job_uri, revision, &settings, asked)
+            })
+            .await
+            .map_err(|e| Some(format!("formatting failed: {e}")))?
+        })
+        .await;
+    match outcome {
+        Ok(outcome) => outcome.clone(),
+        // Not prepared (nixfmt, or the document changed): nothing stored.
+        Err(None) => Err("not prepared".into()),
+        Err(Some(message)) => Err(message),
+    }
+}
+
+/// Formats `revision` of `uri` on this thread. `Err(None)`: a preparation
+/// that does not apply (nixfmt, or the revision is gone).
+fn format_now(
+    shared: &Shared,
+    uri: &lsp::Url,
+    revision: u64,
+    settings: &Settings,
+    asked: bool,
+) -> std::result::Result<Outcome, Option<String>> {
+    let snapshot = shared.documents.snapshot(uri).ok_or(None)?;
+    if snapshot.revision != revision {
+        return Err(None);
+    }
+    let hints = uri
+        .to_file_path()
+        .ok()
+        .as_deref()
+        .and_then(|p| p.parent())
+        .map(format_hints)
+        .unwrap_or_default();
+    let choice = choose_style(settings.formatting_style, &hints);
+    if !asked && choice.style == Style::Nixfmt {
+        return Err(None);
+    }
+    tracing::debug!("formatting with {} ({})", choice.style, choice.reason);
+    let formatter = format::formatter(choice.style, &settings.format_options);
+    let text = snapshot.text.as_str();
+    // The worker's parse when it is done already (the usual case on save);
+    // else parsed here, beside the analysis of the same edit.
+    let analysed = shared.documents.analysis_of(uri, revision);
+    let own;
+    let parse = match analysed.as_ref().and_then(|a| a.analysis.parse.as_ref()) {
+        Some(parse) => parse,
+        None => {
+            own = crate::syntax::parse(text);
+            &own
+        }
+    };
+    let index = &snapshot.line_index;
+    let position = |offset: usize| {
+        let pos = index.line_col(TextSize::from(offset as u32), PositionEncoding::Utf32);
+        format!("{}:{}", pos.line + 1, pos.col + 1)
+    };
+    Ok(
+        match format::format_text(text, parse, formatter.as_ref(), position) {
+            Ok(formatted) => Ok(Arc::new(minimal_edits(text, &formatted))),
+            Err(e) => Err(e.to_string()),
+        },
+    )
 }
 
 fn content_modified() -> Error {

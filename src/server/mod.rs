@@ -45,6 +45,10 @@ pub struct Shared {
     pub pushed: tokio::sync::Mutex<std::collections::HashSet<Url>>,
     /// Domain events: baselines, sessions and the delivery task.
     pub events: events::ServerEvents,
+    /// Formatting made ahead of format-on-save.
+    pub prepared: formatting::Prepared,
+    /// The async runtime, for tasks started from the worker thread.
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl Shared {
@@ -105,6 +109,8 @@ async fn serve(
         pull_mode: AtomicBool::new(false),
         pushed: tokio::sync::Mutex::new(std::collections::HashSet::new()),
         events: events::ServerEvents::default(),
+        prepared: formatting::Prepared::default(),
+        runtime: tokio::runtime::Handle::current(),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
     tokio::spawn(flush_events_on_signal(shared.clone()));

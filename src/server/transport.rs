@@ -291,6 +291,7 @@ impl Transport {
             _ => {
                 let p = DidCloseTextDocumentParams::deserialize(params).map_err(invalid)?;
                 ServerEvents::closed(&self.shared, &p.text_document.uri);
+                self.shared.prepared.close(&p.text_document.uri);
                 if documents.close(&p.text_document.uri) {
                     self.shared.clear_diagnostics(p.text_document.uri);
                 }

@@ -12,6 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tower_lsp::lsp_types::{Diagnostic as LspDiagnostic, MessageType, Url};
 
 use super::documents::DocumentAnalysis;
+use super::formatting::Prepared;
 use super::{convert, Shared};
 use crate::analysis;
 
@@ -67,7 +68,7 @@ pub fn start(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>, outgoing: Unbounded
     }
 }
 
-fn run(shared: &Shared, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSender<Outgoing>) {
+fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSender<Outgoing>) {
     while let Ok(first) = jobs.recv() {
         // Take everything queued; each document is analysed once, newest text.
         let mut pending: Vec<Url> = Vec::new();
@@ -89,7 +90,7 @@ fn run(shared: &Shared, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSender<O
     }
 }
 
-fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>) {
+fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgoing>) {
     let Some(snapshot) = shared.documents.snapshot(uri) else {
         return; // closed meanwhile
     };
@@ -151,6 +152,7 @@ fn analyze_one(shared: &Shared, uri: &Url, outgoing: &UnboundedSender<Outgoing>)
             revision: Some(snapshot.revision),
             diagnostics,
         });
+        Prepared::analysed(shared, uri, snapshot.revision, snapshot.text.len());
     }
 }
 
