@@ -250,3 +250,23 @@ fn variants_of_real_files_agree_with_rnix() {
     assert!(tally.same > 1000, "{tally:?}");
     assert!(tally.refused > 1000, "{tally:?}");
 }
+
+/// rnix's tokenizer marks what it cannot read as an error token, anywhere
+/// in the text: at the start, inside a set, at the very end.
+#[test]
+fn texts_with_unreadable_tokens_are_refused() {
+    let texts = [
+        "$",
+        "1 + $",
+        "{ a = 1; } `",
+        "{ a = `; }",
+        "[ 1 2 ] ~",
+        "let a = 1; in a $",
+        "{ a = \"unterminated; }",
+    ];
+    let mut tally = Tally::default();
+    for text in texts {
+        compare(text, "unreadable", &mut tally);
+    }
+    assert_eq!(tally.refused, texts.len(), "{tally:?}");
+}

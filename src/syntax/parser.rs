@@ -54,7 +54,7 @@ pub(crate) fn parse_green(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
 /// `None` otherwise (and for input nested deeper than rnix accepts).
 pub fn parse_valid(text: &str) -> Option<GreenNode> {
     let tokens = Tokens::new(text)?;
-    let mut parser = Parser::new(&tokens);
+    let mut parser = Parser::new(tokens);
     parser.builder.start(NODE_ROOT);
     parser.expr()?;
     if parser.peek().is_some() {
@@ -180,56 +180,60 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// The tokens of a text, compactly: 6 bytes a token, where a slice per
-/// token would take 24 (4 MB for all-packages.nix, at the peak of memory).
-struct Tokens<'t> {
+/// The tokens of a text, read from rnix's tokenizer as the parser gets to
+/// them (text with an error early on costs little: the caller parses it
+/// again with rnix), and kept compactly: 6 bytes a token, where a slice
+/// per token would take 24 (4 MB for all-packages.nix, at the peak of
+/// memory). rnix's `TOKEN_ERROR` is a kind no rule of the grammar takes.
+struct Tokens<'t, I> {
     text: &'t str,
+    source: I,
     kinds: Vec<SyntaxKind>,
-    /// Where each token starts, and the end of the text.
+    /// Where each token read starts.
     starts: Vec<u32>,
+    /// Where the last token read ends.
+    end: usize,
 }
 
-impl<'t> Tokens<'t> {
-    /// `None` for text with a token rnix cannot read.
-    fn new(text: &'t str) -> Option<Tokens<'t>> {
+impl<'t> Tokens<'t, ()> {
+    /// `None` for text too long for 32-bit offsets.
+    fn new(text: &'t str) -> Option<Tokens<'t, impl Iterator<Item = rnix::Token<'t>>>> {
         u32::try_from(text.len()).ok()?;
+        // Reserved, not touched: pages are only mapped as tokens are read.
         let estimate = text.len() / 4;
-        let mut tokens = Tokens {
+        Some(Tokens {
             text,
+            source: rnix::tokenize(text),
             kinds: Vec::with_capacity(estimate),
-            starts: Vec::with_capacity(estimate + 1),
-        };
-        let mut at = 0;
-        for (kind, piece) in rnix::tokenize(text) {
-            if kind == TOKEN_ERROR {
-                return None;
-            }
-            tokens.kinds.push(kind);
-            tokens.starts.push(at as u32);
-            at += piece.len();
-        }
-        tokens.starts.push(at as u32);
-        Some(tokens)
-    }
-
-    fn len(&self) -> usize {
-        self.kinds.len()
-    }
-
-    fn kind(&self, i: usize) -> Option<SyntaxKind> {
-        self.kinds.get(i).copied()
-    }
-
-    fn text(&self, i: usize) -> &'t str {
-        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+            starts: Vec::with_capacity(estimate),
+            end: 0,
+        })
     }
 }
 
-struct Parser<'t> {
-    tokens: &'t Tokens<'t>,
+impl<'t, I: Iterator<Item = rnix::Token<'t>>> Tokens<'t, I> {
+    fn kind(&mut self, i: usize) -> Option<SyntaxKind> {
+        while self.kinds.len() <= i {
+            let (kind, piece) = self.source.next()?;
+            self.kinds.push(kind);
+            self.starts.push(self.end as u32);
+            self.end += piece.len();
+        }
+        Some(self.kinds[i])
+    }
+
+    /// The text of token `i`, which must have been read.
+    fn text(&self, i: usize) -> &'t str {
+        let end = self.starts.get(i + 1).map_or(self.end, |&e| e as usize);
+        &self.text[self.starts[i] as usize..end]
+    }
+}
+
+struct Parser<'t, I> {
+    tokens: Tokens<'t, I>,
     /// The first token not yet in the tree.
     emitted: usize,
-    /// The next token that is not trivia (`tokens.len()` at the end).
+    /// The next token that is not trivia (past the last one at the end).
     next: usize,
     builder: Builder<'t>,
     depth: u32,
@@ -278,8 +282,9 @@ fn is_path(kind: SyntaxKind) -> bool {
     )
 }
 
-impl<'t> Parser<'t> {
-    fn new(tokens: &'t Tokens<'t>) -> Parser<'t> {
+impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
+    fn new(tokens: Tokens<'t, I>) -> Parser<'t, I> {
+        let estimate = tokens.text.len() / 40;
         let mut parser = Parser {
             tokens,
             emitted: 0,
@@ -290,7 +295,7 @@ impl<'t> Parser<'t> {
                 last_of_kind: vec![None; NODE_WITH as usize + 1],
                 indents: vec![None; INDENTS],
                 // Distinct tokens are a few in ten.
-                tokens: FxHashMap::with_capacity_and_hasher(tokens.len() / 8, Default::default()),
+                tokens: FxHashMap::with_capacity_and_hasher(estimate, Default::default()),
                 leaves: FxHashMap::default(),
             },
             depth: 0,
@@ -299,19 +304,19 @@ impl<'t> Parser<'t> {
         parser
     }
 
-    fn skip_trivia(&self, mut at: usize) -> usize {
+    fn skip_trivia(&mut self, mut at: usize) -> usize {
         while self.tokens.kind(at).is_some_and(is_trivia) {
             at += 1;
         }
         at
     }
 
-    fn peek(&self) -> Option<SyntaxKind> {
+    fn peek(&mut self) -> Option<SyntaxKind> {
         self.tokens.kind(self.next)
     }
 
     /// The kind of the `n`th token after the next one, trivia skipped.
-    fn peek_ahead(&self, n: usize) -> Option<SyntaxKind> {
+    fn peek_ahead(&mut self, n: usize) -> Option<SyntaxKind> {
         let mut at = self.next;
         for _ in 0..n {
             at = self.skip_trivia(at + 1);
@@ -319,7 +324,7 @@ impl<'t> Parser<'t> {
         self.tokens.kind(at)
     }
 
-    fn at(&self, kind: SyntaxKind) -> bool {
+    fn at(&mut self, kind: SyntaxKind) -> bool {
         self.peek() == Some(kind)
     }
 
@@ -620,7 +625,7 @@ impl<'t> Parser<'t> {
 
     /// Whether the `{` ahead opens a lambda's pattern rather than a set,
     /// judged by the two tokens after it.
-    fn pattern_ahead(&self) -> bool {
+    fn pattern_ahead(&mut self) -> bool {
         matches!(
             (self.peek_ahead(1), self.peek_ahead(2)),
             (
