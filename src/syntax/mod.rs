@@ -123,7 +123,7 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
         Ok(ends) => ends,
         Err(too_deep) => return refused(text, too_deep.offset, too_deep.len),
     };
-    if text.len() >= parallel::PARALLEL_MIN {
+    if text.len() >= parallel::PARALLEL_MIN && parallel::two_cores() {
         if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into(), false)
         {
             return parse;

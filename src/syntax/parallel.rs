@@ -20,6 +20,14 @@ use super::{reparse, token_at, with_tree, Parse, MAX_TREE_DEPTH};
 /// Below this, one thread is faster than two.
 pub const PARALLEL_MIN: usize = 128 << 10;
 
+/// Whether this process may run on more than one core (`taskset`, cgroup
+/// limits): on one, the two halves would only take turns, and the split
+/// and the join are pure cost.
+pub fn two_cores() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
 /// Stack for the helper thread: what the parse guard asks for, and more.
 const THREAD_STACK: usize = 64 << 20;
 
