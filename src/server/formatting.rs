@@ -167,6 +167,7 @@ async fn whole_document(
     asked: bool,
 ) -> Outcome {
     let (settings, _) = shared.settings.for_document(uri);
+    // Closed during the quiet period: do not bring its entry back.
     if !asked && !shared.prepared.entries.contains_key(uri) {
         return Err("closed".into());
     }

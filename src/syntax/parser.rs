@@ -53,7 +53,7 @@ pub(crate) fn parse_green(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
 /// The green tree rnix builds for `text`, when `text` has no syntax errors;
 /// `None` otherwise (and for input nested deeper than rnix accepts).
 pub fn parse_valid(text: &str) -> Option<GreenNode> {
-    let tokens = Tokens::new(text)?;
+    let tokens = tokens(text)?;
     let mut parser = Parser::new(tokens);
     parser.builder.start(NODE_ROOT);
     parser.expr()?;
@@ -195,20 +195,19 @@ struct Tokens<'t, I> {
     end: usize,
 }
 
-impl<'t> Tokens<'t, ()> {
-    /// `None` for text too long for 32-bit offsets.
-    fn new(text: &'t str) -> Option<Tokens<'t, impl Iterator<Item = rnix::Token<'t>>>> {
-        u32::try_from(text.len()).ok()?;
-        // Reserved, not touched: pages are only mapped as tokens are read.
-        let estimate = text.len() / 4;
-        Some(Tokens {
-            text,
-            source: rnix::tokenize(text),
-            kinds: Vec::with_capacity(estimate),
-            starts: Vec::with_capacity(estimate),
-            end: 0,
-        })
-    }
+/// The tokens of `text`, to be read; `None` for text too long for 32-bit
+/// offsets.
+fn tokens(text: &str) -> Option<Tokens<'_, impl Iterator<Item = rnix::Token<'_>>>> {
+    u32::try_from(text.len()).ok()?;
+    // Reserved, not touched: pages are only mapped as tokens are read.
+    let estimate = text.len() / 4;
+    Some(Tokens {
+        text,
+        source: rnix::tokenize(text),
+        kinds: Vec::with_capacity(estimate),
+        starts: Vec::with_capacity(estimate),
+        end: 0,
+    })
 }
 
 impl<'t, I: Iterator<Item = rnix::Token<'t>>> Tokens<'t, I> {
@@ -523,13 +522,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         let kind = self.peek()?;
         let checkpoint = self.checkpoint();
         match kind {
-            TOKEN_L_PAREN => {
-                self.start(NODE_PAREN);
-                self.bump()?;
-                self.expr()?;
-                self.expect(TOKEN_R_PAREN)?;
-                self.builder.finish();
-            }
+            TOKEN_L_PAREN => self.enclosed(NODE_PAREN, TOKEN_R_PAREN)?,
             TOKEN_REC => {
                 self.start(NODE_ATTR_SET);
                 self.bump()?;
@@ -689,11 +682,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                     self.start(NODE_INHERIT);
                     self.bump()?;
                     if self.at(TOKEN_L_PAREN) {
-                        self.start(NODE_INHERIT_FROM);
-                        self.bump()?;
-                        self.expr()?;
-                        self.expect(TOKEN_R_PAREN)?;
-                        self.builder.finish();
+                        self.enclosed(NODE_INHERIT_FROM, TOKEN_R_PAREN)?;
                     }
                     while self.peek()? != TOKEN_SEMICOLON {
                         self.attr()?;
@@ -729,13 +718,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// `${...}`.
     fn attr(&mut self) -> Option<()> {
         match self.peek()? {
-            TOKEN_INTERPOL_START => {
-                self.start(NODE_DYNAMIC);
-                self.bump()?;
-                self.expr()?;
-                self.expect(TOKEN_INTERPOL_END)?;
-                self.builder.finish();
-            }
+            TOKEN_INTERPOL_START => self.enclosed(NODE_DYNAMIC, TOKEN_INTERPOL_END)?,
             TOKEN_STRING_START => self.string()?,
             TOKEN_IDENT | TOKEN_OR | TOKEN_CUR_POS => {
                 self.start(NODE_IDENT);
@@ -753,7 +736,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         loop {
             match self.peek()? {
                 TOKEN_STRING_CONTENT => self.bump()?,
-                TOKEN_INTERPOL_START => self.interpolation()?,
+                TOKEN_INTERPOL_START => self.enclosed(NODE_INTERPOL, TOKEN_INTERPOL_END)?,
                 TOKEN_STRING_END => break,
                 _ => return None,
             }
@@ -763,11 +746,13 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         Some(())
     }
 
-    fn interpolation(&mut self) -> Option<()> {
-        self.start(NODE_INTERPOL);
+    /// A node of an opening token, an expression and `close`: `( e )`,
+    /// `inherit ( e )`, `${ e }`.
+    fn enclosed(&mut self, kind: SyntaxKind, close: SyntaxKind) -> Option<()> {
+        self.start(kind);
         self.bump()?;
         self.expr()?;
-        self.expect(TOKEN_INTERPOL_END)?;
+        self.expect(close)?;
         self.builder.finish();
         Some(())
     }
@@ -793,7 +778,9 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             while self.emitted == self.next {
                 match self.peek() {
                     Some(TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME) => self.bump()?,
-                    Some(TOKEN_INTERPOL_START) => self.interpolation()?,
+                    Some(TOKEN_INTERPOL_START) => {
+                        self.enclosed(NODE_INTERPOL, TOKEN_INTERPOL_END)?
+                    }
                     _ => break,
                 }
             }
