@@ -4,7 +4,6 @@
 //! The server and the CLI translate [`Diagnostic`]s for their audiences.
 
 pub mod docs;
-pub(crate) mod green;
 pub mod registry;
 pub mod rules;
 pub mod semantic;
@@ -106,6 +105,12 @@ pub struct Analysis {
 /// Analyses `text`. `previous` is an earlier text of the same file and its
 /// parse, which lets the parser reuse what did not change.
 pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings) -> Analysis {
+    analyze_after(text, previous.as_slice(), settings)
+}
+
+/// [`analyze`] with several earlier texts and parses of the file, newest
+/// first (see [`syntax::reparse_from`]).
+pub fn analyze_after(text: &str, earlier: &[(&str, &Parse)], settings: &Settings) -> Analysis {
     let limit = settings.max_file_size;
     if text.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
@@ -123,10 +128,7 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
             reparse: ReparseKind::Full,
         };
     }
-    let (parse, reparse) = match previous {
-        Some((old_text, old_parse)) => syntax::reparse_with_kind(old_parse, old_text, text),
-        None => (syntax::parse(text), ReparseKind::Full),
-    };
+    let (parse, reparse) = syntax::reparse_from(earlier, text);
     let mut diagnostics = syntax_diagnostics(&parse);
     if settings.diagnostics_enabled {
         if let Some(green) = parse.green() {

@@ -18,8 +18,8 @@ use std::rc::Rc;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::{GreenNodeData, TextRange, TextSize};
 
-pub use super::green::static_attr_name;
-use super::green::{attr_name, ident_token, N, T};
+pub use crate::syntax::green::static_attr_name;
+use crate::syntax::green::{attr_name, ident_token, N, T};
 use smol_str::SmolStr;
 
 use SyntaxKind::*;

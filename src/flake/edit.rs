@@ -46,7 +46,7 @@ pub fn add_input(text: &str, name: &str, url: &str) -> Result<String, EditError>
     let first_name = |b: &ast::AttrpathValue| -> Option<String> {
         let path = b.attrpath()?;
         let first = path.attrs().next()?;
-        crate::analysis::green::static_attr_name(first.syntax()).map(|n| n.to_string())
+        crate::syntax::green::static_attr_name(first.syntax()).map(|n| n.to_string())
     };
     let path_len = |b: &ast::AttrpathValue| b.attrpath().map_or(0, |p| p.attrs().count());
     let inputs_set = top.iter().find_map(|b| {

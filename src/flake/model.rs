@@ -245,11 +245,11 @@ impl FlakeModel {
             let entries = set.entries().filter_map(|entry| match entry {
                 ast::Entry::AttrpathValue(v) => {
                     let first = v.attrpath()?.attrs().next()?;
-                    crate::analysis::green::static_attr_name(first.syntax())
+                    crate::syntax::green::static_attr_name(first.syntax())
                 }
                 ast::Entry::Inherit(i) => {
                     let first = i.attrs().next()?;
-                    crate::analysis::green::static_attr_name(first.syntax())
+                    crate::syntax::green::static_attr_name(first.syntax())
                 }
             });
             for name in entries {

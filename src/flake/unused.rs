@@ -89,16 +89,14 @@ fn selected_through(ident: &SyntaxNode, parent: &SyntaxNode) -> Option<Vec<Strin
                 return None;
             }
             let first = select.attrpath()?.attrs().next()?;
-            let name = crate::analysis::green::static_attr_name(first.syntax())?;
+            let name = crate::syntax::green::static_attr_name(first.syntax())?;
             Some(vec![name.to_string()])
         }
         SyntaxKind::NODE_INHERIT_FROM => {
             let inherit = ast::Inherit::cast(parent.parent()?)?;
             inherit
                 .attrs()
-                .map(|a| {
-                    crate::analysis::green::static_attr_name(a.syntax()).map(|n| n.to_string())
-                })
+                .map(|a| crate::syntax::green::static_attr_name(a.syntax()).map(|n| n.to_string()))
                 .collect()
         }
         _ => None,

@@ -202,6 +202,8 @@ impl LanguageServer for Backend {
                     work_done_progress_options: Default::default(),
                 })
             });
+            // Diagnostics may go out from now on: this answer is on its way.
+            self.shared.initialized.store(true, Ordering::SeqCst);
             Ok(InitializeResult {
                 capabilities: ServerCapabilities {
                     position_encoding: Some(convert::encoding_kind(encoding)),
@@ -383,12 +385,13 @@ impl LanguageServer for Backend {
     ) -> Result<DocumentDiagnosticReportResult> {
         guarded("textDocument/diagnostic", async {
             {
-                let mut pushed = self.shared.pushed.lock().await;
+                let mut pushed = self.shared.pushed.lock().unwrap_or_else(|e| e.into_inner());
                 if !self.shared.pull_mode.swap(true, Ordering::SeqCst) {
                     // The client pulls: clear what was pushed so nothing
                     // shows twice.
-                    for uri in pushed.drain() {
-                        self.shared.clear_diagnostics(uri);
+                    let uris: Vec<Url> = pushed.drain().collect();
+                    for uri in uris {
+                        self.shared.clear_diagnostics_locked(&mut pushed, uri);
                     }
                 }
             }
@@ -517,31 +520,10 @@ async fn guarded<T>(method: &str, handler: impl Future<Output = Result<T>>) -> R
     }
 }
 
-/// Sends what the worker produced to the client, dropping diagnostics that
-/// a newer revision has made stale by the time they would go out.
-pub async fn publish(client: Client, shared: Arc<Shared>, mut rx: UnboundedReceiver<Outgoing>) {
+/// Sends the worker's messages to the client.
+pub async fn publish(client: Client, mut rx: UnboundedReceiver<Outgoing>) {
     while let Some(item) = rx.recv().await {
         match item {
-            Outgoing::Diagnostics {
-                uri,
-                version,
-                revision,
-                diagnostics,
-            } => {
-                let mut pushed = shared.pushed.lock().await;
-                if revision.is_some() && shared.pull_mode.load(Ordering::SeqCst) {
-                    continue;
-                }
-                if revision.is_some() && shared.documents.current_revision(&uri) != revision {
-                    continue;
-                }
-                if revision.is_some() && !diagnostics.is_empty() {
-                    pushed.insert(uri.clone());
-                } else {
-                    pushed.remove(&uri);
-                }
-                client.publish_diagnostics(uri, diagnostics, version).await;
-            }
             Outgoing::Message(typ, message) => client.show_message(typ, message).await,
         }
     }

@@ -27,6 +27,10 @@ pub struct Document {
     /// reparsing (one that did not end in an unexpected end of file): the
     /// next reparse starts from it, even across edits that broke the file.
     pub base: Option<Arc<DocumentAnalysis>>,
+    /// The newest analysis whose parse has no error: while typing goes
+    /// through broken states, the last complete tree still has the
+    /// structure the rest of the file will have again.
+    pub clean: Option<Arc<DocumentAnalysis>>,
 }
 
 /// An analysis of one revision of a document.
@@ -45,6 +49,8 @@ pub struct Snapshot {
     pub revision: u64,
     pub line_index: Arc<LineIndex>,
     pub previous: Option<Arc<DocumentAnalysis>>,
+    /// The newest analysis without syntax errors, when older than `previous`.
+    pub clean: Option<Arc<DocumentAnalysis>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -75,6 +81,7 @@ impl Documents {
             line_index,
             analysis: None,
             base: None,
+            clean: None,
         };
         self.map.insert(uri, document);
         self.analysed.notify_waiters();
@@ -134,6 +141,10 @@ impl Documents {
             revision: doc.revision,
             line_index: doc.line_index.clone(),
             previous: doc.base.clone(),
+            clean: doc
+                .clean
+                .clone()
+                .filter(|c| !doc.base.as_ref().is_some_and(|b| Arc::ptr_eq(b, c))),
         })
     }
 
@@ -149,13 +160,12 @@ impl Documents {
                     .is_some_and(|a| a.revision > analysis.revision);
                 let fresh = doc.revision == analysis.revision;
                 if !newer {
-                    let reusable = analysis
-                        .analysis
-                        .parse
-                        .as_ref()
-                        .is_some_and(|p| p.errors_are_local());
-                    if reusable {
+                    let parse = analysis.analysis.parse.as_ref();
+                    if parse.is_some_and(|p| p.errors_are_local()) {
                         doc.base = Some(analysis.clone());
+                    }
+                    if parse.is_some_and(|p| p.green().is_some() && p.errors().is_empty()) {
+                        doc.clean = Some(analysis.clone());
                     }
                     doc.analysis = Some(analysis);
                 }

@@ -18,8 +18,10 @@ pub mod worker;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
+use std::collections::HashSet;
 use tokio::sync::mpsc::UnboundedSender;
-use tower_lsp::lsp_types::Url;
+
+use tower_lsp::lsp_types::{Diagnostic, PublishDiagnosticsParams, Url};
 use tower_lsp::{LspService, Server};
 
 use crate::syntax::PositionEncoding;
@@ -42,7 +44,11 @@ pub struct Shared {
     /// Documents whose last push had diagnostics. Held while deciding to
     /// push and while switching to pull mode, so the switch clears exactly
     /// what the client shows.
-    pub pushed: tokio::sync::Mutex<std::collections::HashSet<Url>>,
+    pub pushed: std::sync::Mutex<std::collections::HashSet<Url>>,
+    /// Set when `initialize` has been answered: no diagnostics go out before.
+    pub initialized: AtomicBool,
+    /// Frames for the client (diagnostics are written from the worker).
+    pub output: transport::Output,
     /// Domain events: baselines, sessions and the delivery task.
     pub events: events::ServerEvents,
     /// Formatting made ahead of format-on-save.
@@ -71,12 +77,56 @@ impl Shared {
 
     /// Publishes an empty diagnostic list for `uri` (closed or cleared).
     pub fn clear_diagnostics(&self, uri: Url) {
-        let _ = self.outgoing.send(Outgoing::Diagnostics {
+        let mut pushed = self.pushed.lock().unwrap_or_else(|e| e.into_inner());
+        self.clear_diagnostics_locked(&mut pushed, uri);
+    }
+
+    /// [`Shared::clear_diagnostics`] with the `pushed` lock already held.
+    pub fn clear_diagnostics_locked(&self, pushed: &mut HashSet<Url>, uri: Url) {
+        pushed.remove(&uri);
+        self.write_diagnostics(uri, None, Vec::new());
+    }
+
+    /// Publishes the diagnostics of `revision` of `uri`, unless the client
+    /// pulls them or the document has moved on to a newer revision (or was
+    /// closed) by now. Called by the worker, which writes the frame itself.
+    pub fn publish_diagnostics(
+        &self,
+        uri: Url,
+        version: i32,
+        revision: u64,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        let mut pushed = self.pushed.lock().unwrap_or_else(|e| e.into_inner());
+        if self.pull_mode.load(Ordering::SeqCst)
+            || self.documents.current_revision(&uri) != Some(revision)
+        {
+            return;
+        }
+        if diagnostics.is_empty() {
+            pushed.remove(&uri);
+        } else {
+            pushed.insert(uri.clone());
+        }
+        self.write_diagnostics(uri, Some(version), diagnostics);
+    }
+
+    fn write_diagnostics(&self, uri: Url, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
+        if !self.initialized.load(Ordering::SeqCst) {
+            return; // as tower-lsp does: nothing before `initialize`
+        }
+        let params = PublishDiagnosticsParams {
             uri,
-            version: None,
-            revision: None,
-            diagnostics: Vec::new(),
+            diagnostics,
+            version,
+        };
+        let body = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/publishDiagnostics",
+            "params": params,
         });
+        self.output
+            .write_now(&framing::encode(body.to_string().as_bytes()));
     }
 }
 
@@ -107,7 +157,9 @@ async fn serve(
         encoding: AtomicU8::new(1),
         shutdown_requested: AtomicBool::new(false),
         pull_mode: AtomicBool::new(false),
-        pushed: tokio::sync::Mutex::new(std::collections::HashSet::new()),
+        pushed: std::sync::Mutex::new(HashSet::new()),
+        initialized: AtomicBool::new(false),
+        output: out.clone(),
         events: events::ServerEvents::default(),
         prepared: formatting::Prepared::default(),
         runtime: tokio::runtime::Handle::current(),
@@ -126,7 +178,7 @@ async fn serve(
             )
             .finish();
     let client = service.inner().client.clone();
-    tokio::spawn(backend::publish(client, shared.clone(), outgoing_rx));
+    tokio::spawn(backend::publish(client, outgoing_rx));
 
     let (to_lsp, lsp_input) = transport::pipe();
     let (lsp_output, from_lsp) = transport::pipe();

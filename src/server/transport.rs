@@ -33,13 +33,45 @@ pub enum Out {
     Exit(i32),
 }
 
-/// Starts the thread that owns stdout.
-pub fn start_writer(mut stdout: impl Write + Send + 'static) -> UnboundedSender<Out> {
+/// Where frames for the client go. Most are queued for the stdout thread,
+/// so no async task ever blocks on a client that is slow to read; the
+/// analysis worker, a plain thread, writes its diagnostics itself
+/// ([`Output::write_now`]), which saves two thread wake-ups per keystroke.
+/// Frames are written whole under one lock, so they never interleave.
+#[derive(Clone)]
+pub struct Output {
+    queue: UnboundedSender<Out>,
+    stdout: Arc<std::sync::Mutex<Box<dyn Write + Send>>>,
+}
+
+impl Output {
+    /// Queues `out` for the stdout thread.
+    pub fn send(&self, out: Out) {
+        let _ = self.queue.send(out);
+    }
+
+    /// Writes one frame now, on the calling thread (which may block while
+    /// the client does not read).
+    pub fn write_now(&self, frame: &[u8]) {
+        let mut stdout = self.stdout.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = stdout.write_all(frame).and_then(|()| stdout.flush()) {
+            tracing::info!("stdout closed ({e}); exiting");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Starts the thread that writes queued frames to stdout.
+pub fn start_writer(stdout: impl Write + Send + 'static) -> Output {
     let (tx, mut rx) = unbounded_channel::<Out>();
+    let stdout: Arc<std::sync::Mutex<Box<dyn Write + Send>>> =
+        Arc::new(std::sync::Mutex::new(Box::new(stdout)));
+    let shared = stdout.clone();
     let spawned = std::thread::Builder::new()
         .name("cim-nix-stdout".into())
         .spawn(move || {
             while let Some(out) = rx.blocking_recv() {
+                let mut stdout = shared.lock().unwrap_or_else(|e| e.into_inner());
                 match out {
                     Out::Frame(bytes) => {
                         let written = stdout.write_all(&bytes).and_then(|()| {
@@ -64,11 +96,11 @@ pub fn start_writer(mut stdout: impl Write + Send + 'static) -> UnboundedSender<
     if let Err(e) = spawned {
         tracing::error!("cannot start the stdout thread: {e}");
     }
-    tx
+    Output { queue: tx, stdout }
 }
 
 /// Copies tower-lsp's output to the stdout thread, frame by frame.
-pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: UnboundedSender<Out>) {
+pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: Output) {
     let mut decoder = FrameDecoder::default();
     let mut buf = vec![0u8; 64 << 10];
     loop {
@@ -79,7 +111,7 @@ pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: UnboundedSend
         while let Some(frame) = decoder.next_frame() {
             match frame {
                 Frame::Body(body) => {
-                    let _ = out.send(Out::Frame(encode(&body)));
+                    out.send(Out::Frame(encode(&body)));
                 }
                 Frame::Malformed(why) => tracing::error!("tower-lsp wrote a bad frame: {why}"),
             }
@@ -89,7 +121,7 @@ pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: UnboundedSend
 
 pub struct Transport {
     pub shared: Arc<Shared>,
-    pub out: UnboundedSender<Out>,
+    pub out: Output,
     /// Set by `exit`: nothing after it is read.
     pub exiting: std::sync::atomic::AtomicBool,
 }
@@ -148,7 +180,7 @@ impl Transport {
         let out = self.out.clone();
         tokio::spawn(async move {
             ServerEvents::flush(&shared).await;
-            let _ = out.send(Out::Exit(code));
+            out.send(Out::Exit(code));
         });
     }
 
@@ -302,8 +334,7 @@ impl Transport {
 
     fn send_error(&self, id: Value, code: i64, message: String) {
         let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
-        let _ = self
-            .out
+        self.out
             .send(Out::Frame(encode(body.to_string().as_bytes())));
     }
 
@@ -311,8 +342,7 @@ impl Transport {
         tracing::warn!("{message}");
         let body = json!({"jsonrpc": "2.0", "method": "window/logMessage",
                           "params": {"type": 2, "message": message}});
-        let _ = self
-            .out
+        self.out
             .send(Out::Frame(encode(body.to_string().as_bytes())));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
-use tower_lsp::lsp_types::{Diagnostic as LspDiagnostic, MessageType, Url};
+use tower_lsp::lsp_types::{MessageType, Url};
 
 use super::documents::DocumentAnalysis;
 use super::formatting::Prepared;
@@ -21,14 +21,9 @@ pub enum Job {
     AnalyzeAll,
 }
 
-/// What the worker asks the async side to send to the client.
+/// What the worker asks the async side to send to the client (diagnostics
+/// it writes itself: see [`Shared::publish_diagnostics`]).
 pub enum Outgoing {
-    Diagnostics {
-        uri: Url,
-        version: Option<i32>,
-        revision: Option<u64>,
-        diagnostics: Vec<LspDiagnostic>,
-    },
     Message(MessageType, String),
 }
 
@@ -98,13 +93,14 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
     if let Some(report) = report {
         let _ = outgoing.send(Outgoing::Message(MessageType::WARNING, report.message()));
     }
-    let previous = snapshot.previous.as_ref().and_then(|p| {
-        let parse = p.analysis.parse.as_ref()?;
-        Some((p.text.as_str(), parse))
-    });
+    let earlier: Vec<(&str, &crate::syntax::Parse)> = [&snapshot.previous, &snapshot.clean]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.text.as_str(), p.analysis.parse.as_ref()?)))
+        .collect();
     let started = std::time::Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        analysis::analyze(&snapshot.text, previous, &settings)
+        analysis::analyze_after(&snapshot.text, &earlier, &settings)
     }));
     let encoding = shared.encoding();
     let analysis = match result {
@@ -146,12 +142,12 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         analysis,
     });
     if shared.documents.store(uri, stored) {
-        let _ = outgoing.send(Outgoing::Diagnostics {
-            uri: uri.clone(),
-            version: Some(snapshot.version),
-            revision: Some(snapshot.revision),
+        shared.publish_diagnostics(
+            uri.clone(),
+            snapshot.version,
+            snapshot.revision,
             diagnostics,
-        });
+        );
         Prepared::analysed(shared, uri, snapshot.revision, snapshot.text.len());
     }
 }

@@ -5,6 +5,7 @@
 //! bounded stack. Everything here is pure: no I/O, no LSP types.
 
 mod errors;
+pub(crate) mod green;
 pub mod guard;
 pub mod line_index;
 mod parallel;
@@ -24,7 +25,7 @@ pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 #[doc(hidden)]
 pub use parser::parse_valid;
-pub use reparse::{reparse, reparse_with_kind, ReparseKind};
+pub use reparse::{reparse, reparse_from, reparse_with_kind, ReparseKind};
 pub use text_edit::{apply_edits, TextEdit};
 
 /// What kind of problem a [`SyntaxError`] is.

@@ -93,7 +93,7 @@ pub fn attrpath_names(path: &ast::Attrpath) -> Option<Vec<Name>> {
         .map(|attr| {
             let node = attr.syntax();
             Some(Name {
-                text: crate::analysis::green::static_attr_name(node)?.to_string(),
+                text: crate::syntax::green::static_attr_name(node)?.to_string(),
                 range: node.text_range(),
             })
         })
@@ -117,7 +117,7 @@ pub fn inherited_names(set: &impl HasEntry) -> impl Iterator<Item = Name> + '_ {
             .filter_map(|attr| {
                 let node = attr.syntax();
                 Some(Name {
-                    text: crate::analysis::green::static_attr_name(node)?.to_string(),
+                    text: crate::syntax::green::static_attr_name(node)?.to_string(),
                     range: node.text_range(),
                 })
             })
@@ -140,7 +140,7 @@ pub fn function_name(expr: &Expr) -> Option<String> {
                 return None;
             }
             let last = s.attrpath()?.attrs().last()?;
-            crate::analysis::green::static_attr_name(last.syntax()).map(|n| n.to_string())
+            crate::syntax::green::static_attr_name(last.syntax()).map(|n| n.to_string())
         }
         _ => None,
     }

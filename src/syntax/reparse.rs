@@ -10,10 +10,13 @@
 //! rnix makes the same decisions on those tokens in context as alone.
 
 use rnix::{SyntaxElement, SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken};
-use rowan::{GreenToken, NodeOrToken, TextRange, TextSize};
+use rowan::{
+    GreenNode, GreenNodeData, GreenToken, GreenTokenData, NodeOrToken, TextRange, TextSize,
+};
 
 use rnix::ParseError;
 
+use super::green::{self, E, N};
 use super::{guard, parse, parse_before, with_tree, Parse, MAX_TREE_DEPTH};
 
 /// How a reparse was done.
@@ -30,6 +33,9 @@ pub enum ReparseKind {
     /// Everything but runs of unchanged members before the edit was parsed
     /// again, and those members were taken from the old tree.
     Prefix,
+    /// Everything but runs of unchanged members before and after the edit
+    /// was parsed again, and those members were taken from the old tree.
+    Skeleton,
     /// The whole text was parsed again.
     Full,
 }
@@ -42,6 +48,19 @@ pub fn reparse(old: &Parse, old_text: &str, new_text: &str) -> Parse {
 
 /// [`reparse`], also saying how it was done (for logs and benchmarks).
 pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse, ReparseKind) {
+    reparse_from(&[(old_text, old)], new_text)
+}
+
+/// Reparses `new_text` from earlier texts of the same file and their
+/// parses, newest first. Local reparsing (a token, a block) starts from the
+/// newest. Whole members are reused from any of them: after a keystroke
+/// that broke the file, the newest tree may have lost the structure of
+/// everything after the edit (a half-typed member that ran on past a `}`),
+/// while an older, complete tree still has it.
+pub fn reparse_from(earlier: &[(&str, &Parse)], new_text: &str) -> (Parse, ReparseKind) {
+    let Some(&(old_text, old)) = earlier.first() else {
+        return (parse(new_text), ReparseKind::Full);
+    };
     let Some(edit) = diff(old_text, new_text) else {
         return (old.clone(), ReparseKind::Unchanged);
     };
@@ -59,7 +78,22 @@ pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse,
             return done;
         }
     }
-    if let Some(parse) = reuse_prefix(old, &root, &edit, new_text) {
+    for (i, &(text, parse)) in earlier.iter().enumerate() {
+        let (edit, root) = if i == 0 {
+            (edit, root.clone())
+        } else {
+            match (diff(text, new_text), parse.syntax()) {
+                (Some(edit), Some(root)) => (edit, root),
+                _ => continue,
+            }
+        };
+        for kept in KEPT_AFTER_EDIT {
+            if let Some(parse) = reuse_runs(parse, &root, &edit, new_text, Some(kept)) {
+                return (parse, ReparseKind::Skeleton);
+            }
+        }
+    }
+    if let Some(parse) = reuse_runs(old, &root, &edit, new_text, None) {
         return (parse, ReparseKind::Prefix);
     }
     (
@@ -68,23 +102,53 @@ pub fn reparse_with_kind(old: &Parse, old_text: &str, new_text: &str) -> (Parse,
     )
 }
 
-/// A run of whole members of a set, before the edit, reused from the old tree.
+/// A green node or token, owned.
+type GreenElement = NodeOrToken<GreenNode, GreenToken>;
+
+/// A run of whole members of a set, reused from the old tree.
 struct Run {
     /// The members and the trivia between them, from the old tree.
-    children: Vec<SyntaxElement>,
-    /// Where they are, in the old text (the same in the new: before the edit).
-    range: TextRange,
+    children: Vec<GreenElement>,
+    /// Where they are in the old text.
+    old: TextRange,
+    /// Where they begin in the new text: where they were, before the edit;
+    /// moved by the edit, after it.
+    new_start: TextSize,
+    /// Whether the run lies after the edit (and so is parsed in a context
+    /// that may differ from the old one).
+    after_edit: bool,
 }
 
-/// Parses the file with every long run of set members before the edit taken
-/// out (the "skeleton"), then puts the old members back. Text before an edit
-/// parses as it did, so those members and their errors are still right; the
-/// skeleton's parse proves each run still starts at a member boundary (the
-/// `;` before it must end a member of a set that goes on). This makes an
-/// edit that changes the structure of the rest of the file (a half-typed
-/// member running on to the next `;`) cost a parse of what follows the edit,
-/// not of the whole file.
-fn reuse_prefix(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+impl Run {
+    fn new_range(&self) -> TextRange {
+        TextRange::at(self.new_start, self.old.len())
+    }
+}
+
+/// How many members after the edit, in the sets around it, stay in the
+/// skeleton, tried in turn: rnix's recovery from a half-typed member runs
+/// on to the next `=` or `;`, which is nearly always in the next member.
+const KEPT_AFTER_EDIT: [usize; 2] = [1, 3];
+
+/// Parses the file with long runs of whole set members taken out (the
+/// "skeleton"), then puts the old members back. Every member but the few
+/// next to the edit can go: before the edit, the text and so its parse are
+/// unchanged; after it, a member parses the same in any set, because rnix
+/// parses `path = value;` and `inherit ...;` without looking at what
+/// encloses them, and its tokens lex the same wherever code is lexed (the
+/// run's brackets and strings balance). What the skeleton proves is that
+/// the parse arrives at each run's place just after a member's own `;`,
+/// inside a set that goes on: the state in which the old parse read the
+/// run. So an edit that changes the structure of the rest of the file (a
+/// half-typed member running on to the next `;`) costs a parse of the
+/// members around the edit, not of the file.
+fn reuse_runs(
+    old: &Parse,
+    root: &SyntaxNode,
+    edit: &Edit,
+    new_text: &str,
+    kept_after_edit: Option<usize>,
+) -> Option<Parse> {
     if old
         .raw_errors()
         .iter()
@@ -92,70 +156,120 @@ fn reuse_prefix(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) -> 
     {
         return None;
     }
-    let runs = collect_runs(root, edit.range.start());
-    let removed: u32 = runs.iter().map(|r| u32::from(r.range.len())).sum();
-    if removed < u32::from(root.text_range().len()) / 8 {
-        return None;
+    let mut runs = collect_runs(root, edit, kept_after_edit);
+    // A second try keeps the runs the first found in place: when the edit
+    // turns the end of the file into one error (a set closed early), the
+    // members that are still members are reused and the rest is parsed.
+    for attempt in 0..2 {
+        if kept_after_edit.is_some() && !runs.iter().any(|r| r.after_edit) {
+            return None; // nothing after the edit to reuse: see `Prefix`
+        }
+        let removed: u32 = runs.iter().map(|r| u32::from(r.old.len())).sum();
+        if removed < u32::from(root.text_range().len()) / 8 {
+            return None;
+        }
+        match with_runs(old, &runs, new_text) {
+            Ok(parse) => return Some(parse),
+            Err(in_place) if attempt == 0 && in_place.contains(&true) => {
+                let mut keep = in_place.into_iter();
+                runs.retain(|_| keep.next() == Some(true));
+            }
+            Err(_) => return None,
+        }
     }
+    None
+}
+
+/// Parses `new_text` with `runs` taken out and puts them back, or says
+/// which runs were found in a place they can go back to.
+fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<bool>> {
+    let none = || vec![false; runs.len()];
+    let removed: u32 = runs.iter().map(|r| u32::from(r.old.len())).sum();
     let mut skeleton_text = String::with_capacity(new_text.len() - removed as usize);
     let mut at = 0;
-    for run in &runs {
-        skeleton_text.push_str(&new_text[at..usize::from(run.range.start())]);
-        at = run.range.end().into();
+    for run in runs {
+        skeleton_text.push_str(&new_text[at..usize::from(run.new_start)]);
+        at = run.new_range().end().into();
     }
     skeleton_text.push_str(&new_text[at..]);
     let skeleton = super::parse_sequential(&skeleton_text);
-    let mut tree = skeleton.syntax()?;
+    if skeleton
+        .raw_errors()
+        .iter()
+        .any(|e| matches!(e, ParseError::RecursionLimitExceeded))
+    {
+        return Err(none());
+    }
+    let Some(mut tree) = skeleton.syntax() else {
+        return Err(none());
+    };
 
     // Each run's start in skeleton offsets: its start minus what was taken
     // out before it.
     let mut starts = Vec::with_capacity(runs.len());
     let mut taken = TextSize::from(0);
-    for run in &runs {
-        starts.push(run.range.start() - taken);
-        taken += run.range.len();
+    for run in runs {
+        starts.push(run.new_start - taken);
+        taken += run.old.len();
+    }
+    // Where each run goes: after a member's own `;` in a set that goes on.
+    // Then the runs' own checks: brackets and strings balance; after the
+    // edit, no old errors, and the run's new place is not so deep that
+    // rnix would stop at 512 nested expressions (counted from the root;
+    // every nested expression is a tree level).
+    let mut places = Vec::with_capacity(runs.len());
+    let mut in_place = Vec::with_capacity(runs.len());
+    for (run, &start) in runs.iter().zip(&starts) {
+        let place = place_of_run(&tree, start).filter(|(_, set)| {
+            let shape = run_shape(run.children.iter().map(|c| match c {
+                NodeOrToken::Node(n) => NodeOrToken::Node(&**n),
+                NodeOrToken::Token(t) => NodeOrToken::Token(&**t),
+            }));
+            match shape {
+                None => false,
+                Some(_) if !run.after_edit => true,
+                Some(height) => errors_clear_of(old, run.old) && depth_fits(set, height),
+            }
+        });
+        in_place.push(place.is_some());
+        places.push(place);
+    }
+    if in_place.contains(&false) {
+        return Err(in_place);
     }
     // Put the runs back, last first, so earlier offsets stay put.
-    for (run, &start) in runs.iter().zip(&starts).rev() {
-        let semicolon = super::token_at(&tree, start.checked_sub(1.into())?)?;
-        let member = semicolon.parent()?;
-        let set = member.parent()?;
-        if semicolon.kind() != TOKEN_SEMICOLON
-            || !is_member(member.kind())
-            || member.text_range().end() != start
-            || !matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN)
-            || set.text_range().end() <= start
-        {
-            return None;
-        }
-        let index = member.index() + 1;
-        let children = run.children.iter().map(|c| match c {
-            NodeOrToken::Node(n) => NodeOrToken::Node(n.green().to_owned()),
-            NodeOrToken::Token(t) => NodeOrToken::Token(t.green().to_owned()),
-        });
-        let new_set = set.green().splice_children(index..index, children);
+    for ((run, &start), place) in runs.iter().zip(&starts).zip(&places).rev() {
+        let Some((index, _)) = place else {
+            return Err(none());
+        };
+        let Some((_, set)) = place_of_run(&tree, start) else {
+            return Err(none());
+        };
+        let new_set = set
+            .green()
+            .splice_children(*index..*index, run.children.iter().cloned());
         tree = SyntaxNode::new_root(set.replace_with(new_set));
     }
 
     // Errors: the skeleton's, moved past the runs before them, and the old
-    // ones inside the runs.
-    let to_new = |o: TextSize| -> Option<TextSize> {
+    // ones inside the runs before the edit (those after it have none).
+    let to_new = |o: TextSize| -> TextSize {
         let mut shift = TextSize::from(0);
         for (run, &start) in runs.iter().zip(&starts) {
             if o >= start {
-                shift += run.range.len();
+                shift += run.old.len();
             }
         }
-        Some(o + shift)
+        o + shift
     };
     let mut errors = Vec::new();
     for e in skeleton.raw_errors() {
         match error_range(e) {
             Some(r) => {
-                let (start, end) = (to_new(r.start())?, to_new(r.end())?);
+                let (start, end) = (to_new(r.start()), to_new(r.end()));
                 // An error may not straddle a run.
                 if u32::from(end - start) != u32::from(r.len()) && r.len() > TextSize::from(0) {
-                    return None;
+                    return Err(none());
                 }
                 errors.push(with_range(e, TextRange::new(start, end)));
             }
@@ -164,84 +278,168 @@ fn reuse_prefix(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) -> 
     }
     for e in old.raw_errors() {
         if let Some(r) = error_range(e) {
-            if runs.iter().any(|run| run.range.contains_range(r)) {
+            if runs
+                .iter()
+                .any(|run| !run.after_edit && run.old.contains_range(r))
+            {
                 errors.push(e.clone());
             }
         }
     }
-    // Depth: the runs sit where they sat in the old tree, under the same
-    // sets, so the tree is no deeper than the old tree or the skeleton.
-    Some(with_tree(tree.green().to_owned(), errors))
+    // Depth: runs before the edit sit where they sat in the old tree, and
+    // those after it were checked above, so the tree is within the bound.
+    Ok(with_tree(tree.green().to_owned(), errors))
 }
 
-/// The runs to take out: in every set or `let` that starts before `limit`,
-/// the members after the first (which stays, as the opening brace looks two
-/// tokens ahead) that end at or before `limit`, when there are two or more;
-/// nested runs are not collected (they go out with their outer run).
-fn collect_runs(root: &SyntaxNode, limit: TextSize) -> Vec<Run> {
+/// Where a run taken out at `start` (a skeleton offset) goes back: its
+/// index among the children of the set whose member ends with its own `;`
+/// just before `start`, when that set goes on after it.
+fn place_of_run(tree: &SyntaxNode, start: TextSize) -> Option<(usize, SyntaxNode)> {
+    let semicolon = super::token_at(tree, start.checked_sub(1.into())?)?;
+    let member = semicolon.parent()?;
+    let set = member.parent()?;
+    let fits = semicolon.kind() == TOKEN_SEMICOLON
+        && is_member(member.kind())
+        && member.text_range().end() == start
+        && matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN)
+        && set.text_range().end() > start;
+    fits.then(|| (member.index() + 1, set))
+}
+
+/// The runs to take out: in every set or `let`, the members after the
+/// first (which stays, as the opening brace looks two tokens ahead) that
+/// end before the edit, and those that begin after it but for the first
+/// `kept_after_edit`, when there are two or more; nested runs are not
+/// collected (they go out with their outer run). Walks green nodes: a set
+/// like all-packages.nix's has tens of thousands of children.
+fn collect_runs(root: &SyntaxNode, edit: &Edit, kept_after_edit: Option<usize>) -> Vec<Run> {
     let mut runs = Vec::new();
-    let mut stack = vec![root.clone()];
+    let mut stack = vec![N {
+        green: root.green(),
+        offset: root.text_range().start(),
+    }];
+    let mut children: Vec<E<'_>> = Vec::new();
     while let Some(node) = stack.pop() {
-        let mut skip: Option<std::ops::Range<usize>> = None;
+        children.clear();
+        children.extend(node.children_with_tokens());
+        let mut skip: Vec<std::ops::Range<usize>> = Vec::new();
         if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN) {
-            if let Some((run, range)) = run_in(&node, limit) {
-                skip = Some(range);
-                runs.push(run);
+            for range in runs_in(&children, edit, kept_after_edit) {
+                let taken = &children[range.clone()];
+                let (Some(first), Some(last)) = (taken.first(), taken.last()) else {
+                    continue;
+                };
+                let old = TextRange::new(first.text_range().start(), last.text_range().end());
+                let after_edit = old.start() >= edit.range.end();
+                let new_start = if after_edit {
+                    edit.map_after(old.start())
+                } else {
+                    old.start()
+                };
+                runs.push(Run {
+                    children: taken.iter().map(|e| e.owned()).collect(),
+                    old,
+                    new_start,
+                    after_edit,
+                });
+                skip.push(range);
             }
         }
-        for (i, child) in node.children_with_tokens().enumerate() {
-            if skip.as_ref().is_some_and(|r| r.contains(&i)) {
+        let reach_after = kept_after_edit.is_some();
+        for (i, child) in children.iter().enumerate() {
+            if skip.iter().any(|r| r.contains(&i)) {
                 continue;
             }
-            if let NodeOrToken::Node(n) = child {
-                if n.text_range().start() < limit {
-                    stack.push(n);
+            if let E::Node(n) = child {
+                let range = n.text_range();
+                let big_enough = u32::from(range.len()) >= MIN_RUN;
+                if big_enough && (range.start() < edit.range.start() || reach_after) {
+                    stack.push(*n);
                 }
             }
         }
     }
-    runs.sort_by_key(|r| r.range.start());
+    runs.sort_by_key(|r| r.old.start());
     runs
 }
 
-/// The run in `set` (and its child indices), if it has one worth taking.
-fn run_in(set: &SyntaxNode, limit: TextSize) -> Option<(Run, std::ops::Range<usize>)> {
-    let children: Vec<SyntaxElement> = set.children_with_tokens().collect();
-    let members: Vec<usize> = (0..children.len())
-        .filter(|&i| is_member(children[i].kind()))
-        .collect();
-    let first = *members.first()?;
-    if !ends_with_own_semicolon(children[first].as_node()?) {
-        return None;
-    }
-    let last = *members
-        .iter()
-        .rfind(|&&i| children[i].text_range().end() <= limit)?;
-    let range = first + 1..last + 1;
-    let run_members = members.iter().filter(|i| range.contains(i)).count();
-    if run_members < 2 {
-        return None;
-    }
-    let taken = &children[range.clone()];
-    if !taken
-        .iter()
-        .all(|c| c.kind().is_trivia() || is_member(c.kind()))
-        || !balanced(taken)
-    {
-        return None;
-    }
-    let last_member = taken.last()?.as_node()?;
-    if !ends_with_own_semicolon(last_member) {
-        return None;
-    }
-    let run = Run {
-        range: TextRange::new(
-            taken.first()?.text_range().start(),
-            last_member.text_range().end(),
-        ),
-        children: taken.to_vec(),
+/// The child ranges of a set (`children`) worth taking out: members after
+/// the first that end before the edit, and members after the first
+/// `kept_after_edit` that begin after it; each run two members or more,
+/// of whole members and trivia, the last ending with its own `;`.
+fn runs_in(
+    children: &[E<'_>],
+    edit: &Edit,
+    kept_after_edit: Option<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    let is_member_at = |i: usize| is_member(children[i].kind());
+    let Some(first) = (0..children.len()).find(|&i| is_member_at(i)) else {
+        return Vec::new();
     };
-    Some((run, range))
+    let mut candidates = Vec::new();
+    // Before the edit: from after the first member to the last one that
+    // ends at or before it.
+    if let Some(last) = (first + 1..children.len())
+        .rev()
+        .find(|&i| is_member_at(i) && children[i].text_range().end() <= edit.range.start())
+    {
+        candidates.push(first + 1..last + 1);
+    }
+    // After the edit: from after the kept members to the last member. The
+    // first member of a set always stays: its opening brace looks two
+    // tokens ahead.
+    if let Some(kept) = kept_after_edit {
+        let mut after = (first..children.len())
+            .filter(|&i| is_member_at(i) && children[i].text_range().start() >= edit.range.end());
+        let last_kept = after.nth(kept.max(1) - 1);
+        let last = (first..children.len()).rev().find(|&i| is_member_at(i));
+        if let (Some(last_kept), Some(last)) = (last_kept, last) {
+            candidates.push(last_kept + 1..last + 1);
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|range| {
+            let taken = &children[range.clone()];
+            (range.start..range.end)
+                .filter(|&i| is_member_at(i))
+                .count()
+                >= 2
+                && extent(taken) >= MIN_RUN
+                && ends_with_own_semicolon_green(&children[range.start - 1])
+                && taken
+                    .iter()
+                    .all(|c| c.kind().is_trivia() || is_member(c.kind()))
+                && taken.last().is_some_and(ends_with_own_semicolon_green)
+        })
+        .collect()
+}
+
+/// Runs shorter than this are left in the skeleton: taking them out saves
+/// less than splicing them back costs.
+const MIN_RUN: u32 = 512;
+
+fn extent(elements: &[E<'_>]) -> u32 {
+    match (elements.first(), elements.last()) {
+        (Some(first), Some(last)) => {
+            u32::from(last.text_range().end()) - u32::from(first.text_range().start())
+        }
+        _ => 0,
+    }
+}
+
+/// [`ends_with_own_semicolon`] for a green element.
+fn ends_with_own_semicolon_green(element: &E<'_>) -> bool {
+    match element {
+        E::Node(n) => {
+            is_member(n.kind())
+                && matches!(
+                    n.green.children().next_back(),
+                    Some(NodeOrToken::Token(t)) if green::kind_of(t.kind()) == TOKEN_SEMICOLON
+                )
+        }
+        E::Token(_) => false,
+    }
 }
 
 /// The changed region: `old` bytes `range` became `new_text[range.start()..new_end]`.
@@ -254,6 +452,11 @@ struct Edit {
 impl Edit {
     fn delta(&self) -> i64 {
         i64::from(u32::from(self.new_end)) - i64::from(u32::from(self.range.end()))
+    }
+
+    /// An offset of the old text at or after the edit, in the new text.
+    fn map_after(&self, offset: TextSize) -> TextSize {
+        TextSize::from((i64::from(u32::from(offset)) + self.delta()) as u32)
     }
 
     /// `range` (of the old text, containing the edit) in the new text.
@@ -644,30 +847,54 @@ fn splice_members(
 /// end of a set or of an interpolation) by what is open, so only balanced
 /// text lexes the same on its own as in context.
 pub(super) fn balanced(elements: &[SyntaxElement]) -> bool {
-    let mut braces = 0i64;
-    let mut strings = 0i64;
-    for element in elements {
-        let tokens: Box<dyn Iterator<Item = rnix::SyntaxToken>> = match element {
-            NodeOrToken::Node(n) => {
-                Box::new(n.descendants_with_tokens().filter_map(|e| e.into_token()))
+    run_shape(elements.iter().map(|e| match e {
+        NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
+        NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
+    }))
+    .is_some()
+}
+
+/// [`balanced`] on green nodes (no syntax node is made per step), also
+/// giving how many levels of nodes `elements` hold: `None` when they do
+/// not balance or hold a token that could not be read.
+fn run_shape<'a>(
+    elements: impl DoubleEndedIterator<Item = NodeOrToken<&'a GreenNodeData, &'a GreenTokenData>>,
+) -> Option<u32> {
+    let mut stack: Vec<(NodeOrToken<&GreenNodeData, &GreenTokenData>, u32)> = elements
+        .rev()
+        .map(|e| match e {
+            NodeOrToken::Node(n) => (NodeOrToken::Node(n), 1),
+            NodeOrToken::Token(t) => (NodeOrToken::Token(t), 0),
+        })
+        .collect();
+    let (mut braces, mut strings, mut height) = (0i64, 0i64, 0u32);
+    while let Some((element, depth)) = stack.pop() {
+        match element {
+            NodeOrToken::Node(node) => {
+                height = height.max(depth);
+                if height > MAX_TREE_DEPTH {
+                    return None;
+                }
+                for child in node.children().rev() {
+                    stack.push((child, depth + 1));
+                }
             }
-            NodeOrToken::Token(t) => Box::new(std::iter::once(t.clone())),
-        };
-        for token in tokens {
-            match token.kind() {
-                TOKEN_L_BRACE | TOKEN_INTERPOL_START => braces += 1,
-                TOKEN_R_BRACE | TOKEN_INTERPOL_END => braces -= 1,
-                TOKEN_STRING_START => strings += 1,
-                TOKEN_STRING_END => strings -= 1,
-                TOKEN_ERROR => return false,
-                _ => {}
-            }
-            if braces < 0 || strings < 0 {
-                return false;
+            NodeOrToken::Token(token) => {
+                match green::kind_of(token.kind()) {
+                    TOKEN_L_BRACE | TOKEN_INTERPOL_START => braces += 1,
+                    TOKEN_R_BRACE | TOKEN_INTERPOL_END => braces -= 1,
+                    TOKEN_STRING_START => strings += 1,
+                    TOKEN_STRING_END => strings -= 1,
+                    TOKEN_ERROR => return None,
+                    _ => {}
+                }
+                if braces < 0 || strings < 0 {
+                    return None;
+                }
             }
         }
     }
-    braces == 0 && strings == 0
+    (braces == 0 && strings == 0).then_some(height)
 }
 
 /// Whether `member` is a member that ended by taking its own `;`. A member
@@ -838,6 +1065,122 @@ mod tests {
 
     fn check_edit_range(text: &str, start: usize, end: usize, insert: &str) {
         check_edit(text, start..end, insert)
+    }
+
+    /// Members big enough for the skeleton to take runs of them out.
+    fn members(prefix: &str, n: usize, indent: &str) -> String {
+        (0..n)
+            .map(|i| format!("{indent}{prefix}{i} = {{ a = {i}; b = \"s{i}\"; c = [ {i} ]; }};\n"))
+            .collect()
+    }
+
+    fn kind_of_edit(old_text: &str, at: usize, insert: &str) -> ReparseKind {
+        let mut new_text = old_text.to_string();
+        new_text.insert_str(at, insert);
+        let old = parse(old_text);
+        let (incremental, kind) = reparse_with_kind(&old, old_text, &new_text);
+        let full = parse(&new_text);
+        assert_eq!(incremental.debug_dump(), full.debug_dump(), "{new_text}");
+        assert_eq!(incremental.errors(), full.errors(), "{new_text}");
+        kind
+    }
+
+    #[test]
+    fn members_after_a_half_typed_one_are_reused() {
+        let text = format!(
+            "{{\n  first = 1;\n{}  next = f x;\n{}}}\n",
+            members("m", 30, "  "),
+            members("n", 30, "  ")
+        );
+        let at = text.find("  next =").unwrap();
+        // Each prefix of a new member, typed before `next`.
+        let typed = "  w = callPackage ./w { };\n";
+        let mut skeletons = 0;
+        for end in 1..typed.len() {
+            let kind = kind_of_edit(&text, at, &typed[..end]);
+            assert!(
+                !matches!(kind, ReparseKind::Full | ReparseKind::Prefix),
+                "{kind:?} after typing {:?}",
+                &typed[..end]
+            );
+            skeletons += usize::from(kind == ReparseKind::Skeleton);
+        }
+        assert!(skeletons > 0);
+    }
+
+    #[test]
+    fn members_moved_to_an_outer_set_by_the_edit_are_reused() {
+        // `w = a` runs on to the first `;` inside `y`, whose `}` then
+        // closes `inner`: the rest of inner's members become members of the
+        // outer set, and parse exactly as they did.
+        let text = format!(
+            "{{\n  first = 1;\n  inner = {{\n    x = 1;\n    y = {{ z = 2; }};\n{}  }};\n{}}}\n",
+            members("m", 30, "    "),
+            members("n", 30, "  ")
+        );
+        let at = text.find("    y = ").unwrap();
+        assert_eq!(kind_of_edit(&text, at, "w = a "), ReparseKind::Skeleton);
+    }
+
+    #[test]
+    fn members_reused_deeper_stay_within_rnix_recursion_limit() {
+        // After the edit, the members after `b0` sit 250 parentheses deeper,
+        // where `b`'s 300 more exceed rnix's limit of 512 nested
+        // expressions: a full parse stops there with an error, and so must
+        // the reparse.
+        let deep = format!("{}1{}", "(".repeat(300), ")".repeat(300));
+        let text = format!(
+            "{{\n  a = 1;\n  x = 0;\n  b0 = 0;\n  b = {deep};\n{}}}\n",
+            members("m", 30, "  ")
+        );
+        let at = text.find("x = 0;").unwrap();
+        let mut new_text = text.clone();
+        new_text.replace_range(
+            at..at + "x = 0;".len(),
+            &format!("x = {}{{ y = 1;", "(".repeat(250)),
+        );
+        let old = parse(&text);
+        let incremental = reparse(&old, &text, &new_text);
+        let full = parse(&new_text);
+        assert!(full
+            .raw_errors()
+            .iter()
+            .any(|e| matches!(e, ParseError::RecursionLimitExceeded)));
+        assert_eq!(incremental.debug_dump(), full.debug_dump());
+        assert_eq!(incremental.errors(), full.errors());
+    }
+
+    #[test]
+    fn an_older_complete_tree_gives_members_the_newest_lost() {
+        // The first keystroke closes the top-level set early (the newest
+        // tree has the rest as one error); the next one, a `;`, makes the
+        // rest members again. The complete tree before the first still has
+        // them, so they are reused from it.
+        let text = format!(
+            "{{\n  first = 1;\n{}  vim = f {{ inherit (d) C; }};\n{}}}\n",
+            members("m", 30, "  "),
+            members("n", 30, "  ")
+        );
+        let at = text.find("  vim").unwrap();
+        let mut broken = text.clone();
+        broken.insert_str(at, "  t = c");
+        let mut next = broken.clone();
+        next.insert(at + "  t = c".len(), ';');
+        let clean = parse(&text);
+        let newest = reparse(&clean, &text, &broken);
+        assert!(!newest.errors().is_empty());
+        let (from_newest, kind) = reparse_from(&[(&broken, &newest)], &next);
+        assert!(
+            matches!(kind, ReparseKind::Prefix | ReparseKind::Full),
+            "{kind:?}"
+        );
+        let (from_both, kind) = reparse_from(&[(&broken, &newest), (&text, &clean)], &next);
+        let full = parse(&next);
+        for incremental in [from_newest, from_both] {
+            assert_eq!(incremental.debug_dump(), full.debug_dump());
+            assert_eq!(incremental.errors(), full.errors());
+        }
+        assert_eq!(kind, ReparseKind::Skeleton);
     }
 
     #[test]

@@ -13,10 +13,10 @@ use smol_str::SmolStr;
 use SyntaxKind::*;
 
 use super::edit;
-use crate::analysis::green::{attr_name, N};
 use crate::analysis::registry::*;
 use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel, Site};
 use crate::analysis::{Diagnostic, Fix};
+use crate::syntax::green::{attr_name, N};
 use crate::syntax::TextEdit;
 
 /// Every correctness finding; `model` is absent while the file has syntax

@@ -23,6 +23,7 @@ pub(crate) struct T<'a> {
     pub offset: TextSize,
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum E<'a> {
     Node(N<'a>),
     Token(T<'a>),
@@ -115,6 +116,14 @@ impl<'a> E<'a> {
         match self {
             E::Node(n) => n.text_range(),
             E::Token(t) => t.text_range(),
+        }
+    }
+
+    /// The element, owned (a reference count more, no copy).
+    pub(crate) fn owned(self) -> rowan::NodeOrToken<rowan::GreenNode, rowan::GreenToken> {
+        match self {
+            E::Node(n) => rowan::NodeOrToken::Node(n.green.to_owned()),
+            E::Token(t) => rowan::NodeOrToken::Token(t.green.to_owned()),
         }
     }
 
