@@ -138,12 +138,12 @@ pub fn run() -> anyhow::Result<()> {
         .thread_stack_size(32 << 20)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(tokio::io::stdin(), std::io::stdout()));
+    runtime.block_on(serve(std::io::stdin(), std::io::stdout()));
     Ok(())
 }
 
 async fn serve(
-    input: impl tokio::io::AsyncRead + Unpin,
+    input: impl std::io::Read + Send + 'static,
     output: impl std::io::Write + Send + 'static,
 ) {
     let out = transport::start_writer(output);
@@ -188,12 +188,27 @@ async fn serve(
             .concurrency_level(16)
             .serve(service),
     );
+    let (forward, forwarded) = tokio::sync::mpsc::channel(transport::FORWARD_QUEUE);
+    tokio::spawn(transport::forward_input(forwarded, to_lsp));
     let transport = transport::Transport {
         shared,
         out,
         exiting: AtomicBool::new(false),
     };
-    transport.run(input, to_lsp).await;
+    let runtime = tokio::runtime::Handle::current();
+    let reading = std::thread::Builder::new()
+        .name("cim-nix-stdin".into())
+        .stack_size(8 << 20)
+        .spawn(move || {
+            // What the transport starts (event tasks, the exit) runs on the
+            // async runtime.
+            let _runtime = runtime.enter();
+            transport.run(input, forward)
+        });
+    if let Err(e) = reading {
+        tracing::error!("cannot start the stdin thread: {e}");
+        std::process::exit(1);
+    }
     // `exit` or end of input: the stdout thread ends the process once it has
     // written everything; park until it does.
     std::future::pending::<()>().await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, Receiver, Sender, UnboundedSender};
 use tower_lsp::jsonrpc::{Request, Response};
 use tower_lsp::lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
@@ -127,18 +127,19 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// Reads `input` until it ends or the client sends `exit`.
-    pub async fn run(
-        &self,
-        mut input: impl AsyncRead + Unpin,
-        mut to_lsp: impl AsyncWrite + Unpin,
-    ) {
+    /// Reads `input` until it ends or the client sends `exit`. Runs on a
+    /// thread of its own, so a message is handled as soon as the read
+    /// returns: document edits are applied and handed to the worker here,
+    /// without waking an async task first; everything else goes on to
+    /// tower-lsp in order.
+    pub fn run(&self, mut input: impl std::io::Read, to_lsp: Sender<Vec<u8>>) {
         let mut decoder = FrameDecoder::default();
         let mut buf = vec![0u8; 256 << 10];
         loop {
-            let n = match input.read(&mut buf).await {
+            let n = match input.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     tracing::error!("cannot read stdin: {e}");
                     break;
@@ -155,7 +156,7 @@ impl Transport {
                     Frame::Body(body) => self.handle_body(&body),
                 };
                 if let Some(bytes) = forward {
-                    if to_lsp.write_all(&bytes).await.is_err() {
+                    if to_lsp.blocking_send(bytes).is_err() {
                         tracing::error!("tower-lsp stopped reading; exiting");
                         return self.exit();
                     }
@@ -178,7 +179,7 @@ impl Transport {
         // Events emitted so far reach the outbox before the process ends.
         let shared = self.shared.clone();
         let out = self.out.clone();
-        tokio::spawn(async move {
+        self.shared.runtime.spawn(async move {
             ServerEvents::flush(&shared).await;
             out.send(Out::Exit(code));
         });
@@ -346,6 +347,18 @@ impl Transport {
             .send(Out::Frame(encode(body.to_string().as_bytes())));
     }
 }
+
+/// Writes what the transport hands on into tower-lsp's input, in order.
+pub async fn forward_input(mut from: Receiver<Vec<u8>>, mut to_lsp: impl AsyncWrite + Unpin) {
+    while let Some(bytes) = from.recv().await {
+        if to_lsp.write_all(&bytes).await.is_err() {
+            return; // tower-lsp ended; the transport notices and exits
+        }
+    }
+}
+
+/// How many messages may wait for tower-lsp before the transport waits too.
+pub const FORWARD_QUEUE: usize = 4096;
 
 /// The pipe between the transport and tower-lsp: big enough that a burst of
 /// requests never makes the reader wait.
