@@ -283,6 +283,33 @@ fn closing_a_document_clears_its_diagnostics() {
 }
 
 #[test]
+fn a_document_closed_and_opened_again_keeps_its_new_diagnostics() {
+    // The clear of the close and the diagnostics of the reopened document
+    // are written by different threads: they must reach the client in that
+    // order, or the editor shows no errors for a broken file.
+    let mut server = start();
+    for round in 0..20 {
+        let uri = file_uri(&format!("reopen{round}.nix"));
+        server.open(&uri, 1, "{ a = ; }");
+        server.diagnostics_for_version(&uri, 1);
+        server.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        server.open(&uri, 1, "{ a = ; }");
+        let cleared = server.diagnostics(&uri);
+        assert_eq!(cleared["diagnostics"], json!([]), "round {round}");
+        let reopened = server.diagnostics(&uri);
+        assert_eq!(reopened["version"], 1, "round {round}: {reopened}");
+        assert_eq!(
+            reopened["diagnostics"].as_array().map(Vec::len),
+            Some(1),
+            "round {round}: {reopened}"
+        );
+    }
+}
+
+#[test]
 fn pull_diagnostics_when_the_client_supports_them() {
     let mut server = Server::start();
     let result = server.initialize(

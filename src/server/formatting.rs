@@ -139,6 +139,30 @@ impl Prepared {
         self.entries.remove(uri);
     }
 
+    /// The edits of a whole-document formatting request for the current
+    /// revision of `uri`, when they are prepared already: the transport
+    /// answers with them on arrival, with no async task in between.
+    pub fn ready(shared: &Shared, uri: &lsp::Url) -> Option<Vec<lsp::TextEdit>> {
+        let snapshot = shared.documents.snapshot(uri)?;
+        let (settings, _) = shared.settings.for_document(uri);
+        let key = (settings.formatting_style, settings.format_options.clone());
+        let edits = {
+            let entry = shared.prepared.entries.get(uri)?;
+            if entry.revision != snapshot.revision || entry.settings != key {
+                return None;
+            }
+            match entry.outcome.get()? {
+                Ok(edits) => edits.clone(),
+                Err(_) => return None, // the request path says why
+            }
+        };
+        Some(convert::text_edits(
+            &snapshot.line_index,
+            &edits,
+            shared.encoding(),
+        ))
+    }
+
     /// Called by the analysis worker when `revision` of `uri` is analysed:
     /// prepares its formatting if the client formats this document.
     pub fn analysed(shared: &Arc<Shared>, uri: &lsp::Url, revision: u64, text_len: usize) {

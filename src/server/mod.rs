@@ -82,9 +82,14 @@ impl Shared {
     }
 
     /// [`Shared::clear_diagnostics`] with the `pushed` lock already held.
+    /// The frame is queued for the stdout thread: the callers (the stdin
+    /// thread, request handlers) must never wait on a client that is not
+    /// reading, or a client blocked writing to us would never be read.
     pub fn clear_diagnostics_locked(&self, pushed: &mut HashSet<Url>, uri: Url) {
         pushed.remove(&uri);
-        self.write_diagnostics(uri, None, Vec::new());
+        if let Some(frame) = self.diagnostics_frame(uri, None, Vec::new()) {
+            self.output.send(transport::Out::Frame(frame));
+        }
     }
 
     /// Publishes the diagnostics of `revision` of `uri`, unless the client
@@ -108,12 +113,23 @@ impl Shared {
         } else {
             pushed.insert(uri.clone());
         }
-        self.write_diagnostics(uri, Some(version), diagnostics);
+        // Written on the worker thread, in order with the clears before it
+        // (queued frames are written under the same lock).
+        if let Some(frame) = self.diagnostics_frame(uri, Some(version), diagnostics) {
+            self.output.write_now(&frame);
+        }
     }
 
-    fn write_diagnostics(&self, uri: Url, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
+    /// The `publishDiagnostics` frame, unless `initialize` is not answered
+    /// yet (nothing goes out before, as with tower-lsp).
+    fn diagnostics_frame(
+        &self,
+        uri: Url,
+        version: Option<i32>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Option<Vec<u8>> {
         if !self.initialized.load(Ordering::SeqCst) {
-            return; // as tower-lsp does: nothing before `initialize`
+            return None;
         }
         let params = PublishDiagnosticsParams {
             uri,
@@ -125,8 +141,7 @@ impl Shared {
             "method": "textDocument/publishDiagnostics",
             "params": params,
         });
-        self.output
-            .write_now(&framing::encode(body.to_string().as_bytes()));
+        Some(framing::encode(body.to_string().as_bytes()))
     }
 }
 

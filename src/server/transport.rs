@@ -7,15 +7,16 @@
 //! through an in-memory pipe. One thread writes stdout, whole frames only,
 //! from tower-lsp and from here alike.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{unbounded_channel, Receiver, Sender, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, Sender};
 use tower_lsp::jsonrpc::{Request, Response};
 use tower_lsp::lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
@@ -34,69 +35,89 @@ pub enum Out {
 }
 
 /// Where frames for the client go. Most are queued for the stdout thread,
-/// so no async task ever blocks on a client that is slow to read; the
-/// analysis worker, a plain thread, writes its diagnostics itself
-/// ([`Output::write_now`]), which saves two thread wake-ups per keystroke.
-/// Frames are written whole under one lock, so they never interleave.
+/// so that nothing that reads stdin or serves a request ever waits on a
+/// client that is slow to read; the analysis worker, a plain thread, writes
+/// its diagnostics itself ([`Output::write_now`]), which saves thread
+/// wake-ups per keystroke. Frames are written whole and in order: whoever
+/// holds stdout first writes every frame queued before its own.
 #[derive(Clone)]
 pub struct Output {
-    queue: UnboundedSender<Out>,
-    stdout: Arc<std::sync::Mutex<Box<dyn Write + Send>>>,
+    queue: Arc<(Mutex<VecDeque<Out>>, Condvar)>,
+    stdout: Arc<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl Output {
-    /// Queues `out` for the stdout thread.
+    /// Queues `out` for the stdout thread; never waits on the client.
     pub fn send(&self, out: Out) {
-        let _ = self.queue.send(out);
+        let (queue, ready) = &*self.queue;
+        lock(queue).push_back(out);
+        ready.notify_one();
     }
 
-    /// Writes one frame now, on the calling thread (which may block while
-    /// the client does not read).
+    /// Writes the queued frames and then `frame`, on the calling thread
+    /// (which may wait while the client does not read).
     pub fn write_now(&self, frame: &[u8]) {
-        let mut stdout = self.stdout.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = stdout.write_all(frame).and_then(|()| stdout.flush()) {
-            tracing::info!("stdout closed ({e}); exiting");
-            std::process::exit(1);
+        let mut stdout = lock(&self.stdout);
+        let queued: Vec<Out> = lock(&self.queue.0).drain(..).collect();
+        write_frames(
+            &mut **stdout,
+            queued.into_iter().chain([Out::Frame(frame.to_vec())]),
+        );
+    }
+}
+
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes `frames` and flushes; ends the process on `Exit` or when stdout
+/// is closed (the client is gone).
+fn write_frames(stdout: &mut dyn Write, frames: impl Iterator<Item = Out>) {
+    for out in frames {
+        match out {
+            Out::Frame(bytes) => {
+                if let Err(e) = stdout.write_all(&bytes) {
+                    tracing::info!("stdout closed ({e}); exiting");
+                    std::process::exit(1);
+                }
+            }
+            Out::Exit(code) => {
+                let _ = stdout.flush();
+                std::process::exit(code);
+            }
         }
+    }
+    if let Err(e) = stdout.flush() {
+        tracing::info!("stdout closed ({e}); exiting");
+        std::process::exit(1);
     }
 }
 
 /// Starts the thread that writes queued frames to stdout.
 pub fn start_writer(stdout: impl Write + Send + 'static) -> Output {
-    let (tx, mut rx) = unbounded_channel::<Out>();
-    let stdout: Arc<std::sync::Mutex<Box<dyn Write + Send>>> =
-        Arc::new(std::sync::Mutex::new(Box::new(stdout)));
-    let shared = stdout.clone();
+    let output = Output {
+        queue: Arc::new((Mutex::new(VecDeque::new()), Condvar::new())),
+        stdout: Arc::new(Mutex::new(Box::new(stdout))),
+    };
+    let writer = output.clone();
     let spawned = std::thread::Builder::new()
         .name("cim-nix-stdout".into())
-        .spawn(move || {
-            while let Some(out) = rx.blocking_recv() {
-                let mut stdout = shared.lock().unwrap_or_else(|e| e.into_inner());
-                match out {
-                    Out::Frame(bytes) => {
-                        let written = stdout.write_all(&bytes).and_then(|()| {
-                            if rx.is_empty() {
-                                stdout.flush()
-                            } else {
-                                Ok(())
-                            }
-                        });
-                        if let Err(e) = written {
-                            tracing::info!("stdout closed ({e}); exiting");
-                            std::process::exit(1);
-                        }
-                    }
-                    Out::Exit(code) => {
-                        let _ = stdout.flush();
-                        std::process::exit(code);
-                    }
+        .spawn(move || loop {
+            {
+                let (queue, ready) = &*writer.queue;
+                let mut pending = lock(queue);
+                while pending.is_empty() {
+                    pending = ready.wait(pending).unwrap_or_else(|e| e.into_inner());
                 }
             }
+            let mut stdout = lock(&writer.stdout);
+            let queued: Vec<Out> = lock(&writer.queue.0).drain(..).collect();
+            write_frames(&mut **stdout, queued.into_iter());
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the stdout thread: {e}");
     }
-    Output { queue: tx, stdout }
+    output
 }
 
 /// Copies tower-lsp's output to the stdout thread, frame by frame.
@@ -240,6 +261,11 @@ impl Transport {
                 _ => {}
             }
         } else if let Some(internal) = formatting_method(method) {
+            if let Some(answer) = self.prepared_formatting(&value, internal) {
+                self.out
+                    .send(Out::Frame(encode(answer.to_string().as_bytes())));
+                return None;
+            }
             return Some(encode(
                 self.stamp_formatting(&value, internal)
                     .to_string()
@@ -270,6 +296,24 @@ impl Transport {
     /// Renames a formatting request to its internal method and adds the
     /// document's revision now, on arrival, so its reply is for the text the
     /// client meant even when edits arrive while it waits to be handled.
+    /// The answer to a whole-document formatting request whose edits are
+    /// prepared for the document's current revision (format-on-save after
+    /// a pause in typing), made here rather than through tower-lsp.
+    fn prepared_formatting(&self, message: &Value, internal: &str) -> Option<Value> {
+        if internal != super::formatting::FORMATTING
+            || self.shared.shutdown_requested.load(Ordering::SeqCst)
+        {
+            return None;
+        }
+        let id = message.get("id")?;
+        let uri = message
+            .pointer("/params/textDocument/uri")
+            .and_then(Value::as_str)
+            .and_then(|uri| tower_lsp::lsp_types::Url::parse(uri).ok())?;
+        let edits = super::formatting::Prepared::ready(&self.shared, &uri)?;
+        Some(json!({"jsonrpc": "2.0", "id": id, "result": edits}))
+    }
+
     fn stamp_formatting(&self, message: &Value, internal: &str) -> Value {
         let params = message.get("params").cloned().unwrap_or(Value::Null);
         let revision = params
