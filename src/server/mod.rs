@@ -15,12 +15,11 @@ pub mod settings;
 pub mod transport;
 pub mod worker;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use std::collections::HashSet;
 use tokio::sync::mpsc::UnboundedSender;
-
 use tower_lsp::lsp_types::{Diagnostic, PublishDiagnosticsParams, Url};
 use tower_lsp::{LspService, Server};
 
@@ -44,7 +43,7 @@ pub struct Shared {
     /// Documents whose last push had diagnostics. Held while deciding to
     /// push and while switching to pull mode, so the switch clears exactly
     /// what the client shows.
-    pub pushed: std::sync::Mutex<std::collections::HashSet<Url>>,
+    pub pushed: std::sync::Mutex<HashSet<Url>>,
     /// Set when `initialize` has been answered: no diagnostics go out before.
     pub initialized: AtomicBool,
     /// Frames for the client (diagnostics are written from the worker).
@@ -116,7 +115,7 @@ impl Shared {
         // Written on the worker thread, in order with the clears before it
         // (queued frames are written under the same lock).
         if let Some(frame) = self.diagnostics_frame(uri, Some(version), diagnostics) {
-            self.output.write_now(&frame);
+            self.output.write_now(frame);
         }
     }
 

@@ -1,11 +1,12 @@
 //! The stdio transport in front of tower-lsp.
 //!
-//! Reads stdin with [`FrameDecoder`], answers what cannot be read with a
-//! JSON-RPC error instead of dying, applies document notifications
-//! (`didOpen`, `didChange`, `didClose`) itself, in arrival order and before
-//! reading on, handles `exit`, and hands every other message to tower-lsp
-//! through an in-memory pipe. One thread writes stdout, whole frames only,
-//! from tower-lsp and from here alike.
+//! Reads stdin on a thread of its own with [`FrameDecoder`], answers what
+//! cannot be read with a JSON-RPC error instead of dying, applies document
+//! notifications (`didOpen`, `didChange`, `didClose`) itself, in arrival
+//! order and before reading on, handles `exit`, and hands every other
+//! message to tower-lsp, in order, through an in-memory pipe. Frames for
+//! the client go through [`Output`]: whole, in order, and queued for the
+//! stdout thread except the worker's diagnostics.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -56,13 +57,10 @@ impl Output {
 
     /// Writes the queued frames and then `frame`, on the calling thread
     /// (which may wait while the client does not read).
-    pub fn write_now(&self, frame: &[u8]) {
+    pub fn write_now(&self, frame: Vec<u8>) {
         let mut stdout = lock(&self.stdout);
         let queued: Vec<Out> = lock(&self.queue.0).drain(..).collect();
-        write_frames(
-            &mut **stdout,
-            queued.into_iter().chain([Out::Frame(frame.to_vec())]),
-        );
+        write_frames(&mut **stdout, queued.into_iter().chain([Out::Frame(frame)]));
     }
 }
 

@@ -217,7 +217,6 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
     // edit, no old errors, and the run's new place is not so deep that
     // rnix would stop at 512 nested expressions (counted from the root;
     // every nested expression is a tree level).
-    let mut places = Vec::with_capacity(runs.len());
     let mut in_place = Vec::with_capacity(runs.len());
     for (run, &start) in runs.iter().zip(&starts) {
         let place = place_of_run(&tree, start).filter(|(_, set)| {
@@ -232,22 +231,18 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
             }
         });
         in_place.push(place.is_some());
-        places.push(place);
     }
     if in_place.contains(&false) {
         return Err(in_place);
     }
-    // Put the runs back, last first, so earlier offsets stay put.
-    for ((run, &start), place) in runs.iter().zip(&starts).zip(&places).rev() {
-        let Some((index, _)) = place else {
-            return Err(none());
-        };
-        let Some((_, set)) = place_of_run(&tree, start) else {
+    // Put the runs back, last first, so earlier places stay where they were.
+    for (run, &start) in runs.iter().zip(&starts).rev() {
+        let Some((index, set)) = place_of_run(&tree, start) else {
             return Err(none());
         };
         let new_set = set
             .green()
-            .splice_children(*index..*index, run.children.iter().cloned());
+            .splice_children(index..index, run.children.iter().cloned());
         tree = SyntaxNode::new_root(set.replace_with(new_set));
     }
 
