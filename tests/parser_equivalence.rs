@@ -270,3 +270,97 @@ fn texts_with_unreadable_tokens_are_refused() {
     }
     assert_eq!(tally.refused, texts.len(), "{tally:?}");
 }
+
+/// The parser reads its tokens from `syntax::lexer`, which must give
+/// exactly rnix's tokens, kinds and texts, on any text at all.
+fn same_tokens(text: &str, what: &str) {
+    let ours = cim_nix::syntax::lexer::tokenize(text);
+    let theirs = rnix::tokenize(text);
+    if !ours.eq(theirs) {
+        let ours: Vec<_> = cim_nix::syntax::lexer::tokenize(text).collect();
+        let theirs: Vec<_> = rnix::tokenize(text).collect();
+        let at = ours.iter().zip(&theirs).position(|(a, b)| a != b);
+        let at = at.unwrap_or(ours.len().min(theirs.len()));
+        panic!(
+            "{what}: tokens differ at token {at} of {text:?}\n  ours: {:?}\n  rnix: {:?}",
+            &ours[at..ours.len().min(at + 3)],
+            &theirs[at..theirs.len().min(at + 3)]
+        );
+    }
+}
+
+#[test]
+fn the_lexer_gives_rnix_tokens_on_every_corpus_file() {
+    let mut checked = 0;
+    for file in corpus_files() {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            same_tokens(&text, &file.display().to_string());
+            checked += 1;
+        }
+    }
+    for (path, text) in support::nixgen::tree(5, 300_000) {
+        same_tokens(&text, &path);
+        checked += 1;
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+/// Pieces the tokenizer's rules look at: every context switch, escape,
+/// path and number form, and characters outside ASCII (white space among
+/// them).
+const LEXER_PIECES: &[&str] = &[
+    "\"", "''", "'", "${", "$", "$$", "}", "{", "\\", "''$", "'''", "''\\", "/", "//", "/*", "*/",
+    "*", "#", "\n", " ", "\t", "~", "~/", "<", ">", "<|", "|>", "|", "&", ":", "_", ".", "..",
+    "...", "e", "E", "-", "+", "0", "1", "07", "a", "ab-c'", "in", "or", "x.y", "./", "../", "é",
+    "\u{a0}", "\u{85}", "\u{2028}", "\u{3000}", "→", "http", "://", "?", "=", "%", "@", ";",
+];
+
+fn piece(rng: &mut Rng) -> &'static str {
+    rng.pick::<&str>(LEXER_PIECES)
+}
+
+#[test]
+fn the_lexer_gives_rnix_tokens_on_variants_and_random_text() {
+    let texts: Vec<String> = corpus::rnix_test_data()
+        .iter()
+        .chain(corpus::nixpkgs_fmt_pairs().iter().map(|p| &p.0))
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter(|t| t.len() < 20_000)
+        .collect();
+    let stress = support::rng::stress_rounds();
+    let mut rng = Rng::new(41);
+    for _ in 0..stress {
+        // Real files with pieces put in, taken out or swapped in anywhere,
+        // not only at token boundaries.
+        for text in &texts {
+            let mut variant = text.clone();
+            for _ in 0..4 {
+                let mut at = rng.below(variant.len() + 1);
+                while !variant.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match rng.below(3) {
+                    0 => variant.insert_str(at, piece(&mut rng)),
+                    1 => {
+                        let end = (at + 1 + rng.below(8)).min(variant.len());
+                        let end = (end..=variant.len())
+                            .find(|&e| variant.is_char_boundary(e))
+                            .unwrap_or(variant.len());
+                        variant.replace_range(at..end, "");
+                    }
+                    _ => {
+                        variant.insert_str(at, piece(&mut rng));
+                        variant.insert_str(at, piece(&mut rng));
+                    }
+                }
+                same_tokens(&variant, "variant");
+            }
+        }
+        // Text made of nothing but the pieces.
+        for _ in 0..3000 {
+            let len = 1 + rng.below(24);
+            let text: String = (0..len).map(|_| piece(&mut rng)).collect();
+            same_tokens(&text, "random");
+        }
+    }
+}

@@ -7,6 +7,7 @@
 mod errors;
 pub(crate) mod green;
 pub mod guard;
+pub mod lexer;
 pub mod line_index;
 mod parallel;
 mod parser;

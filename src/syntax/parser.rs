@@ -3,8 +3,9 @@
 //! rnix's parser spends most of its time outside the grammar: it peeks
 //! through a queue of tokens, and its tree builder hashes every node of up
 //! to three children to share identical ones. On all-packages.nix it takes
-//! about 40 ms, of which tokenizing is 5. This parser takes rnix's tokens,
-//! walks them by index, and builds the green tree directly, sharing only
+//! about 40 ms, of which tokenizing is 5. This parser takes rnix's tokens
+//! (from [`lexer`](super::lexer), which gives them faster), walks them by
+//! index, and builds the green tree directly, sharing only
 //! tokens; it makes the same tree as rnix, in about half the time.
 //!
 //! It does not recover from errors: at the first token that does not fit
@@ -180,7 +181,7 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// The tokens of a text, read from rnix's tokenizer as the parser gets to
+/// The tokens of a text, read from the tokenizer as the parser gets to
 /// them (text with an error early on costs little: the caller parses it
 /// again with rnix), and kept compactly: 6 bytes a token, where a slice
 /// per token would take 24 (4 MB for all-packages.nix, at the peak of
@@ -203,7 +204,7 @@ fn tokens(text: &str) -> Option<Tokens<'_, impl Iterator<Item = rnix::Token<'_>>
     let estimate = text.len() / 4;
     Some(Tokens {
         text,
-        source: rnix::tokenize(text),
+        source: super::lexer::tokenize(text),
         kinds: Vec::with_capacity(estimate),
         starts: Vec::with_capacity(estimate),
         end: 0,

@@ -575,7 +575,7 @@ fn reparse_token(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) ->
         window.push_str(text);
         expected.push((neighbour.kind(), text));
     }
-    if !rnix::tokenize(&window).eq(expected.iter().copied()) {
+    if !super::lexer::tokenize(&window).eq(expected.iter().copied()) {
         return None;
     }
     let green = GreenToken::new(rowan::SyntaxKind(kind as u16), new_token_text);
