@@ -217,6 +217,13 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
             (text, analysis::apply_levels(vec![diagnostic], &settings))
         }
     };
+    // Positions and snippets are needed only for findings; a clean file's
+    // text is not kept until printing.
+    let text = if diagnostics.is_empty() {
+        String::new()
+    } else {
+        text
+    };
     Ok(FileReport {
         line_index: LineIndex::new(&text),
         path,

@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use crate::config::{Settings, SettingsLayer};
 use crate::workspace::{load_project_file, ProjectLookup};
 
-/// `cim-nix.toml` lookups, cached by directory, shared by the threads.
+/// `cim-nix.toml` lookups, cached by directory as the paths name it (so a
+/// directory of many files is canonicalized and looked up once), shared by
+/// the threads.
 #[derive(Default)]
 pub struct ProjectSettings {
     by_dir: Mutex<HashMap<PathBuf, Option<SettingsLayer>>>,
@@ -19,11 +21,12 @@ pub struct ProjectSettings {
 
 impl ProjectSettings {
     pub fn for_file(&self, path: &Path) -> Settings {
-        let dir = directory_of(path);
-        let cached = self.by_dir.lock().ok().and_then(|m| m.get(&dir).cloned());
+        let named = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let cached = self.by_dir.lock().ok().and_then(|m| m.get(&named).cloned());
         let layer = match cached {
             Some(layer) => layer,
             None => {
+                let dir = directory_of(path);
                 let layer = match load_project_file(&dir) {
                     ProjectLookup::None => None,
                     ProjectLookup::Found(file, problems) => {
@@ -43,7 +46,7 @@ impl ProjectSettings {
                     }
                 };
                 if let Ok(mut m) = self.by_dir.lock() {
-                    m.insert(dir, layer.clone());
+                    m.insert(named, layer.clone());
                 }
                 layer
             }

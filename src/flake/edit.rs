@@ -110,6 +110,51 @@ pub fn add_input(text: &str, name: &str, url: &str) -> Result<String, EditError>
 /// declares it goes, with its line when it is alone there.
 pub fn remove_input(text: &str, name: &str) -> Result<String, EditError> {
     let (set, model) = read_flake(text)?;
+    let edits = input_removal(text, &set, &model, name)?;
+    removed(syntax::apply_edits(text, &edits), name)
+}
+
+/// [`remove_input`], and the input's field of the `outputs` pattern too:
+/// what removing an input `outputs` never uses takes. Both edits are made
+/// on one reading of the text and the result is checked once: a flake with
+/// several unused inputs computes this for each of them.
+pub fn remove_unused_input(text: &str, name: &str) -> Result<String, EditError> {
+    let (set, model) = read_flake(text)?;
+    let mut edits = input_removal(text, &set, &model, name)?;
+    let entry = set
+        .syntax()
+        .descendants()
+        .filter_map(ast::Lambda::cast)
+        .find(|lambda| {
+            lambda
+                .syntax()
+                .parent()
+                .and_then(ast::AttrpathValue::cast)
+                .and_then(|b| b.attrpath())
+                .is_some_and(|p| p.syntax().text() == "outputs")
+        })
+        .and_then(|lambda| match lambda.param()? {
+            ast::Param::Pattern(p) => p
+                .pat_entries()
+                .find(|e| e.ident().is_some_and(|i| i.syntax().text() == name)),
+            ast::Param::IdentParam(_) => None,
+        });
+    if let Some(entry) = entry {
+        edits.extend(crate::analysis::rules::dead_code::remove_pattern_entry(
+            text,
+            entry.syntax(),
+        ));
+    }
+    removed(syntax::apply_edits(text, &edit::merge(edits)), name)
+}
+
+/// The edits that take every declaration of input `name` out of `text`.
+fn input_removal(
+    text: &str,
+    set: &ast::AttrSet,
+    model: &FlakeModel,
+    name: &str,
+) -> Result<Vec<TextEdit>, EditError> {
     if model.input(name).is_none() {
         return Err(EditError::NotDeclared(name.to_string()));
     }
@@ -144,44 +189,17 @@ pub fn remove_input(text: &str, name: &str) -> Result<String, EditError> {
             "declares `{name}` in a way this edit cannot remove"
         )));
     }
-    let edits = edit::merge(ranges.into_iter().map(|r| edit::remove(text, r)).collect());
-    let result = syntax::apply_edits(text, &edits);
+    Ok(edit::merge(
+        ranges.into_iter().map(|r| edit::remove(text, r)).collect(),
+    ))
+}
+
+/// `result`, once it is checked to parse as a flake without input `name`.
+fn removed(result: String, name: &str) -> Result<String, EditError> {
     let (_, after) = read_flake(&result).map_err(|e| EditError::Unsafe(e.to_string()))?;
     if after.input(name).is_some() {
         return Err(EditError::Unsafe("still declares the input".into()));
     }
-    Ok(result)
-}
-
-/// [`remove_input`], and the input's field of the `outputs` pattern too:
-/// what removing an input `outputs` never uses takes.
-pub fn remove_unused_input(text: &str, name: &str) -> Result<String, EditError> {
-    let without = remove_input(text, name)?;
-    let parse = syntax::parse(&without);
-    let root = parse.syntax().ok_or(EditError::NotAFlake)?;
-    let entry = root
-        .descendants()
-        .filter_map(ast::Lambda::cast)
-        .find(|lambda| {
-            lambda
-                .syntax()
-                .parent()
-                .and_then(ast::AttrpathValue::cast)
-                .and_then(|b| b.attrpath())
-                .is_some_and(|p| p.syntax().text() == "outputs")
-        })
-        .and_then(|lambda| match lambda.param()? {
-            ast::Param::Pattern(p) => p
-                .pat_entries()
-                .find(|e| e.ident().is_some_and(|i| i.syntax().text() == name)),
-            ast::Param::IdentParam(_) => None,
-        });
-    let Some(entry) = entry else {
-        return Ok(without);
-    };
-    let edits = crate::analysis::rules::dead_code::remove_pattern_entry(&without, entry.syntax());
-    let result = syntax::apply_edits(&without, &edits);
-    read_flake(&result).map_err(|e| EditError::Unsafe(e.to_string()))?;
     Ok(result)
 }
 
