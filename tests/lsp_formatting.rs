@@ -223,6 +223,40 @@ fn formatting_a_document_that_is_not_open_is_a_clear_error() {
     );
 }
 
+/// A document the client has not formatted yet is prepared too, after a
+/// longer pause (250 ms), so that its first save is answered at once; with
+/// `formatting.prepare` off it is formatted only when asked. Either way,
+/// a save at any moment around the preparation gets the formatting of
+/// exactly the text the editor holds.
+#[test]
+fn first_save_is_for_the_current_text_prepared_or_not() {
+    for prepare in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = started(json!({"formatting": {"prepare": prepare}}));
+        for (n, pause) in [0u64, 150, 240, 260, 400].into_iter().enumerate() {
+            let uri = uri_in(dir.path(), &format!("m{n}.nix"));
+            let mut text = MESSY.to_string();
+            server.open(&uri, 1, &text);
+            server.diagnostics_for_version(&uri, 1);
+            // Edits while the first preparation may be running.
+            for i in 0..3 {
+                std::thread::sleep(std::time::Duration::from_millis(pause / 2));
+                let binding = format!("  y{i} =   {i};\n");
+                let line_two = text.match_indices('\n').nth(1).unwrap().0 + 1;
+                server.change(&uri, i + 2, [2, 0, 2, 0], &binding);
+                text.insert_str(line_two, &binding);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+            let edits = format_request(&mut server, &uri).expect("formats");
+            assert_eq!(
+                apply(&text, &edits),
+                reference(Style::NixpkgsFmt, &text),
+                "prepare {prepare}, saved {pause} ms after the last edit"
+            );
+        }
+    }
+}
+
 /// Once a document has been formatted, the server prepares the formatting
 /// of each later revision when typing pauses. Whatever the timing of the
 /// save (before, during or after that preparation), the reply must format

@@ -38,6 +38,9 @@ pub struct Settings {
     pub formatting_style: Option<Style>,
     /// `formatting.nixfmtPath` and `formatting.timeoutMs`.
     pub format_options: FormatOptions,
+    /// `formatting.prepare`: format open documents in the background when
+    /// typing pauses, so that format-on-save is answered at once.
+    pub format_prepare: bool,
     /// `nats.*`: where domain events go.
     pub nats: NatsSettings,
     /// `events.*`: when they are emitted.
@@ -52,6 +55,7 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             formatting_style: None,
             format_options: FormatOptions::default(),
+            format_prepare: true,
             nats: NatsSettings::default(),
             events: EventSettings::default(),
         }
@@ -86,6 +90,9 @@ impl Settings {
         }
         if let Some(ms) = layer.format_timeout_ms {
             self.format_options.timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(prepare) = layer.format_prepare {
+            self.format_prepare = prepare;
         }
         layer.nats.apply(&mut self.nats, &mut self.events);
     }
@@ -134,6 +141,7 @@ pub struct SettingsLayer {
     pub formatting_style: Option<Option<Style>>,
     pub nixfmt_path: Option<String>,
     pub format_timeout_ms: Option<u64>,
+    pub format_prepare: Option<bool>,
     pub nats: NatsLayer,
 }
 
@@ -296,6 +304,10 @@ impl SettingsLayer {
                     &full,
                     format!("expected a positive number of milliseconds, got {value}"),
                 )),
+            },
+            "prepare" => match value.as_bool() {
+                Some(prepare) => self.format_prepare = Some(prepare),
+                None => problems.push(problem(&full, format!("expected true or false, got {value}"))),
             },
             _ => problems.push(problem(&full, "unknown setting; ignored".into())),
         }
@@ -466,13 +478,19 @@ mod tests {
             None
         );
 
+        assert!(Settings::default().format_prepare);
+        let (off, problems) = SettingsLayer::from_json(&json!({"formatting": {"prepare": false}}));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(!Settings::from_layers([&project, &off]).format_prepare);
+
         let (_, problems) = SettingsLayer::from_json(&json!({
-            "formatting": {"style": "black", "timeoutMs": 0, "width": 80}
+            "formatting": {"style": "black", "timeoutMs": 0, "width": 80, "prepare": "yes"}
         }));
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(
             keys,
             [
+                "formatting.prepare",
                 "formatting.style",
                 "formatting.timeoutMs",
                 "formatting.width"

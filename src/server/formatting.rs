@@ -87,19 +87,22 @@ type Outcome = std::result::Result<Arc<Vec<format::TextEdit>>, String>;
 /// Formatting prepared ahead of the request that will want it.
 ///
 /// Format-on-save asks for the formatting of the text just typed, and the
-/// save usually comes a moment after the last keystroke. So once the client
-/// has formatted a document, each later revision of it is formatted as soon
-/// as its analysis is done and no newer edit came for [`QUIET`]; the save's
-/// request then finds the edits ready, or joins the formatting already
-/// running. A request that comes first formats it itself, and the
+/// save usually comes a moment after the last keystroke. So each revision
+/// of an open document is formatted as soon as its analysis is done and no
+/// newer edit came for a while: [`QUIET`] once the client has formatted the
+/// document, [`QUIET_NEVER_FORMATTED`] before (setting `formatting.prepare`
+/// turns this off). The save's request then finds the edits ready, or
+/// joins the formatting already running. A request that comes first formats it itself, and the
 /// preparation then finds it done: one revision is never formatted twice.
 #[derive(Default)]
 pub struct Prepared {
-    /// Documents the client formats, with their latest revision's outcome.
+    /// Documents formatted or prepared, with their latest revision's outcome.
     entries: DashMap<lsp::Url, Entry>,
 }
 
 struct Entry {
+    /// Whether the client has asked to format the document.
+    asked: bool,
     revision: u64,
     settings: (Option<Style>, FormatOptions),
     outcome: Arc<OnceCell<Outcome>>,
@@ -110,28 +113,45 @@ struct Entry {
 /// keystroke.
 const QUIET: Duration = Duration::from_millis(30);
 
+/// The same for a document the client has not formatted yet: it may never
+/// ask (no format-on-save), so only a real pause is used, longer than the
+/// gaps between keystrokes, and the first save after one is prepared too.
+pub const QUIET_NEVER_FORMATTED: Duration = Duration::from_millis(250);
+
 /// Bigger documents are formatted only when asked: preparing them at every
 /// pause would cost more than it saves.
 const PREPARE_MAX_BYTES: usize = 128 * 1024;
 
 impl Prepared {
     /// The cell for the outcome of `revision`, made empty for a new revision
-    /// or other settings. Marks the document as one the client formats.
-    fn cell(&self, uri: &lsp::Url, revision: u64, settings: &Settings) -> Arc<OnceCell<Outcome>> {
+    /// or other settings. `asked`: for a client's request, which marks the
+    /// document as one the client formats.
+    fn cell(
+        &self,
+        uri: &lsp::Url,
+        revision: u64,
+        settings: &Settings,
+        asked: bool,
+    ) -> Arc<OnceCell<Outcome>> {
         let key = (settings.formatting_style, settings.format_options.clone());
         let mut entry = self.entries.entry(uri.clone()).or_insert_with(|| Entry {
+            asked,
             revision,
             settings: key.clone(),
             outcome: Arc::default(),
         });
+        entry.asked |= asked;
         if entry.revision != revision || entry.settings != key {
-            *entry = Entry {
-                revision,
-                settings: key,
-                outcome: Arc::default(),
-            };
+            entry.revision = revision;
+            entry.settings = key;
+            entry.outcome = Arc::default();
         }
         entry.outcome.clone()
+    }
+
+    /// Whether the client has asked to format `uri` since it was opened.
+    fn asked(&self, uri: &lsp::Url) -> bool {
+        self.entries.get(uri).is_some_and(|e| e.asked)
     }
 
     /// Forgets a closed document.
@@ -163,16 +183,22 @@ impl Prepared {
         ))
     }
 
-    /// Called by the analysis worker when `revision` of `uri` is analysed:
-    /// prepares its formatting if the client formats this document.
+    /// Called by the analysis worker when `revision` of `uri` is analysed
+    /// (and `formatting.prepare` is on): prepares its formatting once the
+    /// document stays unchanged a while.
     pub fn analysed(shared: &Arc<Shared>, uri: &lsp::Url, revision: u64, text_len: usize) {
-        if text_len > PREPARE_MAX_BYTES || !shared.prepared.entries.contains_key(uri) {
+        if text_len > PREPARE_MAX_BYTES {
             return;
         }
+        let quiet = if shared.prepared.asked(uri) {
+            QUIET
+        } else {
+            QUIET_NEVER_FORMATTED
+        };
         let shared = shared.clone();
         let uri = uri.clone();
         shared.runtime.clone().spawn(async move {
-            tokio::time::sleep(QUIET).await;
+            tokio::time::sleep(quiet).await;
             if shared.documents.current_revision(&uri) == Some(revision) {
                 let _ = whole_document(&shared, &uri, revision, false).await;
             }
@@ -191,11 +217,11 @@ async fn whole_document(
     asked: bool,
 ) -> Outcome {
     let (settings, _) = shared.settings.for_document(uri);
-    // Closed during the quiet period: do not bring its entry back.
-    if !asked && !shared.prepared.entries.contains_key(uri) {
+    // Closed during the quiet period: nothing to prepare.
+    if !asked && shared.documents.current_revision(uri).is_none() {
         return Err("closed".into());
     }
-    let cell = shared.prepared.cell(uri, revision, &settings);
+    let cell = shared.prepared.cell(uri, revision, &settings, asked);
     let job_shared = shared.clone();
     let job_uri = uri.clone();
     let outcome = cell
@@ -207,6 +233,9 @@ async fn whole_document(
             .map_err(|e| Some(format!("formatting failed: {e}")))?
         })
         .await;
+    if shared.documents.current_revision(uri).is_none() {
+        shared.prepared.close(uri); // closed while it was being formatted
+    }
     match outcome {
         Ok(outcome) => outcome.clone(),
         // Not prepared (nixfmt, or the document changed): nothing stored.

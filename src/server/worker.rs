@@ -148,7 +148,9 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
             snapshot.revision,
             diagnostics,
         );
-        Prepared::analysed(shared, uri, snapshot.revision, snapshot.text.len());
+        if settings.format_prepare {
+            Prepared::analysed(shared, uri, snapshot.revision, snapshot.text.len());
+        }
     }
 }
 
