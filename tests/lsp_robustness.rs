@@ -57,6 +57,28 @@ fn long_operator_chain() {
     assert!(tree.as_str().unwrap().starts_with("no syntax tree"));
 }
 
+/// Chains of 5 000 operators or arguments build trees 5 000 levels deep:
+/// within what cim-nix walks, so they are analysed and formatted like any
+/// file, on the server's own threads.
+#[test]
+fn long_chains_within_the_depth_bound_are_analysed_and_formatted() {
+    let (mut server, probe) = start();
+    for (name, text) in [
+        ("sum.nix", "1 + ".repeat(5_000) + "1"),
+        ("args.nix", "x: x".to_string() + &" 1".repeat(5_000)),
+    ] {
+        let d = open_and_get_diagnostics(&mut server, name, &text);
+        assert_eq!(d, serde_json::json!([]), "{name}");
+        let params = serde_json::json!({
+            "textDocument": {"uri": file_uri(name)},
+            "options": {"tabSize": 2, "insertSpaces": true}
+        });
+        let edits = server.request("textDocument/formatting", params);
+        assert!(edits.is_ok(), "{name}: {edits:?}");
+        assert_alive(&mut server, &probe);
+    }
+}
+
 #[test]
 fn deep_nesting() {
     let (mut server, probe) = start();

@@ -4,9 +4,11 @@
 //! associative operator (`++`, `//`, `->`), builds one tree level per
 //! left-associative operator or function argument, and takes time that grows
 //! with the square of the nesting (its node cache rehashes whole subtrees).
-//! Dropping a rowan tree recurses once per level too. So before parsing we
-//! estimate the nesting from the tokens and refuse input nested far deeper
-//! than any real Nix; the parse itself runs with a guaranteed stack; and the
+//! Dropping a rowan tree recurses once per level too. So before rnix parses
+//! we estimate the nesting from the tokens and refuse input nested far
+//! deeper than any real Nix (our own parser, tried first on small files,
+//! bounds its recursion itself and needs no estimate); the parse itself runs
+//! with a guaranteed stack; and the
 //! exact depth of the tree is checked afterwards, so that every tree the rest
 //! of cim-nix sees is at most [`MAX_TREE_DEPTH`] deep and recursive code
 //! over it needs a known, bounded stack.

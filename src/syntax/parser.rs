@@ -20,9 +20,10 @@
 //! from sets by two tokens of lookahead), and trivia (whitespace and
 //! comments) in the same place: a node starts at its first token and ends at
 //! its last, so trivia between two tokens belongs to the innermost node that
-//! is open across both. Recursion is bounded as in rnix: 512 nested
-//! expressions; the nesting guard (`guard::check_nesting`) has already
-//! refused input nested deeper than that in other ways.
+//! is open across both. Recursion is bounded: 512 levels, counting nested
+//! expressions as rnix does and also the lists, `or` defaults and operators
+//! that nest without one (`Parser::nested`). So unlike rnix's parser it
+//! needs no nesting estimate first: on deeper input it gives up.
 
 use rnix::SyntaxKind::{self, *};
 use rowan::{GreenNode, GreenToken, NodeOrToken};
@@ -44,11 +45,15 @@ const INDENTS: usize = 64;
 pub(crate) fn parse_green(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
     match parse_valid(text) {
         Some(green) => (green, Vec::new()),
-        None => {
-            let parse = rnix::Root::parse(text);
-            (parse.syntax().green().to_owned(), parse.errors().to_vec())
-        }
+        None => parse_rnix(text),
     }
+}
+
+/// rnix's tree and errors. Needs the stack of `guard::with_parse_stack`,
+/// and text that passed the nesting guard.
+pub(crate) fn parse_rnix(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
+    let parse = rnix::Root::parse(text);
+    (parse.syntax().green().to_owned(), parse.errors().to_vec())
 }
 
 /// The green tree rnix builds for `text`, when `text` has no syntax errors;
@@ -384,6 +389,22 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         Some(())
     }
 
+    /// Runs `f` one level deeper. Every way the parser recurses (through
+    /// [`expr`](Self::expr), or directly for lists, `or` defaults, prefix
+    /// operators and right-associative ones) counts against
+    /// [`MAX_EXPR_DEPTH`], so the parser is safe on any input without an
+    /// estimate of its nesting first: deeper input it gives up on, and
+    /// rnix's parse, behind the nesting guard, decides.
+    fn nested<R>(&mut self, f: impl FnOnce(&mut Self) -> Option<R>) -> Option<R> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let result = f(self)?;
+        self.depth -= 1;
+        Some(result)
+    }
+
     /// A whole expression: `let`, `with`, `if`, `assert`, or operators.
     fn expr(&mut self) -> Option<()> {
         if self.depth >= MAX_EXPR_DEPTH {
@@ -450,7 +471,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 let checkpoint = self.checkpoint();
                 self.start(NODE_UNARY_OP);
                 self.bump()?;
-                self.operand(level)?;
+                self.nested(|p| p.operand(level))?;
                 self.builder.finish();
                 Some(checkpoint)
             }
@@ -461,7 +482,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                     self.bump()?;
                     match assoc {
                         Assoc::Right => {
-                            self.operand(level)?;
+                            self.nested(|p| p.operand(level))?;
                             self.builder.finish();
                             break;
                         }
@@ -501,7 +522,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         let checkpoint = self.checkpoint();
         self.start(NODE_UNARY_OP);
         self.bump()?;
-        self.negation()?;
+        self.nested(Self::negation)?;
         self.builder.finish();
         Some(checkpoint)
     }
@@ -552,7 +573,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 self.bump()?;
                 while !self.at(TOKEN_R_BRACK) {
                     self.peek()?;
-                    self.simple()?;
+                    self.nested(Self::simple)?;
                 }
                 self.bump()?;
                 self.builder.finish();
@@ -603,7 +624,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             self.attrpath()?;
             if self.at(TOKEN_OR) {
                 self.bump()?;
-                self.simple()?;
+                self.nested(Self::simple)?;
             }
             self.builder.finish();
         } else if self.at(TOKEN_OR) {
