@@ -220,6 +220,14 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
     let mut in_place = Vec::with_capacity(runs.len());
     for (run, &start) in runs.iter().zip(&starts) {
         let place = place_of_run(&tree, start).filter(|(_, set)| {
+            let clean = errors_clear_of(old, run.old);
+            if clean && !run.after_edit {
+                // Members rnix read without an error balance their brackets
+                // and strings and hold no unreadable token (it reports each
+                // one inside the member it reads): nothing to walk. Most of
+                // a big file lies before the edit.
+                return true;
+            }
             let shape = run_shape(run.children.iter().map(|c| match c {
                 NodeOrToken::Node(n) => NodeOrToken::Node(&**n),
                 NodeOrToken::Token(t) => NodeOrToken::Token(&**t),
@@ -227,7 +235,7 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
             match shape {
                 None => false,
                 Some(_) if !run.after_edit => true,
-                Some(height) => errors_clear_of(old, run.old) && depth_fits(set, height),
+                Some(height) => clean && depth_fits(set, height),
             }
         });
         in_place.push(place.is_some());
