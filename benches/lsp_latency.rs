@@ -8,6 +8,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -139,10 +140,18 @@ fn peak_memory_with(text: &str) -> u64 {
 }
 
 /// `cim-nix check` over 10 MB of generated Nix, on one core and on all.
+/// `CIM_NIX_CHECK_TREE=DIR` also writes the files to DIR and keeps them, to
+/// time other binaries on the same input (doc/benchmarks.md).
 fn check_throughput() {
     let dir = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("CIM_NIX_CHECK_TREE").map(PathBuf::from);
     let mut bytes = 0;
     for (path, text) in nixgen::tree(99, 10 << 20) {
+        if let Some(kept) = &kept {
+            let path = kept.join(&path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
         let path = dir.path().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
