@@ -94,10 +94,22 @@ type Outcome = std::result::Result<Arc<Vec<format::TextEdit>>, String>;
 /// turns this off). The save's request then finds the edits ready, or
 /// joins the formatting already running. A request that comes first formats it itself, and the
 /// preparation then finds it done: one revision is never formatted twice.
-#[derive(Default)]
 pub struct Prepared {
     /// Documents formatted or prepared, with their latest revision's outcome.
     entries: DashMap<lsp::Url, Entry>,
+    /// One preparation at a time: documents opened together are formatted
+    /// one after another on one core, not all at once on every thread of
+    /// the blocking pool. A request does not wait for this.
+    one_at_a_time: tokio::sync::Semaphore,
+}
+
+impl Default for Prepared {
+    fn default() -> Prepared {
+        Prepared {
+            entries: DashMap::new(),
+            one_at_a_time: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 struct Entry {
@@ -199,7 +211,14 @@ impl Prepared {
         let uri = uri.clone();
         shared.runtime.clone().spawn(async move {
             tokio::time::sleep(quiet).await;
-            if shared.documents.current_revision(&uri) == Some(revision) {
+            let current = || shared.documents.current_revision(&uri) == Some(revision);
+            if !current() {
+                return;
+            }
+            let Ok(_turn) = shared.prepared.one_at_a_time.acquire().await else {
+                return;
+            };
+            if current() {
                 let _ = whole_document(&shared, &uri, revision, false).await;
             }
         });
