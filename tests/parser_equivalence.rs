@@ -9,7 +9,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use cim_nix::syntax::parse_valid;
+use cim_nix::syntax::guard::tree_depth;
+use cim_nix::syntax::parse_valid_with_depth;
 use rnix::SyntaxKind::{self, *};
 use support::corpus;
 use support::rng::Rng;
@@ -27,7 +28,15 @@ struct Tally {
 /// Compares the two parsers on `text`; panics on any disagreement.
 fn compare(text: &str, what: &str, tally: &mut Tally) {
     let theirs = rnix::Root::parse(text);
-    let ours = parse_valid(text);
+    let ours = parse_valid_with_depth(text).map(|(green, depth)| {
+        // The depth known from building is the depth of the tree.
+        assert_eq!(
+            depth,
+            tree_depth(&green, u32::MAX),
+            "{what}: depth of\n{text}"
+        );
+        green
+    });
     match (ours, theirs.errors().is_empty()) {
         (Some(ours), true) => {
             let expected = theirs.syntax().green().to_owned();

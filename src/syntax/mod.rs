@@ -25,7 +25,7 @@ pub mod text_edit;
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 #[doc(hidden)]
-pub use parser::parse_valid;
+pub use parser::{parse_valid, parse_valid_with_depth};
 pub use reparse::{reparse, reparse_from, reparse_with_kind, ReparseKind};
 pub use text_edit::{apply_edits, TextEdit};
 
@@ -148,8 +148,11 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
 /// without errors needs no nesting estimate first (a tenth of the time of
 /// a small file's parse); only rnix's parser, for the rest, does.
 pub fn parse_sequential(text: &str) -> Parse {
-    if let Some(green) = guard::with_parse_stack(|| parser::parse_valid(text)) {
-        return depth_checked(text, green, Vec::new());
+    if let Some((green, depth)) = guard::with_parse_stack(|| parser::parse_valid_with_depth(text)) {
+        if depth > MAX_TREE_DEPTH {
+            return too_deep_tree(text, green);
+        }
+        return with_tree(green, Vec::new());
     }
     if let Err(too_deep) = guard::check_nesting(text) {
         return refused(text, too_deep.offset, too_deep.len);
@@ -162,11 +165,17 @@ pub fn parse_sequential(text: &str) -> Parse {
 /// cim-nix may walk (a long chain of operators or arguments).
 fn depth_checked(text: &str, green: GreenNode, raw_errors: Vec<rnix::ParseError>) -> Parse {
     if guard::tree_depth(&green, MAX_TREE_DEPTH) > MAX_TREE_DEPTH {
-        let at = deepest_point(&green);
-        guard::dismantle(green);
-        return refused(text, at.start(), at.len());
+        return too_deep_tree(text, green);
     }
     with_tree(green, raw_errors)
+}
+
+/// The refusal of a tree deeper than [`MAX_TREE_DEPTH`], at its deepest
+/// point; the tree is taken apart without recursion.
+fn too_deep_tree(text: &str, green: GreenNode) -> Parse {
+    let at = deepest_point(&green);
+    guard::dismantle(green);
+    refused(text, at.start(), at.len())
 }
 
 /// A parse of a tree known to be within the depth bound.

@@ -59,6 +59,13 @@ pub(crate) fn parse_rnix(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
 /// The green tree rnix builds for `text`, when `text` has no syntax errors;
 /// `None` otherwise (and for input nested deeper than rnix accepts).
 pub fn parse_valid(text: &str) -> Option<GreenNode> {
+    parse_valid_with_depth(text).map(|(green, _)| green)
+}
+
+/// [`parse_valid`], with the depth of the tree (the root counting as 1),
+/// known from building it: no walk of the tree to measure it.
+#[doc(hidden)]
+pub fn parse_valid_with_depth(text: &str) -> Option<(GreenNode, u32)> {
     let tokens = tokens(text)?;
     let mut parser = Parser::new(tokens);
     parser.builder.start(NODE_ROOT);
@@ -82,6 +89,9 @@ fn raw(kind: SyntaxKind) -> rowan::SyntaxKind {
 /// shared allocation, as in rowan's builder.
 struct Builder<'t> {
     children: Vec<Element>,
+    /// The height of each of `children`: 0 for a token, 1 for a node of
+    /// tokens, and so on.
+    heights: Vec<u32>,
     /// Each open node: its kind and where its children start.
     open: Vec<(SyntaxKind, usize)>,
     /// The first token made of each kind: for punctuation and keywords,
@@ -129,16 +139,21 @@ impl<'t> Builder<'t> {
                 };
                 self.children.pop();
                 self.children.push(NodeOrToken::Node(node));
+                self.heights.pop();
+                self.heights.push(1);
                 return;
             }
         }
         let node = GreenNode::new(raw(kind), self.children.drain(first..));
         self.children.push(NodeOrToken::Node(node));
+        let height = 1 + self.heights.drain(first..).max().unwrap_or(0);
+        self.heights.push(height);
     }
 
     fn token(&mut self, kind: SyntaxKind, text: &'t str) {
         let token = self.shared_token(kind, text);
         self.children.push(NodeOrToken::Token(token));
+        self.heights.push(0);
     }
 
     /// The token `kind`/`text`, shared with the identical ones before it.
@@ -178,9 +193,11 @@ impl<'t> Builder<'t> {
         token
     }
 
-    fn into_root(mut self) -> Option<GreenNode> {
+    fn into_root(mut self) -> Option<(GreenNode, u32)> {
         match (self.children.pop(), self.children.is_empty()) {
-            (Some(NodeOrToken::Node(root)), true) if self.open.is_empty() => Some(root),
+            (Some(NodeOrToken::Node(root)), true) if self.open.is_empty() => {
+                Some((root, self.heights.pop()?))
+            }
             _ => None,
         }
     }
@@ -296,6 +313,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             next: 0,
             builder: Builder {
                 children: Vec::with_capacity(64),
+                heights: Vec::with_capacity(64),
                 open: Vec::with_capacity(64),
                 last_of_kind: vec![None; NODE_WITH as usize + 1],
                 indents: vec![None; INDENTS],
