@@ -89,6 +89,7 @@ pub fn tokenize(text: &str) -> Lexer<'_> {
         bytes: text.as_bytes(),
         pos: 0,
         ctx: Vec::new(),
+        runs: [None; 2],
     }
 }
 
@@ -97,6 +98,19 @@ pub struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     ctx: Vec<Context>,
+    /// The last run of path characters [`Lexer::shape`] measured, without
+    /// and with `<` (for a search path). Every token inside a run (`a.b.c`
+    /// is five) asks for the rest of it, and measuring it again each time
+    /// made `a.a.a...` take time in the square of its length (as rnix's
+    /// tokenizer does).
+    runs: [Option<PathRun>; 2],
+}
+
+#[derive(Clone, Copy)]
+struct PathRun {
+    start: usize,
+    end: usize,
+    last_underscore: Option<usize>,
 }
 
 impl<'a> Iterator for Lexer<'a> {
@@ -397,7 +411,7 @@ impl Lexer<'_> {
 
     /// rnix's guess at what the token starting here is, from the run of
     /// path characters at its start and the two characters after that run.
-    fn shape(&self) -> Option<Shape> {
+    fn shape(&mut self) -> Option<Shape> {
         let first = self.peek_byte()?;
         if first == b'/' {
             return match self.byte_at(self.pos + 1) {
@@ -411,19 +425,7 @@ impl Lexer<'_> {
             return Some(Shape::PathHome);
         }
         let search = first == b'<';
-        let mut at = self.pos;
-        let mut underscore = false;
-        while let Some(&b) = self.bytes.get(at) {
-            let takes = match b {
-                b'<' | b'/' => search,
-                _ => is_path_byte(b),
-            };
-            if !takes {
-                break;
-            }
-            underscore |= b == b'_';
-            at += 1;
-        }
+        let (at, underscore) = self.path_run(search);
         let after = self.char_at(at);
         let second = after.and_then(|c| self.char_at(at + c.len_utf8()));
         match (after, second) {
@@ -435,6 +437,42 @@ impl Lexer<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Where the run of path characters (and `<`, for a search path) from
+    /// here ends, and whether it holds a `_`.
+    fn path_run(&mut self, search: bool) -> (usize, bool) {
+        let here = self.pos;
+        let run = match self.runs[usize::from(search)] {
+            // Every byte of a run is in it: a run from inside one ends
+            // where that one does.
+            Some(run) if run.start <= here && here <= run.end => run,
+            _ => {
+                let mut end = here;
+                let mut last_underscore = None;
+                while let Some(&b) = self.bytes.get(end) {
+                    let takes = match b {
+                        b'<' | b'/' => search,
+                        _ => is_path_byte(b),
+                    };
+                    if !takes {
+                        break;
+                    }
+                    if b == b'_' {
+                        last_underscore = Some(end);
+                    }
+                    end += 1;
+                }
+                let run = PathRun {
+                    start: here,
+                    end,
+                    last_underscore,
+                };
+                self.runs[usize::from(search)] = Some(run);
+                run
+            }
+        };
+        (run.end, run.last_underscore.is_some_and(|u| u >= here))
     }
 
     /// The rest of a path segment started at `start`; the path goes on
@@ -594,6 +632,25 @@ mod tests {
         ] {
             same_as_rnix(text);
         }
+    }
+
+    /// Each token of a run of path characters asks how far the run goes;
+    /// measured again for every token, `a.a.a...` took time in the square
+    /// of its length (7 s for 100 KB). Linear, these take milliseconds.
+    #[test]
+    fn long_runs_of_path_characters_take_linear_time() {
+        for (text, tokens) in [
+            ("a.".repeat(200_000) + "a", 400_001),
+            ("_a.".repeat(100_000) + "a", 200_001),
+            ("<a".repeat(100_000), 200_000),
+        ] {
+            let start = std::time::Instant::now();
+            assert_eq!(tokenize(&text).count(), tokens);
+            let elapsed = start.elapsed();
+            assert!(elapsed.as_secs() < 2, "{elapsed:?} for {}", &text[..4]);
+        }
+        same_as_rnix(&("a.".repeat(3_000) + "a"));
+        same_as_rnix(&"<a".repeat(3_000));
     }
 
     #[test]
