@@ -92,8 +92,9 @@ type Outcome = std::result::Result<Arc<Vec<format::TextEdit>>, String>;
 /// newer edit came for a while: [`QUIET`] once the client has formatted the
 /// document, [`QUIET_NEVER_FORMATTED`] before (setting `formatting.prepare`
 /// turns this off). The save's request then finds the edits ready, or
-/// joins the formatting already running. A request that comes first formats it itself, and the
-/// preparation then finds it done: one revision is never formatted twice.
+/// joins the formatting already running. A request that comes first
+/// formats it itself, and the preparation then finds it done: one revision
+/// is never formatted twice.
 pub struct Prepared {
     /// Documents formatted or prepared, with their latest revision's outcome.
     entries: DashMap<lsp::Url, Entry>,
@@ -128,7 +129,7 @@ const QUIET: Duration = Duration::from_millis(30);
 /// The same for a document the client has not formatted yet: it may never
 /// ask (no format-on-save), so only a real pause is used, longer than the
 /// gaps between keystrokes, and the first save after one is prepared too.
-pub const QUIET_NEVER_FORMATTED: Duration = Duration::from_millis(250);
+const QUIET_NEVER_FORMATTED: Duration = Duration::from_millis(250);
 
 /// Bigger documents are formatted only when asked: preparing them at every
 /// pause would cost more than it saves.

@@ -132,8 +132,7 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
     if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into(), false) {
         return parse;
     }
-    let (green, raw_errors) = guard::with_parse_stack(|| parser::parse_green(text));
-    depth_checked(text, green, raw_errors)
+    parse_ours(text).unwrap_or_else(|| parse_rnix(text))
 }
 
 /// The two-thread parse alone: `None` when it could not prove its result
@@ -148,22 +147,27 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
 /// without errors needs no nesting estimate first (a tenth of the time of
 /// a small file's parse); only rnix's parser, for the rest, does.
 pub fn parse_sequential(text: &str) -> Parse {
-    if let Some((green, depth)) = guard::with_parse_stack(|| parser::parse_valid_with_depth(text)) {
-        if depth > MAX_TREE_DEPTH {
-            return too_deep_tree(text, green);
-        }
-        return with_tree(green, Vec::new());
-    }
-    if let Err(too_deep) = guard::check_nesting(text) {
-        return refused(text, too_deep.offset, too_deep.len);
-    }
-    let (green, raw_errors) = guard::with_parse_stack(|| parser::parse_rnix(text));
-    depth_checked(text, green, raw_errors)
+    parse_ours(text).unwrap_or_else(|| match guard::check_nesting(text) {
+        Ok(()) => parse_rnix(text),
+        Err(too_deep) => refused(text, too_deep.offset, too_deep.len),
+    })
 }
 
-/// The parse of `green`, or a refusal when it is deeper than the rest of
-/// cim-nix may walk (a long chain of operators or arguments).
-fn depth_checked(text: &str, green: GreenNode, raw_errors: Vec<rnix::ParseError>) -> Parse {
+/// Our parser's parse, when the text has no errors; it knows the depth of
+/// its tree from building it. A refusal when that is deeper than the rest
+/// of cim-nix may walk (a long chain of operators or arguments).
+fn parse_ours(text: &str) -> Option<Parse> {
+    let (green, depth) = guard::with_parse_stack(|| parser::parse_valid_with_depth(text))?;
+    if depth > MAX_TREE_DEPTH {
+        return Some(too_deep_tree(text, green));
+    }
+    Some(with_tree(green, Vec::new()))
+}
+
+/// rnix's parse, of text that passed the nesting guard; refused when its
+/// tree is too deep.
+fn parse_rnix(text: &str) -> Parse {
+    let (green, raw_errors) = guard::with_parse_stack(|| parser::parse_rnix(text));
     if guard::tree_depth(&green, MAX_TREE_DEPTH) > MAX_TREE_DEPTH {
         return too_deep_tree(text, green);
     }

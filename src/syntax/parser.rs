@@ -425,10 +425,10 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
 
     /// A whole expression: `let`, `with`, `if`, `assert`, or operators.
     fn expr(&mut self) -> Option<()> {
-        if self.depth >= MAX_EXPR_DEPTH {
-            return None;
-        }
-        self.depth += 1;
+        self.nested(Self::expr_here)
+    }
+
+    fn expr_here(&mut self) -> Option<()> {
         match self.peek()? {
             TOKEN_LET => {
                 let checkpoint = self.checkpoint();
@@ -471,7 +471,6 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 self.operand(0)?;
             }
         }
-        self.depth -= 1;
         Some(())
     }
 
