@@ -86,11 +86,9 @@ fn generated_texts() -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn grouped_nixpkgs_fmt_equals_one_whole_file_run_on_every_corpus_file() {
-    let mut grouped = 0;
-    let mut failures = Vec::new();
-    let texts = corpus_files()
+/// Every corpus file and generated text, with a name for messages.
+fn named_texts() -> Vec<(String, String)> {
+    corpus_files()
         .into_iter()
         .filter_map(|path| {
             Some((
@@ -103,7 +101,15 @@ fn grouped_nixpkgs_fmt_equals_one_whole_file_run_on_every_corpus_file() {
                 .into_iter()
                 .enumerate()
                 .map(|(i, t)| (format!("generated #{i}"), t)),
-        );
+        )
+        .collect()
+}
+
+#[test]
+fn grouped_nixpkgs_fmt_equals_one_whole_file_run_on_every_corpus_file() {
+    let mut grouped = 0;
+    let mut failures = Vec::new();
+    let texts = named_texts();
     for (path, text) in texts {
         // The smallest groups put a boundary between every pair of members,
         // where any rule that looked further than a member's neighbours
@@ -126,6 +132,161 @@ fn grouped_nixpkgs_fmt_equals_one_whole_file_run_on_every_corpus_file() {
         failures.is_empty(),
         "grouped output differs:\n{}",
         failures.join("\n")
+    );
+}
+
+/// Edits inside members of sets of `text`, at most `limit` members spread
+/// over the file: a line break after the member's first token and before
+/// its last, the indentation before the member removed, and a comment put
+/// before the member's value.
+fn member_edits(text: &str, limit: usize) -> Vec<String> {
+    use rnix_fmt::SyntaxKind as K;
+    let root = rnix_fmt::parse(text).node();
+    let members: Vec<_> = root
+        .descendants()
+        .filter(|n| matches!(n.kind(), K::NODE_KEY_VALUE | K::NODE_INHERIT))
+        .collect();
+    let step = members.len().div_ceil(limit.max(1)).max(1);
+    let at = |o: rnix_fmt::TextSize| u32::from(o) as usize;
+    let mut edits = Vec::new();
+    for member in members.iter().step_by(step) {
+        if let Some(first) = member.first_token() {
+            let end = at(first.text_range().end());
+            edits.push(format!("{}\n{}", &text[..end], &text[end..]));
+        }
+        if let Some(space) = member
+            .prev_sibling_or_token()
+            .filter(|e| e.kind() == K::TOKEN_WHITESPACE)
+        {
+            let range = space.text_range();
+            edits.push(format!(
+                "{}\n{}",
+                &text[..at(range.start())],
+                &text[at(range.end())..]
+            ));
+        }
+        if let Some(last) = member.last_token() {
+            let start = at(last.text_range().start());
+            edits.push(format!("{}\n{}", &text[..start], &text[start..]));
+        }
+        if let Some(value) = member.children().last() {
+            let start = at(value.text_range().start());
+            edits.push(format!("{}# note\n{}", &text[..start], &text[start..]));
+        }
+    }
+    edits
+}
+
+#[test]
+fn reusing_the_previous_formatting_equals_formatting_whole() {
+    let mut reused = 0;
+    let mut failures = Vec::new();
+    let texts = named_texts();
+    let clean = |t: &str| {
+        rnix_fmt::parse(t).errors().is_empty() && cim_nix::syntax::parse(t).errors().is_empty()
+    };
+    for (path, text) in texts {
+        if !clean(&text) {
+            continue;
+        }
+        let limit = if text.len() > 200_000 { 3 } else { 8 };
+        // One whole-file run; for all-packages.nix the groups, which the
+        // test above proves the same and which take a second, not minutes.
+        let nixpkgs_fmt = formatter(Style::NixpkgsFmt);
+        let whole = |t: &str| {
+            if t.len() > 200_000 {
+                nixpkgs_fmt.format(t)
+            } else {
+                format_in_groups(t, usize::MAX, 1)
+            }
+        };
+        let Ok(formatted) = whole(&text) else {
+            continue;
+        };
+        for new in member_edits(&text, limit) {
+            if !clean(&new) {
+                continue;
+            }
+            let Ok(expected) = whole(&new) else {
+                continue;
+            };
+            // Both ways: the edit made, and the edit undone.
+            for (old, old_out, new, expected) in [
+                (&text, &formatted, &new, &expected),
+                (&new, &expected, &text, &formatted),
+            ] {
+                if let Some(out) = format::format_reusing(old, old_out, new) {
+                    reused += 1;
+                    if out != *expected {
+                        failures.push(format!("{path}: differs after the edit\nOLD:\n{old}\nNEW:\n{new}\nGOT:\n{out}\nEXPECTED:\n{expected}"));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("reused {reused} times");
+    assert!(reused > 2000, "reuse applied only {reused} times");
+    assert!(
+        failures.is_empty(),
+        "{} differences, first: {}",
+        failures.len(),
+        failures[0]
+    );
+}
+
+#[test]
+fn reuse_after_reuse_keeps_giving_whole_file_output() {
+    // As the server does: each revision's formatting is the `previous` of
+    // the next, with the trees the reuse made (not parsed again). Edits
+    // are made and undone in turn, so most revisions are reused.
+    let nixpkgs_fmt = formatter(Style::NixpkgsFmt);
+    let mut texts: Vec<(String, String)> = corpus::nixpkgs_fmt_pairs()
+        .into_iter()
+        .map(|(_, good)| (good.display().to_string(), read(&good)))
+        .collect();
+    texts.extend(
+        generated_texts()
+            .into_iter()
+            .take(60)
+            .enumerate()
+            .map(|(i, t)| (format!("generated #{i}"), t)),
+    );
+    let (mut reused, mut revisions) = (0, 0);
+    for (path, text) in texts {
+        let text = std::sync::Arc::new(text);
+        let parse = cim_nix::syntax::parse(&text);
+        let Ok(mut previous) =
+            format::format_text_after(&text, &parse, nixpkgs_fmt.as_ref(), None, |o| o.to_string())
+        else {
+            continue;
+        };
+        for edited in member_edits(&text, 8) {
+            for new in [std::sync::Arc::new(edited), text.clone()] {
+                let parse = cim_nix::syntax::parse(&new);
+                if !parse.errors().is_empty() || !rnix_fmt::parse(&new).errors().is_empty() {
+                    continue;
+                }
+                let formatted = format::format_text_after(
+                    &new,
+                    &parse,
+                    nixpkgs_fmt.as_ref(),
+                    Some(&previous),
+                    |o| o.to_string(),
+                )
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+                let whole = format_in_groups(&new, usize::MAX, 1).expect("formats whole");
+                assert!(*formatted.output == whole, "{path}: differs after\n{new}");
+                assert!(formatted.trees_are_parses(), "{path}: kept trees are wrong");
+                revisions += 1;
+                reused += usize::from(formatted.reused());
+                previous = formatted;
+            }
+        }
+    }
+    eprintln!("{reused} of {revisions} revisions reused");
+    assert!(
+        reused > 1000 && reused * 2 > revisions,
+        "{reused} of {revisions} reused"
     );
 }
 

@@ -312,3 +312,91 @@ fn prepared_formatting_is_for_the_current_text_and_settings() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Format-on-save right after an edit, in a document formatted before:
+/// the server formats only the part of the file the edit touched, reusing
+/// the previous formatting (`format::nixpkgs_fmt::reuse`). The editor
+/// applies every reply, as format-on-save does; the text must always be
+/// what formatting the whole file gives.
+#[test]
+fn saves_right_after_edits_give_whole_file_formatting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(
+        &["lsp"],
+        &[("CIM_NIX_LOG", "cim_nix=debug")],
+        support::lsp::default_responder(Value::Null),
+    );
+    server.initialize(json!({}), Value::Null);
+    let uri = uri_in(dir.path(), "configuration.nix");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/nixos/configuration.nix"
+    );
+    let mut text = std::fs::read_to_string(path).unwrap();
+    server.open(&uri, 1, &text);
+    let (mut version, mut saves) = (1, 0);
+    // Edits spread over the file: inside bindings, before them, at the
+    // start of the file and in its last binding; some leave the text
+    // unformatted, some break lines.
+    let edits: Vec<(usize, &str)> = (0..text.lines().count())
+        .step_by(3)
+        .flat_map(|line| [(line, " "), (line, "\n"), (line, "  # note\n")])
+        .collect();
+    for (n, (line, insert)) in edits.into_iter().enumerate() {
+        let line = line.min(text.lines().count() - 1);
+        let at = text
+            .match_indices('\n')
+            .nth(line.wrapping_sub(1))
+            .map_or(0, |(i, _)| i + 1);
+        let at = if line == 0 { 0 } else { at };
+        // After the first token on the line, where there is one.
+        let rest = &text[at..];
+        let indent = rest.len() - rest.trim_start_matches(' ').len();
+        let word = rest[indent..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '.'))
+            .unwrap_or(0);
+        let at = at + indent + word;
+        let mut next = text.clone();
+        next.insert_str(at, insert);
+        if !cim_nix::syntax::parse(&next).errors().is_empty() {
+            continue;
+        }
+        version += 1;
+        let (l, c) = (
+            text[..at].matches('\n').count() as u32,
+            (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32,
+        );
+        server.change(&uri, version, [l, c, l, c], insert);
+        text = next;
+        // Saved at once, before any preparation.
+        let edits = format_request(&mut server, &uri).expect("formats");
+        let formatted = apply(&text, &edits);
+        assert_eq!(
+            formatted,
+            reference(Style::NixpkgsFmt, &text),
+            "save {n}, after inserting {insert:?} at {l}:{c}"
+        );
+        // The editor applies the edits, as format-on-save does, on every
+        // other save; the rest stay unformatted.
+        if n % 2 == 0 && formatted != text {
+            version += 1;
+            server.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"text": formatted}]}),
+            );
+            text = formatted;
+        }
+        saves += 1;
+    }
+    // Most saves were served by reusing (the server logs which).
+    let _ = format_request(&mut server, &uri);
+    let reused = server
+        .stderr()
+        .matches("reusing the previous formatting")
+        .count();
+    assert!(
+        saves > 30 && reused * 2 > saves,
+        "{reused} of {saves} saves reused"
+    );
+}

@@ -17,12 +17,13 @@ mod nixfmt;
 mod nixpkgs_fmt;
 mod style;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::alejandra::Alejandra;
 pub use self::edits::{apply_edits, edits_within, minimal_edits, TextEdit};
 pub use self::nixfmt::Nixfmt;
-pub use self::nixpkgs_fmt::{format_in_groups, planned_groups, NixpkgsFmt};
+pub use self::nixpkgs_fmt::{format_in_groups, format_reusing, planned_groups, NixpkgsFmt};
 pub use self::style::{choose_style, flake_formatter, ProjectHints, StyleChoice};
 
 use crate::syntax::Parse;
@@ -113,6 +114,66 @@ pub trait Formatter: Send + Sync {
     /// The formatted text. Expects a text without syntax errors (see
     /// [`format_checked`]).
     fn format(&self, text: &str) -> Result<String, FormatError>;
+    /// The formatted text, the same as [`Formatter::format`] gives, made
+    /// faster where the style can reuse `previous`: an earlier revision of
+    /// the same document and its formatted form, by this style.
+    fn format_after(
+        &self,
+        text: &Arc<String>,
+        previous: &Formatted,
+    ) -> Result<Formatted, FormatError> {
+        let _ = previous;
+        let output = self.format(text)?;
+        Ok(Formatted::new(self.style(), text.clone(), Arc::new(output)))
+    }
+}
+
+/// A text and its formatted form, kept so that the document's next
+/// revision can be formatted faster ([`Formatter::format_after`]).
+#[derive(Clone)]
+pub struct Formatted {
+    pub style: Style,
+    pub input: Arc<String>,
+    pub output: Arc<String>,
+    /// What the style parsed of the two texts, for the next reuse.
+    trees: Arc<nixpkgs_fmt::Trees>,
+    /// Whether `output` was made by reusing the previous formatting.
+    reused: bool,
+}
+
+impl Formatted {
+    pub fn new(style: Style, input: Arc<String>, output: Arc<String>) -> Formatted {
+        Formatted {
+            style,
+            input,
+            output,
+            trees: Arc::default(),
+            reused: false,
+        }
+    }
+
+    /// Whether the output was made by reusing the previous revision's
+    /// formatting.
+    pub fn reused(&self) -> bool {
+        self.reused
+    }
+
+    /// Whether the trees kept for the next reuse are what parsing the
+    /// texts gives. For the tests.
+    #[doc(hidden)]
+    pub fn trees_are_parses(&self) -> bool {
+        self.trees.are_parses(&self.input, &self.output)
+    }
+
+    /// Does ahead of time the work a reuse of this formatting starts with
+    /// (parsing both texts), so that formatting the next revision, on
+    /// save, costs less. For a background thread.
+    pub fn prepare(&self) {
+        if self.style == Style::NixpkgsFmt {
+            self.trees.input(&self.input);
+            self.trees.output(&self.output);
+        }
+    }
 }
 
 /// The formatter for `style`.
@@ -153,12 +214,37 @@ pub fn format_text(
     position: impl Fn(usize) -> String,
 ) -> Result<String, FormatError> {
     refuse_broken(parse, &position)?;
-    let depth = parse.green().map_or(1, |g| {
-        crate::syntax::guard::tree_depth(g, crate::syntax::MAX_TREE_DEPTH)
-    });
-    let output = with_formatter_stack(depth, || formatter.format(text))?;
+    let output = with_formatter_stack(depth_of(parse), || formatter.format(text))?;
+    check_output(text, &output, formatter)?;
+    Ok(output)
+}
+
+/// [`format_text`], reusing `previous` (an earlier revision of the same
+/// document formatted in the same style) where the style can; the result
+/// can be the next revision's `previous`.
+pub fn format_text_after(
+    text: &Arc<String>,
+    parse: &Parse,
+    formatter: &dyn Formatter,
+    previous: Option<&Formatted>,
+    position: impl Fn(usize) -> String,
+) -> Result<Formatted, FormatError> {
+    refuse_broken(parse, &position)?;
+    let previous = previous.filter(|p| p.style == formatter.style());
+    let formatted = with_formatter_stack(depth_of(parse), || match previous {
+        Some(previous) => formatter.format_after(text, previous),
+        None => formatter
+            .format(text)
+            .map(|output| Formatted::new(formatter.style(), text.clone(), Arc::new(output))),
+    })?;
+    check_output(text, &formatted.output, formatter)?;
+    Ok(formatted)
+}
+
+/// Refuses formatted text that is not valid Nix.
+fn check_output(text: &str, output: &str, formatter: &dyn Formatter) -> Result<(), FormatError> {
     if output != text {
-        let reparsed = crate::syntax::parse(&output);
+        let reparsed = crate::syntax::parse(output);
         if let Some(e) = reparsed.errors().first() {
             return Err(FormatError::InvalidOutput {
                 style: formatter.style(),
@@ -166,7 +252,13 @@ pub fn format_text(
             });
         }
     }
-    Ok(output)
+    Ok(())
+}
+
+fn depth_of(parse: &Parse) -> u32 {
+    parse.green().map_or(1, |g| {
+        crate::syntax::guard::tree_depth(g, crate::syntax::MAX_TREE_DEPTH)
+    })
 }
 
 /// Runs `f` (a formatter) with stack for its recursion over a tree `depth`

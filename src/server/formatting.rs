@@ -119,6 +119,9 @@ struct Entry {
     revision: u64,
     settings: (Option<Style>, FormatOptions),
     outcome: Arc<OnceCell<Outcome>>,
+    /// The latest revision formatted, and its formatted text: the next
+    /// revision is formatted by reusing it where the style can.
+    previous: Option<format::Formatted>,
 }
 
 /// How long a document must stay unchanged after its analysis before its
@@ -152,6 +155,7 @@ impl Prepared {
             revision,
             settings: key.clone(),
             outcome: Arc::default(),
+            previous: None,
         });
         entry.asked |= asked;
         if entry.revision != revision || entry.settings != key {
@@ -165,6 +169,15 @@ impl Prepared {
     /// Whether the client has asked to format `uri` since it was opened.
     fn asked(&self, uri: &lsp::Url) -> bool {
         self.entries.get(uri).is_some_and(|e| e.asked)
+    }
+
+    /// Whether `text` is the output of the latest formatting of `uri`.
+    fn just_formatted(&self, uri: &lsp::Url, text: &str) -> bool {
+        self.entries.get(uri).is_some_and(|e| {
+            e.previous
+                .as_ref()
+                .is_some_and(|p| p.input.as_str() != text && p.output.as_str() == text)
+        })
     }
 
     /// Forgets a closed document.
@@ -199,11 +212,16 @@ impl Prepared {
     /// Called by the analysis worker when `revision` of `uri` is analysed
     /// (and `formatting.prepare` is on): prepares its formatting once the
     /// document stays unchanged a while.
-    pub fn analysed(shared: &Arc<Shared>, uri: &lsp::Url, revision: u64, text_len: usize) {
-        if text_len > PREPARE_MAX_BYTES {
+    pub fn analysed(shared: &Arc<Shared>, uri: &lsp::Url, revision: u64, text: &str) {
+        if text.len() > PREPARE_MAX_BYTES {
             return;
         }
-        let quiet = if shared.prepared.asked(uri) {
+        let quiet = if shared.prepared.just_formatted(uri, text) {
+            // The client applied the formatting it asked for: it may go on
+            // typing at once, and the next save is formatted fastest from
+            // this text's own formatting.
+            Duration::ZERO
+        } else if shared.prepared.asked(uri) {
             QUIET
         } else {
             QUIET_NEVER_FORMATTED
@@ -307,12 +325,38 @@ fn format_now(
         let pos = index.line_col(TextSize::from(offset as u32), PositionEncoding::Utf32);
         format!("{}:{}", pos.line + 1, pos.col + 1)
     };
-    Ok(
-        match format::format_text(text, parse, formatter.as_ref(), position) {
-            Ok(formatted) => Ok(Arc::new(minimal_edits(text, &formatted))),
-            Err(e) => Err(e.to_string()),
-        },
-    )
+    let previous = shared
+        .prepared
+        .entries
+        .get(uri)
+        .and_then(|e| e.previous.clone());
+    let formatted = format::format_text_after(
+        &snapshot.text,
+        parse,
+        formatter.as_ref(),
+        previous.as_ref(),
+        position,
+    );
+    Ok(match formatted {
+        Ok(formatted) => {
+            tracing::debug!(
+                "formatted revision {revision}{}",
+                if formatted.reused() {
+                    ", reusing the previous formatting"
+                } else {
+                    ""
+                }
+            );
+            let edits = Arc::new(minimal_edits(text, &formatted.output));
+            if let Some(mut entry) = shared.prepared.entries.get_mut(uri) {
+                entry.previous = Some(formatted.clone());
+            }
+            // On another thread: the reply does not wait for it.
+            shared.runtime.spawn_blocking(move || formatted.prepare());
+            Ok(edits)
+        }
+        Err(e) => Err(e.to_string()),
+    })
 }
 
 fn content_modified() -> Error {

@@ -149,7 +149,7 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
             diagnostics,
         );
         if settings.format_prepare {
-            Prepared::analysed(shared, uri, snapshot.revision, snapshot.text.len());
+            Prepared::analysed(shared, uri, snapshot.revision, &snapshot.text);
         }
     }
 }

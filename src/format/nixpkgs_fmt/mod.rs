@@ -12,9 +12,14 @@
 //! `tests/format_corpus.rs` checks that with a cut between every two
 //! members, on every file of every corpus.
 
+mod reuse;
+
+use std::sync::Arc;
+
 use rnix_fmt::{SyntaxKind, SyntaxNode};
 
-use super::{contained, FormatError, Formatter, Style};
+pub use self::reuse::{format_reusing, Trees};
+use super::{contained, FormatError, Formatted, Formatter, Style};
 
 pub struct NixpkgsFmt;
 
@@ -36,6 +41,29 @@ impl Formatter for NixpkgsFmt {
         // where whole runs are quadratic, are cut.
         with_plan(text, |root, text| {
             Plan::by_count(root, text, SPLIT_MIN_MEMBERS, GROUP_MEMBERS)
+        })
+    }
+
+    fn format_after(
+        &self,
+        text: &Arc<String>,
+        previous: &Formatted,
+    ) -> Result<Formatted, FormatError> {
+        let reused =
+            reuse::format_reusing_trees(&previous.input, &previous.output, &previous.trees, text);
+        Ok(match reused {
+            Some(reused) => Formatted {
+                style: Style::NixpkgsFmt,
+                input: text.clone(),
+                output: Arc::new(reused.text),
+                trees: Arc::new(reused.trees),
+                reused: true,
+            },
+            None => Formatted::new(
+                Style::NixpkgsFmt,
+                text.clone(),
+                Arc::new(self.format(text)?),
+            ),
         })
     }
 }
@@ -140,6 +168,17 @@ fn splittable(set: &SyntaxNode, text: &str) -> Option<Vec<Member>> {
         set.kind(),
         SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN
     ) {
+        return None;
+    }
+    // Inside a string's interpolation, a member's lines count in the
+    // indentation nixpkgs-fmt gives the whole string: the set's members
+    // are not formatted on their own there.
+    if set.ancestors().any(|a| {
+        matches!(
+            a.kind(),
+            SyntaxKind::NODE_STRING | SyntaxKind::NODE_PATH_WITH_INTERPOL
+        )
+    }) {
         return None;
     }
     let members: Vec<Member> = member_nodes(set)
