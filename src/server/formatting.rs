@@ -291,6 +291,7 @@ fn format_now(
     settings: &Settings,
     asked: bool,
 ) -> std::result::Result<Outcome, Option<String>> {
+    let started = std::time::Instant::now();
     let snapshot = shared.documents.snapshot(uri).ok_or(None)?;
     if snapshot.revision != revision {
         return Err(None);
@@ -340,7 +341,8 @@ fn format_now(
     Ok(match formatted {
         Ok(formatted) => {
             tracing::debug!(
-                "formatted revision {revision}{}",
+                "formatted revision {revision} in {:?}{}",
+                started.elapsed(),
                 if formatted.reused() {
                     ", reusing the previous formatting"
                 } else {

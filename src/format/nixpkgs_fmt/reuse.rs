@@ -201,14 +201,15 @@ fn reuse(
         .collect::<Vec<_>>();
     let set_tree = out_set.green().splice_children(a..b, elements);
     let out_tree = out_set.replace_with(set_tree);
-    let output = (usize::from(out_tree.text_len()) == text.len()).then_some(out_tree);
-    Some(Reused {
-        text,
-        trees: Trees {
-            input: Some(new_root.green().to_owned()).into(),
-            output: output.into(),
-        },
-    })
+    let trees = Trees {
+        input: Some(new_root.green().to_owned()).into(),
+        output: OnceLock::new(),
+    };
+    // Not expected to fail; if it did, the next reuse parses the text.
+    if usize::from(out_tree.text_len()) == text.len() {
+        let _ = trees.output.set(Some(out_tree));
+    }
+    Some(Reused { text, trees })
 }
 
 /// The edit from `old` to `new`: where it starts, and where it ends in
