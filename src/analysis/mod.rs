@@ -253,7 +253,7 @@ pub fn syntax_diagnostics(parse: &Parse) -> Vec<Diagnostic> {
             SyntaxErrorKind::Syntax => {
                 Diagnostic::new(registry::SYNTAX_ERROR, e.range, e.message.clone())
             }
-            SyntaxErrorKind::TooDeep => {
+            SyntaxErrorKind::Limit => {
                 Diagnostic::new(registry::ANALYSIS_LIMIT, e.range, e.message.clone())
             }
         })

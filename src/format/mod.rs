@@ -92,6 +92,8 @@ pub enum FormatError {
     Unsupported { style: Style, message: String },
     #[error("not formatted: {style} failed on this file ({message}); this is a bug in {style}, please report it with the file")]
     Crashed { style: Style, message: String },
+    #[error("not formatted: {style} would take too long on the run of {len} characters at {at} (it measures such a run again at every `.`); break it up, for instance with `let`")]
+    TooCostly { style: Style, at: String, len: u32 },
     #[error("not formatted: {style} produced text that is not valid Nix ({message}); the file was left as it was")]
     InvalidOutput { style: Style, message: String },
     #[error("not formatted: `{program}` was not found; install nixfmt or set `cim-nix.formatting.nixfmtPath` (or choose another `cim-nix.formatting.style`)")]
@@ -214,6 +216,7 @@ pub fn format_text(
     position: impl Fn(usize) -> String,
 ) -> Result<String, FormatError> {
     refuse_broken(parse, &position)?;
+    refuse_costly(text, formatter.style(), &position)?;
     let output = with_formatter_stack(depth_of(parse), || formatter.format(text))?;
     check_output(text, &output, formatter)?;
     Ok(output)
@@ -230,6 +233,7 @@ pub fn format_text_after(
     position: impl Fn(usize) -> String,
 ) -> Result<Formatted, FormatError> {
     refuse_broken(parse, &position)?;
+    refuse_costly(text, formatter.style(), &position)?;
     let previous = previous.filter(|p| p.style == formatter.style());
     let formatted = with_formatter_stack(depth_of(parse), || match previous {
         Some(previous) => formatter.format_after(text, previous),
@@ -239,6 +243,24 @@ pub fn format_text_after(
     })?;
     check_output(text, &formatted.output, formatter)?;
     Ok(formatted)
+}
+
+/// Refuses text that the linked-in formatters' tokenizer would take too
+/// long on (see `syntax::guard::check_path_runs`); nixfmt is the user's
+/// program, run with a timeout.
+fn refuse_costly(
+    text: &str,
+    style: Style,
+    position: impl Fn(usize) -> String,
+) -> Result<(), FormatError> {
+    if style == Style::Nixfmt {
+        return Ok(());
+    }
+    crate::syntax::guard::check_path_runs(text).map_err(|costly| FormatError::TooCostly {
+        style,
+        at: position(usize::from(costly.offset)),
+        len: u32::from(costly.len),
+    })
 }
 
 /// Refuses formatted text that is not valid Nix.

@@ -148,6 +148,64 @@ fn check_nesting_with(text: &str, mut member_end: impl FnMut(MemberEnd)) -> Resu
     }
 }
 
+/// The work rnix's tokenizer may do measuring runs of path characters (see
+/// [`check_path_runs`]): this much, plus [`PATH_RUN_WORK_PER_BYTE`] per byte
+/// of text. Real Nix needs about one per byte (all-packages.nix: 1 million
+/// in all); rnix 0.15 does about 250 million a second here, the rnix 0.10
+/// of the formatters 30 to 100 million.
+pub const PATH_RUN_WORK: u64 = 10_000_000;
+pub const PATH_RUN_WORK_PER_BYTE: u64 = 16;
+
+/// A run of path characters that rnix's tokenizer would take too long on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooCostly {
+    pub offset: TextSize,
+    pub len: TextSize,
+}
+
+/// Refuses text on which rnix's tokenizer would take too long (both
+/// rnix 0.15's, for text with errors, and rnix 0.10's, which the linked-in
+/// formatters use).
+///
+/// At every token, rnix's tokenizer measures how far the run of path
+/// characters from there goes (to tell `a/b` and `a:b` from identifiers and
+/// operators), so a run of `n` tokens and `len` bytes costs it about
+/// `n * len / 2`: `a.a.a...` takes time in the square of its length (7 s
+/// for 100 KB). Our lexer, which the parser uses, does not; rnix's runs
+/// only for text with syntax errors, and this check runs before it. The
+/// estimate counts runs in strings and comments too, which rnix skips, so
+/// it errs on the side of more work.
+pub fn check_path_runs(text: &str) -> Result<(), TooCostly> {
+    let bytes = text.as_bytes();
+    let (mut work, mut worst, mut worst_work) = (0u64, 0..0, 0u64);
+    let mut at = 0;
+    while at < bytes.len() {
+        if !super::lexer::is_path_byte(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        let mut separators = 0u64;
+        while at < bytes.len() && super::lexer::is_path_byte(bytes[at]) {
+            separators += u64::from(matches!(bytes[at], b'.' | b'+'));
+            at += 1;
+        }
+        // Each `.` or `+` is a token and starts one after it.
+        let run_work = (at - start) as u64 * (1 + 2 * separators) / 2;
+        work += run_work;
+        if run_work > worst_work {
+            (worst, worst_work) = (start..at, run_work);
+        }
+    }
+    if work <= PATH_RUN_WORK + PATH_RUN_WORK_PER_BYTE * bytes.len() as u64 {
+        return Ok(());
+    }
+    Err(TooCostly {
+        offset: TextSize::from(worst.start as u32),
+        len: TextSize::from(worst.len() as u32),
+    })
+}
+
 /// Runs `f` (a parse) with at least [`PARSE_RED_ZONE`] of stack.
 pub fn with_parse_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(PARSE_RED_ZONE, PARSE_STACK, f)
@@ -233,6 +291,26 @@ let inherit (lib) mkIf; in {
             let err = check_nesting(&text).expect_err(&text[..20]);
             assert!(usize::from(err.offset) < text.len());
         }
+    }
+
+    #[test]
+    fn long_dotted_runs_are_refused_before_rnix_tokenizes_them() {
+        // 100 KB: 7 s in rnix's tokenizer.
+        let run = chain("a", ".", 50_000);
+        let err = check_path_runs(&format!("{{ x = {run}; }}")).expect_err("refused");
+        assert_eq!((err.offset, err.len), (6.into(), (run.len() as u32).into()));
+        // 200 lines of 1 900-link chains: 2.9 s.
+        let lines = format!(
+            "{{\n{}}}",
+            format!("  x = {};\n", chain("a", ".", 1_900)).repeat(200)
+        );
+        assert!(check_path_runs(&lines).is_err());
+        // Long identifiers, long paths and many short chains are cheap.
+        assert!(check_path_runs(&format!("x{}", "y".repeat(1_000_000))).is_ok());
+        assert!(check_path_runs(&chain("./a/b/c.nix", " ", 200_000)).is_ok());
+        assert!(check_path_runs(&chain("pkgs.python3Packages.foo", "\n", 100_000)).is_ok());
+        // A 5 KB attribute path already costs rnix 0.10 a tenth of a second.
+        assert!(check_path_runs(&chain("a", ".", 2_500)).is_err());
     }
 
     #[test]

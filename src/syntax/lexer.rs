@@ -78,7 +78,7 @@ fn is(b: u8, class: u8) -> bool {
     CLASSES[usize::from(b)] & class != 0
 }
 
-fn is_path_byte(b: u8) -> bool {
+pub(super) fn is_path_byte(b: u8) -> bool {
     is(b, PATH)
 }
 

@@ -34,8 +34,9 @@ pub use text_edit::{apply_edits, TextEdit};
 pub enum SyntaxErrorKind {
     /// The text is not valid Nix.
     Syntax,
-    /// The text nests deeper than cim-nix analyses; no tree was kept.
-    TooDeep,
+    /// The text is beyond what cim-nix analyses (nested too deeply, or too
+    /// costly to read); no tree was kept.
+    Limit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -79,7 +80,7 @@ impl Parse {
                 let reason = self
                     .errors
                     .iter()
-                    .find(|e| e.kind == SyntaxErrorKind::TooDeep);
+                    .find(|e| e.kind == SyntaxErrorKind::Limit);
                 let reason = reason.map_or("", |e| e.message.as_str());
                 format!("no syntax tree: {reason}\n")
             }
@@ -127,7 +128,7 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
     // The nesting estimate also finds where the file may be cut.
     let member_ends = match guard::check_nesting_and_members(text) {
         Ok(ends) => ends,
-        Err(too_deep) => return refused(text, too_deep.offset, too_deep.len),
+        Err(deep) => return too_deep(text, deep.offset, deep.len),
     };
     if let Some(parse) = parallel::try_parse(text, &member_ends, unchanged_before.into(), false) {
         return parse;
@@ -149,7 +150,7 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
 pub fn parse_sequential(text: &str) -> Parse {
     parse_ours(text).unwrap_or_else(|| match guard::check_nesting(text) {
         Ok(()) => parse_rnix(text),
-        Err(too_deep) => refused(text, too_deep.offset, too_deep.len),
+        Err(deep) => too_deep(text, deep.offset, deep.len),
     })
 }
 
@@ -167,7 +168,18 @@ fn parse_ours(text: &str) -> Option<Parse> {
 /// rnix's parse, of text that passed the nesting guard; refused when its
 /// tree is too deep.
 fn parse_rnix(text: &str) -> Parse {
-    let (green, raw_errors) = guard::with_parse_stack(|| parser::parse_rnix(text));
+    let (green, raw_errors) = match guard::with_parse_stack(|| parser::parse_rnix(text)) {
+        Ok(parsed) => parsed,
+        Err(costly) => {
+            let message = format!(
+                "not analysed: this file has a syntax error, and the parser that reads files \
+                 with errors would take too long on this run of {} characters (it measures the \
+                 run again at every `.`); fix the error, or break the run up",
+                u32::from(costly.len)
+            );
+            return refused(text, costly.offset, costly.len, message);
+        }
+    };
     if guard::tree_depth(&green, MAX_TREE_DEPTH) > MAX_TREE_DEPTH {
         return too_deep_tree(text, green);
     }
@@ -179,7 +191,7 @@ fn parse_rnix(text: &str) -> Parse {
 fn too_deep_tree(text: &str, green: GreenNode) -> Parse {
     let at = deepest_point(&green);
     guard::dismantle(green);
-    refused(text, at.start(), at.len())
+    too_deep(text, at.start(), at.len())
 }
 
 /// A parse of a tree known to be within the depth bound.
@@ -194,17 +206,23 @@ fn with_tree(green: GreenNode, raw_errors: Vec<rnix::ParseError>) -> Parse {
     }
 }
 
-fn refused(text: &str, offset: TextSize, len: TextSize) -> Parse {
+/// The refusal of text nested deeper than cim-nix analyses.
+fn too_deep(text: &str, offset: TextSize, len: TextSize) -> Parse {
+    let message = format!(
+        "expression nested too deeply: cim-nix analyses at most {MAX_TREE_DEPTH} levels \
+         ({MAX_NESTING} chained operators, arguments or brackets), so this file is not \
+         analysed; split the expression up"
+    );
+    refused(text, offset, len, message)
+}
+
+fn refused(text: &str, offset: TextSize, len: TextSize, message: String) -> Parse {
     let range = TextRange::at(offset, len).intersect(TextRange::up_to(TextSize::of(text)));
     let range = range.unwrap_or_else(|| TextRange::empty(TextSize::of(text)));
     let error = SyntaxError {
-        kind: SyntaxErrorKind::TooDeep,
+        kind: SyntaxErrorKind::Limit,
         range,
-        message: format!(
-            "expression nested too deeply: cim-nix analyses at most {MAX_TREE_DEPTH} levels \
-             ({MAX_NESTING} chained operators, arguments or brackets), so this file is not \
-             analysed; split the expression up"
-        ),
+        message,
     };
     Parse {
         green: None,
@@ -280,7 +298,7 @@ mod tests {
         let p = parse(&long);
         assert!(p.syntax().is_none());
         assert_eq!(p.errors().len(), 1);
-        assert_eq!(p.errors()[0].kind, SyntaxErrorKind::TooDeep);
+        assert_eq!(p.errors()[0].kind, SyntaxErrorKind::Limit);
         assert!(p
             .debug_dump()
             .starts_with("no syntax tree: expression nested too deeply"));

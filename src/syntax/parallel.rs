@@ -161,14 +161,19 @@ pub fn try_parse(
 
 /// A parse on the current thread: green tree, raw errors, depth.
 fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
-    let (green, errors) = guard::with_parse_stack(|| super::parser::parse_green(text));
+    let give_up = || {
+        // Too deep or too costly for a run: give up on parallel; the
+        // sequential parse will refuse the file properly.
+        let empty = rnix::Root::parse("").syntax().green().to_owned();
+        (empty, Vec::new(), u32::MAX)
+    };
+    let Ok((green, errors)) = guard::with_parse_stack(|| super::parser::parse_green(text)) else {
+        return give_up();
+    };
     let depth = guard::tree_depth(&green, MAX_TREE_DEPTH);
     if depth > MAX_TREE_DEPTH {
-        // Too deep for a run: give up on parallel; the sequential parse
-        // will refuse the file properly.
-        let empty = rnix::Root::parse("").syntax().green().to_owned();
         guard::dismantle(green);
-        return (empty, Vec::new(), depth);
+        return give_up();
     }
     (green, errors, depth)
 }

@@ -42,18 +42,24 @@ const INDENTS: usize = 64;
 
 /// The tree and errors of `text`: from our parser when the text has no
 /// errors, else from rnix. Needs the stack of `guard::with_parse_stack`.
-pub(crate) fn parse_green(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
+pub(crate) fn parse_green(
+    text: &str,
+) -> Result<(GreenNode, Vec<rnix::ParseError>), super::guard::TooCostly> {
     match parse_valid(text) {
-        Some(green) => (green, Vec::new()),
+        Some(green) => Ok((green, Vec::new())),
         None => parse_rnix(text),
     }
 }
 
-/// rnix's tree and errors. Needs the stack of `guard::with_parse_stack`,
-/// and text that passed the nesting guard.
-pub(crate) fn parse_rnix(text: &str) -> (GreenNode, Vec<rnix::ParseError>) {
+/// rnix's tree and errors, unless its tokenizer would take too long on the
+/// text (see `guard::check_path_runs`). Needs the stack of
+/// `guard::with_parse_stack`, and text that passed the nesting guard.
+pub(crate) fn parse_rnix(
+    text: &str,
+) -> Result<(GreenNode, Vec<rnix::ParseError>), super::guard::TooCostly> {
+    super::guard::check_path_runs(text)?;
     let parse = rnix::Root::parse(text);
-    (parse.syntax().green().to_owned(), parse.errors().to_vec())
+    Ok((parse.syntax().green().to_owned(), parse.errors().to_vec()))
 }
 
 /// The green tree rnix builds for `text`, when `text` has no syntax errors;
