@@ -86,7 +86,7 @@ pub static RULES: &[Rule] = &[
         "correctness",
         Warning,
         &[],
-        "the file is too big or nested too deeply for cim-nix to analyse",
+        "the file is too big, nested too deeply or too costly to read for cim-nix to analyse",
     ),
     rule(
         INTERNAL_ERROR,
