@@ -350,11 +350,16 @@ fn format_now(
                 }
             );
             let edits = Arc::new(minimal_edits(text, &formatted.output));
-            if let Some(mut entry) = shared.prepared.entries.get_mut(uri) {
-                entry.previous = Some(formatted.clone());
+            // Kept for the documents that are prepared: nixpkgs-fmt's
+            // trees take about nine times the text each (14 MiB for
+            // all-packages.nix), too much to keep for big files.
+            if text.len() <= PREPARE_MAX_BYTES {
+                if let Some(mut entry) = shared.prepared.entries.get_mut(uri) {
+                    entry.previous = Some(formatted.clone());
+                }
+                // On another thread: the reply does not wait for it.
+                shared.runtime.spawn_blocking(move || formatted.prepare());
             }
-            // On another thread: the reply does not wait for it.
-            shared.runtime.spawn_blocking(move || formatted.prepare());
             Ok(edits)
         }
         Err(e) => Err(e.to_string()),
