@@ -357,8 +357,11 @@ fn format_now(
                 if let Some(mut entry) = shared.prepared.entries.get_mut(uri) {
                     entry.previous = Some(formatted.clone());
                 }
-                // On another thread: the reply does not wait for it.
-                shared.runtime.spawn_blocking(move || formatted.prepare());
+                // A reuse made the trees already; else parse them on
+                // another thread: the reply does not wait for it.
+                if !formatted.reused() {
+                    shared.runtime.spawn_blocking(move || formatted.prepare());
+                }
             }
             Ok(edits)
         }

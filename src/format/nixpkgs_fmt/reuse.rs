@@ -38,8 +38,7 @@ use super::{is_member, member_nodes, offset, path_to, splittable, Member};
 /// stay within one such member, a text has syntax errors, or nixpkgs-fmt
 /// fails on the part: the caller then formats `new` whole.
 pub fn format_reusing(old: &str, old_out: &str, new: &str) -> Option<String> {
-    let root = |text| parse_clean(text).map(|n| n.green().to_owned());
-    reuse(old, root(old)?, old_out, root(old_out)?, new).map(|r| r.text)
+    reuse(old, parse_tree(old)?, old_out, parse_tree(old_out)?, new).map(|r| r.text)
 }
 
 /// The trees nixpkgs-fmt's parser makes of a text and of its formatted
@@ -65,16 +64,14 @@ impl Trees {
     /// Whether the trees kept, where kept, are what parsing the texts
     /// gives. For the tests.
     pub fn are_parses(&self, input: &str, output: &str) -> bool {
-        let parsed = |text| parse_clean(text).map(|n| n.green().to_owned());
         [(&self.input, input), (&self.output, output)]
             .into_iter()
-            .all(|(cell, text)| cell.get().is_none_or(|kept| *kept == parsed(text)))
+            .all(|(cell, text)| cell.get().is_none_or(|kept| *kept == parse_tree(text)))
     }
 }
 
 fn tree(cell: &OnceLock<Option<GreenNode>>, text: &str) -> Option<GreenNode> {
-    cell.get_or_init(|| parse_clean(text).map(|n| n.green().to_owned()))
-        .clone()
+    cell.get_or_init(|| parse_tree(text)).clone()
 }
 
 /// A reuse's result: the formatted text, and the trees of the text and of
@@ -179,13 +176,9 @@ fn reuse(
     // The tree of the new formatted text: the old one with the member's
     // elements replaced by the part's. It is what parsing the text gives,
     // as the part was parsed in the same place of the same kind of set.
-    let index_of = |set: &SyntaxNode, member: &SyntaxNode| {
-        set.children_with_tokens()
-            .position(|e| e.as_node() == Some(member))
-    };
-    let a = index_of(&out_set, &out_members[i])?;
+    let a = child_index(&out_set, &out_members[i])?;
     let b = match out_members.get(i + 1) {
-        Some(next) => index_of(&out_set, next)?,
+        Some(next) => child_index(&out_set, next)?,
         None => a + 1,
     };
     let elements = part
@@ -239,6 +232,18 @@ fn changed(old: &str, new: &str) -> (usize, usize, usize) {
 fn parse_clean(text: &str) -> Option<SyntaxNode> {
     let parse = rnix_fmt::parse(text);
     parse.errors().is_empty().then(|| parse.node())
+}
+
+/// The tree of `text` by nixpkgs-fmt's parser, if it has no errors.
+fn parse_tree(text: &str) -> Option<GreenNode> {
+    parse_clean(text).map(|n| n.green().to_owned())
+}
+
+/// Where `child` is among the children (nodes and tokens) of `parent`.
+fn child_index(parent: &SyntaxNode, child: &SyntaxNode) -> Option<usize> {
+    parent
+        .children_with_tokens()
+        .position(|e| e.as_node() == Some(child))
 }
 
 /// The node at `path` (child-node indices) from `root`.
@@ -375,13 +380,9 @@ fn format_member(text: &str, anchor: &Anchor) -> Option<Part> {
         ([member], true) => (member, member.text_range().end()),
         _ => return None,
     };
-    let index_of = |node: &SyntaxNode| {
-        set.children_with_tokens()
-            .position(|e| e.as_node() == Some(node))
-    };
-    let first = index_of(member)?;
+    let first = child_index(&set, member)?;
     let elements = match members.get(1) {
-        Some(stand_in) => first..index_of(stand_in)?,
+        Some(stand_in) => first..child_index(&set, stand_in)?,
         None => first..first + 1,
     };
     Some(Part {
