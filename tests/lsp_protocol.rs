@@ -371,10 +371,32 @@ fn settings_from_initialization_options_and_configuration() {
     let uri = file_uri("settings.nix");
     server.open(&uri, 1, "{ a = ; }");
     // Eventually the editor's `cim-nix` section (hint) wins over initializationOptions.
-    let severity =
-        |server: &mut Server| server.diagnostics(&uri)["diagnostics"][0]["severity"].clone();
-    let _ = severity;
     server.diagnostics_until(&uri, |d| d[0]["severity"] == 4);
+}
+
+#[test]
+fn a_settings_refresh_that_changes_nothing_publishes_nothing_again() {
+    // `initialized` refreshes the settings while the editor is already
+    // opening files: a refresh that changes nothing must not push a
+    // document's diagnostics a second time (a client, or a test, would take
+    // the repeat for the answer to its next edit).
+    let mut server = start();
+    let first = file_uri("unchanged-a.nix");
+    server.open(&first, 1, "{ a = ; }");
+    server.diagnostics_for_version(&first, 1);
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"cim-nix": {}}}),
+    );
+    // Answered after the notification was handled; the worker then takes
+    // any re-analysis of the first document before the second one.
+    server.syntax_tree(&first).unwrap();
+    let second = file_uri("unchanged-b.nix");
+    server.open(&second, 1, "{ b = ; }");
+    let next = server.wait_for(TIMEOUT, |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+    });
+    assert_eq!(next["params"]["uri"], second.as_str(), "{next}");
 }
 
 #[test]

@@ -123,7 +123,7 @@ impl Backend {
         let caps = self.caps();
         let supports = caps.workspace.as_ref().and_then(|w| w.configuration) == Some(true);
         if !supports {
-            self.shared.worker.analyze_all();
+            self.shared.worker.reconfigure();
             configure_events(&self.shared);
             return;
         }
@@ -154,7 +154,7 @@ impl Backend {
                     tracing::warn!("the client did not answer workspace/configuration in 30 s")
                 }
             }
-            shared.worker.analyze_all();
+            shared.worker.reconfigure();
             configure_events(&shared);
         });
     }
@@ -314,7 +314,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         if is_project_file(&uri) {
             self.shared.settings.invalidate_projects();
-            self.shared.worker.analyze_all();
+            self.shared.worker.reconfigure();
             configure_events(&self.shared);
         }
         if uri.path().ends_with("/flake.lock") {
@@ -362,7 +362,7 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         if params.changes.iter().any(|c| is_project_file(&c.uri)) {
             self.shared.settings.invalidate_projects();
-            self.shared.worker.analyze_all();
+            self.shared.worker.reconfigure();
             configure_events(&self.shared);
         }
         let locks: Vec<std::path::PathBuf> = params

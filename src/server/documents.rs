@@ -40,6 +40,9 @@ pub struct DocumentAnalysis {
     pub text: Arc<String>,
     pub line_index: Arc<LineIndex>,
     pub analysis: Analysis,
+    /// The settings it was made with: a settings refresh that changes
+    /// nothing re-analyses nothing.
+    pub settings: crate::config::Settings,
 }
 
 /// What the worker needs to analyse a document.

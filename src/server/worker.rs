@@ -17,7 +17,14 @@ use super::{convert, Shared};
 use crate::analysis;
 
 pub enum Job {
+    /// The document changed: analyse its newest revision.
     Analyze(Url),
+    /// The settings may have changed: re-analyse the open documents whose
+    /// settings did (nothing else: a settings refresh that changes nothing,
+    /// as at startup, must not publish every document twice).
+    Reconfigure,
+    /// Something outside the settings changed (a flake.lock): re-analyse
+    /// every open document.
     AnalyzeAll,
 }
 
@@ -39,6 +46,10 @@ pub struct WorkerHandle {
 impl WorkerHandle {
     pub fn analyze(&self, uri: Url) {
         let _ = self.jobs.send(Job::Analyze(uri));
+    }
+
+    pub fn reconfigure(&self) {
+        let _ = self.jobs.send(Job::Reconfigure);
     }
 
     pub fn analyze_all(&self) {
@@ -67,31 +78,46 @@ fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSen
     while let Ok(first) = jobs.recv() {
         // Take everything queued; each document is analysed once, newest text.
         let mut pending: Vec<Url> = Vec::new();
+        let mut forced = HashSet::new();
         let mut seen = HashSet::new();
         for job in std::iter::once(first).chain(jobs.try_iter()) {
-            let uris = match job {
-                Job::Analyze(uri) => vec![uri],
-                Job::AnalyzeAll => shared.documents.uris(),
+            let (uris, force) = match job {
+                Job::Analyze(uri) => (vec![uri], false),
+                Job::Reconfigure => (shared.documents.uris(), false),
+                Job::AnalyzeAll => (shared.documents.uris(), true),
             };
             for uri in uris {
+                if force {
+                    forced.insert(uri.clone());
+                }
                 if seen.insert(uri.clone()) {
                     pending.push(uri);
                 }
             }
         }
         for uri in pending {
-            analyze_one(shared, &uri, outgoing);
+            let force = forced.contains(&uri);
+            analyze_one(shared, &uri, outgoing, force);
         }
     }
 }
 
-fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgoing>) {
+/// Analyses the current revision of `uri` and publishes the result; unless
+/// `force`, not when that revision is already analysed with these settings.
+fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgoing>, force: bool) {
     let Some(snapshot) = shared.documents.snapshot(uri) else {
         return; // closed meanwhile
     };
     let (settings, report) = shared.settings.for_document(uri);
     if let Some(report) = report {
         let _ = outgoing.send(Outgoing::Message(MessageType::WARNING, report.message()));
+    }
+    let done = shared
+        .documents
+        .analysis_of(uri, snapshot.revision)
+        .is_some_and(|a| a.settings == settings);
+    if done && !force {
+        return;
     }
     let earlier: Vec<(&str, &crate::syntax::Parse)> = [&snapshot.previous, &snapshot.clean]
         .into_iter()
@@ -140,6 +166,7 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         text: snapshot.text.clone(),
         line_index: snapshot.line_index.clone(),
         analysis,
+        settings: settings.clone(),
     });
     if shared.documents.store(uri, stored) {
         shared.publish_diagnostics(
