@@ -414,11 +414,15 @@ fn parallel_parse_equals_sequential_parse() {
     let set = support::nixgen::package_set(&mut rng, 12000);
     let module = support::nixgen::module(&mut rng, 9000);
     let mut used_parallel = 0;
+    let mut used_guessed = 0;
     for text in [&all_packages, &set, &module] {
         assert!(text.len() >= 128 << 10, "{}", text.len());
         let parallel = syntax::parse_parallel(text)
             .unwrap_or_else(|| panic!("a clean big file splits: {:.200}", text));
         assert!(same(&parallel, &syntax::parse_sequential(text)));
+        let guessed = syntax::parse_parallel_guessed(text)
+            .unwrap_or_else(|| panic!("a clean big file splits by its lines: {:.200}", text));
+        assert!(same(&guessed, &syntax::parse_sequential(text)));
         for _ in 0..25 {
             let mut broken = text.clone();
             random_edit(&mut rng, &mut broken);
@@ -431,8 +435,55 @@ fn parallel_parse_equals_sequential_parse() {
                     broken
                 );
             }
+            if let Some(guessed) = syntax::parse_parallel_guessed(&broken) {
+                used_guessed += 1;
+                assert!(same(&guessed, &sequential), "guessed, after an edit");
+            }
             assert!(same(&syntax::parse(&broken), &sequential));
         }
     }
     assert!(used_parallel > 30, "{used_parallel}");
+    assert!(used_guessed > 10, "{used_guessed}");
+}
+
+/// The run guessed from a file's lines can land where lines only look like
+/// members: inside an indented string, a comment, a nested set, a `let`.
+/// The parse must then either prove the split or not use it; the same
+/// members away from the middle are parsed in the run and must split.
+#[test]
+fn a_run_guessed_from_misleading_lines_is_proven_or_refused() {
+    let all_packages = std::fs::read_to_string(corpus::all_packages()).unwrap();
+    let line_at = |at: usize| at + all_packages[at..].find('\n').unwrap() + 1;
+    let fakes = [
+        // Members inside an indented string (a `;` ends the line before).
+        "  text = \'\'\n    x = 1;\n  y = 2;\n    z = 3;\n  \'\';\n",
+        // Inside a block comment.
+        "  /* a = 1;\n  b = 2;\n  */\n",
+        // A nested set whose members sit at the top set's indentation.
+        "  nested = {\n  a = 1;\n  b = 2;\n  };\n",
+        // A `let` inside a member.
+        "  viaLet = let\n  a = 1;\n  b = a;\n  in b;\n",
+        // A `with e;` ending the line before a member.
+        "  w = with lib;\n  { c = 1; };\n",
+        // A string across lines.
+        "  s = \"\n  a = 1;\n  b = 2;\n  \";\n",
+        // Lines indented less than the members, inside a string.
+        "  t = \'\'\nflush = left;\n  \'\';\n",
+    ];
+    for fake in fakes {
+        for (at, must_split) in [
+            (all_packages.len() / 2, false),
+            (all_packages.len() * 3 / 4, true),
+        ] {
+            let (before, after) = all_packages.split_at(line_at(at));
+            let text = format!("{before}{fake}{after}");
+            let sequential = syntax::parse_sequential(&text);
+            assert!(sequential.errors().is_empty(), "{fake}");
+            match syntax::parse_parallel_guessed(&text) {
+                Some(guessed) => assert!(same(&guessed, &sequential), "{fake}"),
+                None => assert!(!must_split, "{fake} at {at}"),
+            }
+            assert!(same(&syntax::parse(&text), &sequential), "{fake}");
+        }
+    }
 }

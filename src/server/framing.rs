@@ -155,9 +155,11 @@ fn header_name_state(data: &[u8]) -> HeaderStart {
 /// The offset, at or after `from`, of a `Content-Length:` header (any case)
 /// that follows a complete JSON value at the start of `body`.
 fn following_header(body: &[u8], from: usize) -> Option<usize> {
-    let region = body.get(from..)?.to_ascii_lowercase();
-    memchr::memmem::find_iter(&region, CONTENT_LENGTH)
+    // Found by its `:` (no lowercase copy of a body that may be megabytes).
+    let name = &CONTENT_LENGTH[..CONTENT_LENGTH.len() - 1];
+    memchr::memchr_iter(b':', body.get(from + name.len()..)?)
         .map(|i| from + i)
+        .filter(|&at| body[at..at + name.len()].eq_ignore_ascii_case(name))
         .find(|&at| serde_json::from_slice::<serde::de::IgnoredAny>(&body[..at]).is_ok())
 }
 
@@ -362,6 +364,14 @@ mod tests {
         d.push(b"Content-Length: 2\r\n\r\n{}");
         assert!(matches!(d.next_frame(), Some(Frame::Malformed(_))));
         assert_eq!(d.next_frame(), Some(body("{}")));
+        // The next header in any case; the same words inside a string, or
+        // after text that is not yet a whole value, do not end the body.
+        let got = frames(b"Content-Length: 900\r\n\r\n{\"a\":1}cONTENT-lENGTH: 2\r\n\r\n{}");
+        assert!(matches!(&got[0], Frame::Malformed(_)));
+        assert_eq!(got[1], body("{}"));
+        let text = "{\"t\":\"Content-Length: 5\", \"u\": [Content-Length: 1]}";
+        let framed = format!("Content-Length: {}\r\n\r\n{text}", text.len());
+        assert_eq!(frames(framed.as_bytes()), vec![body(text)]);
     }
 
     #[test]

@@ -118,6 +118,22 @@ pub fn start_writer(stdout: impl Write + Send + 'static) -> Output {
     output
 }
 
+/// The method of a `didOpen`, `didChange` or `didClose` notification that
+/// tower-lsp would accept (JSON-RPC 2.0, no id); the transport applies
+/// those itself, in arrival order.
+fn document_notification(message: &Value) -> Option<&'static str> {
+    let object = message.as_object()?;
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || object.contains_key("id") {
+        return None;
+    }
+    match object.get("method").and_then(Value::as_str)? {
+        "textDocument/didOpen" => Some("textDocument/didOpen"),
+        "textDocument/didChange" => Some("textDocument/didChange"),
+        "textDocument/didClose" => Some("textDocument/didClose"),
+        _ => None,
+    }
+}
+
 /// Copies tower-lsp's output to the stdout thread, frame by frame.
 pub async fn forward_output(mut from: impl AsyncRead + Unpin, out: Output) {
     let mut decoder = FrameDecoder::default();
@@ -214,6 +230,19 @@ impl Transport {
                 return None;
             }
         };
+        // Edits first, and by value: their params hold whole documents,
+        // which the generic checks below would copy (twice).
+        if let Some(method) = document_notification(&value) {
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.apply_document(method, value)));
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => self.log_warning(format!("cim-nix: ignored {method}: {why}")),
+                Err(panic) => {
+                    tracing::error!("handling {method} panicked: {}", panic_message(&*panic))
+                }
+            }
+            return None;
+        }
         // Exactly the check tower-lsp makes; anything it would refuse must
         // not reach it, as it ends the session on a message it cannot read.
         if Response::deserialize(&value).is_ok() {
@@ -236,27 +265,9 @@ impl Transport {
         let method = value.get("method").and_then(Value::as_str).unwrap_or("");
         let is_notification = value.get("id").is_none();
         if is_notification {
-            match method {
-                "textDocument/didOpen" | "textDocument/didChange" | "textDocument/didClose" => {
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| self.apply_document(method, &value)));
-                    match outcome {
-                        Ok(Ok(())) => {}
-                        Ok(Err(why)) => {
-                            self.log_warning(format!("cim-nix: ignored {method}: {why}"))
-                        }
-                        Err(panic) => tracing::error!(
-                            "handling {method} panicked: {}",
-                            panic_message(&*panic)
-                        ),
-                    }
-                    return None;
-                }
-                "exit" => {
-                    self.exit();
-                    return None;
-                }
-                _ => {}
+            if method == "exit" {
+                self.exit();
+                return None;
             }
         } else if let Some(internal) = formatting_method(method) {
             if let Some(answer) = self.prepared_formatting(&value, internal) {
@@ -330,18 +341,25 @@ impl Transport {
         stamped
     }
 
-    fn apply_document(&self, method: &str, message: &Value) -> Result<(), String> {
+    fn apply_document(&self, method: &str, mut message: Value) -> Result<(), String> {
         if self.shared.shutdown_requested.load(Ordering::SeqCst) {
             return Err("the server is shutting down".into());
         }
-        let params = message.get("params").unwrap_or(&Value::Null);
+        // Taken, not borrowed: deserializing an owned value moves the text.
+        let params = message
+            .get_mut("params")
+            .map(Value::take)
+            .unwrap_or(Value::Null);
         let invalid = |e: serde_json::Error| format!("invalid params: {e}");
         let documents = &self.shared.documents;
         match method {
             "textDocument/didOpen" => {
+                let started = std::time::Instant::now();
                 let p = DidOpenTextDocumentParams::deserialize(params).map_err(invalid)?;
                 let uri = p.text_document.uri;
+                let bytes = p.text_document.text.len();
                 documents.open(uri.clone(), p.text_document.version, p.text_document.text);
+                tracing::debug!("opened {uri} ({bytes} bytes) in {:?}", started.elapsed());
                 if let Some(snapshot) = documents.snapshot(&uri) {
                     ServerEvents::opened(&self.shared, &uri, snapshot.text);
                 }

@@ -69,25 +69,15 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
+        // Most files are ASCII: then no line is looked at twice.
+        let ascii = text.is_ascii();
         let mut line_starts = vec![TextSize::from(0)];
         let mut line_ends = Vec::new();
         let mut wide_chars = Vec::new();
         let mut start = 0usize;
-        let mut search = 0usize;
-        loop {
-            let (content_end, next_start) = match memchr::memchr2(b'\n', b'\r', &bytes[search..]) {
-                Some(i) => {
-                    let at = search + i;
-                    if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                        (at, at + 2)
-                    } else {
-                        (at, at + 1)
-                    }
-                }
-                None => (bytes.len(), usize::MAX),
-            };
+        let mut end_line = |start: usize, content_end: usize, line_ends: &mut Vec<TextSize>| {
             let line = &text[start..content_end];
-            if !line.is_ascii() {
+            if !ascii && !line.is_ascii() {
                 let wide: Box<[WideChar]> = line
                     .char_indices()
                     .filter(|(_, c)| !c.is_ascii())
@@ -99,13 +89,21 @@ impl LineIndex {
                 wide_chars.push((line_ends.len() as u32, wide));
             }
             line_ends.push(TextSize::from(content_end as u32));
-            if next_start == usize::MAX {
-                break;
+        };
+        for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if at < start {
+                continue; // the `\n` of a `\r\n`
             }
+            let next_start = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            end_line(start, at, &mut line_ends);
             line_starts.push(TextSize::from(next_start as u32));
             start = next_start;
-            search = next_start;
         }
+        end_line(start, bytes.len(), &mut line_ends);
         LineIndex {
             line_starts,
             line_ends,

@@ -125,6 +125,11 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
     if text.len() < parallel::PARALLEL_MIN || !parallel::two_cores() {
         return parse_sequential(text);
     }
+    if unchanged_before == TextSize::of(text) {
+        if let Some(parse) = parallel::try_parse_whole(text, false) {
+            return parse;
+        }
+    }
     // The nesting estimate also finds where the file may be cut.
     let member_ends = match guard::check_nesting_and_members(text) {
         Ok(ends) => ends,
@@ -142,6 +147,13 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
 pub fn parse_parallel(text: &str) -> Option<Parse> {
     let member_ends = guard::check_nesting_and_members(text).ok()?;
     parallel::try_parse(text, &member_ends, text.len(), true)
+}
+
+/// The two-thread parse of a file parsed whole, whose run is guessed from
+/// its lines: `None` when it could not prove its result (for tests).
+#[doc(hidden)]
+pub fn parse_parallel_guessed(text: &str) -> Option<Parse> {
+    parallel::try_parse_whole(text, true)
 }
 
 /// A parse on one thread. Our parser bounds its own recursion, so text

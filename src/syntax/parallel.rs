@@ -41,14 +41,18 @@ mod helper {
     use std::sync::{Mutex, OnceLock};
 
     type Parsed = (rowan::GreenNode, Vec<rnix::ParseError>, u32);
-    type Job = (String, Sender<Parsed>);
+    type Job = (String, super::Halves, Sender<Parsed>);
 
     static JOBS: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
     static BUSY: AtomicBool = AtomicBool::new(false);
 
     /// Starts parsing `text` on the helper; `None` if it is busy (unless
     /// told to wait for it) or cannot start.
-    pub(super) fn parse(text: String, wait: bool) -> Option<Receiver<Parsed>> {
+    pub(super) fn parse(
+        text: String,
+        halves: super::Halves,
+        wait: bool,
+    ) -> Option<Receiver<Parsed>> {
         while BUSY.swap(true, Ordering::AcqRel) {
             if !wait {
                 return None;
@@ -61,8 +65,8 @@ mod helper {
                 .name("cim-nix-parse".into())
                 .stack_size(super::THREAD_STACK)
                 .spawn(move || {
-                    for (text, reply) in rx {
-                        let parsed = std::panic::catch_unwind(|| super::sequential(&text));
+                    for (text, halves, reply) in rx {
+                        let parsed = std::panic::catch_unwind(|| super::sequential(&text, halves));
                         BUSY.store(false, Ordering::Release);
                         if let Ok(parsed) = parsed {
                             let _ = reply.send(parsed);
@@ -76,13 +80,24 @@ mod helper {
         let sent = jobs
             .as_ref()
             .and_then(|jobs| jobs.lock().ok())
-            .is_some_and(|jobs| jobs.send((text, reply)).is_ok());
+            .is_some_and(|jobs| jobs.send((text, halves, reply)).is_ok());
         if !sent {
             BUSY.store(false, Ordering::Release);
             return None;
         }
         Some(result)
     }
+}
+
+/// Which parses the two halves may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Halves {
+    /// Ours, or rnix's for text with errors (which must have passed the
+    /// nesting estimate).
+    Any,
+    /// Ours only: text that has not passed the nesting estimate, where an
+    /// error means giving up on two threads.
+    ErrorFree,
 }
 
 /// Parses `text` on two threads if it can prove the result equals a
@@ -96,15 +111,40 @@ pub fn try_parse(
     wait_for_helper: bool,
 ) -> Option<Parse> {
     let (a, b) = choose_run(text, member_ends, split_before)?;
-    // The run: from after the `;` at `a` to the `;` at `b`, inclusive.
+    parse_split(text, a, b, Halves::Any, wait_for_helper)
+}
+
+/// [`try_parse`] for a file parsed whole (as when it is opened), without
+/// the nesting estimate: the run is guessed from the layout of the lines
+/// (a member starting on its own line after the middle, the last line
+/// ending in `;`), and only a file without errors is parsed this way. The
+/// estimate reads the whole file before either thread starts (a tenth of
+/// the time of the parse); its only use here would be to suggest the run,
+/// which the two parses prove anyway. `None` when the guess does not prove
+/// out: the caller then takes the estimated path.
+pub fn try_parse_whole(text: &str, wait_for_helper: bool) -> Option<Parse> {
+    let (a, b) = guess_run(text)?;
+    parse_split(text, a, b, Halves::ErrorFree, wait_for_helper)
+}
+
+/// Parses the run from after the `;` at `a` to the `;` at `b` (inclusive)
+/// on the helper thread and the rest here, and joins them if the two
+/// parses prove the join equal to a sequential parse.
+fn parse_split(
+    text: &str,
+    a: usize,
+    b: usize,
+    halves: Halves,
+    wait_for_helper: bool,
+) -> Option<Parse> {
     let run = a + 1..b + 1;
     let run_text = format!("{{{}}}", &text[run.clone()]);
     let mut skeleton_text = String::with_capacity(text.len() - run.len());
     skeleton_text.push_str(&text[..run.start]);
     skeleton_text.push_str(&text[run.end..]);
 
-    let pending = helper::parse(run_text, wait_for_helper)?;
-    let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text);
+    let pending = helper::parse(run_text, halves, wait_for_helper)?;
+    let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text, halves);
     let (run_green, run_errors, run_depth) = pending.recv().ok()?;
 
     // The run must be complete members only, the last ending with its `;`.
@@ -117,10 +157,15 @@ pub fn try_parse(
     let [open, inner @ .., close] = parts.as_slice() else {
         return None;
     };
-    if open.kind() != TOKEN_L_BRACE
-        || close.kind() != TOKEN_R_BRACE
-        || !reparse::members_only(inner)
-    {
+    // A run parsed without errors balances its brackets and strings by
+    // construction (each opened inside a member closes inside it), so only
+    // a run with errors is walked to check that.
+    let members = if run_errors.is_empty() {
+        reparse::whole_members(inner)
+    } else {
+        reparse::members_only(inner)
+    };
+    if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE || !members {
         return None;
     }
 
@@ -160,14 +205,27 @@ pub fn try_parse(
 }
 
 /// A parse on the current thread: green tree, raw errors, depth.
-fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
+fn sequential(text: &str, halves: Halves) -> (GreenNode, Vec<ParseError>, u32) {
     let give_up = || {
-        // Too deep or too costly for a run: give up on parallel; the
-        // sequential parse will refuse the file properly.
+        // Too deep, too costly or (for `ErrorFree`) broken: give up on
+        // parallel; the sequential parse will refuse the file properly.
         let empty = rnix::Root::parse("").syntax().green().to_owned();
         (empty, Vec::new(), u32::MAX)
     };
-    let Ok((green, errors)) = guard::with_parse_stack(|| super::parser::parse_green(text)) else {
+    // Our parser knows the depth of its tree: no walk to measure it.
+    if let Some((green, depth)) =
+        guard::with_parse_stack(|| super::parser::parse_valid_with_depth(text))
+    {
+        if depth > MAX_TREE_DEPTH {
+            guard::dismantle(green);
+            return give_up();
+        }
+        return (green, Vec::new(), depth);
+    }
+    if halves == Halves::ErrorFree {
+        return give_up();
+    }
+    let Ok((green, errors)) = guard::with_parse_stack(|| super::parser::parse_rnix(text)) else {
         return give_up();
     };
     let depth = guard::tree_depth(&green, MAX_TREE_DEPTH);
@@ -206,6 +264,119 @@ fn choose_run(text: &str, ends: &[MemberEnd], split_before: usize) -> Option<(us
         .find(|&&s| s < split_before && s > semicolons[0])?;
     let a = *semicolons.iter().find(|&&s| s + len / 2 >= b && s < b)?;
     (b - a >= len / 4).then_some((a, b))
+}
+
+/// How many lines at the end of the file [`guess_run`] looks at for the
+/// run's last member.
+const GUESS_LINES: usize = 200;
+
+/// The offsets of the `;` before and at the end of a run of about half the
+/// file, guessed from its lines. `b` ends the file's last line that ends in
+/// `;`, and that line's indentation is taken for the members'. Walking back
+/// from there, every line that starts a member at that indentation (`name =`
+/// or `inherit`) after a line ending in `;` is a place `a` to cut: the one
+/// nearest after the middle is taken, unless a line indented less that
+/// opens a bracket comes first (the members' set began there; a sloppy
+/// indent alone, as in nixpkgs, does not stop the walk). Only a guess:
+/// [`parse_split`] proves it or gives up.
+fn guess_run(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut lines = LinesBack::new(bytes, len);
+    let (b, indent) = lines
+        .by_ref()
+        .take(GUESS_LINES)
+        .filter(|l| !l.is_blank_or_comment())
+        .find_map(|l| {
+            let end = l.code_end();
+            (bytes[end] == b';').then_some((end, l.indent()))
+        })?;
+    let mut a = None;
+    // A line that starts a member, until the line before it is seen.
+    let mut member_after = false;
+    for line in lines {
+        if line.is_blank_or_comment() {
+            continue;
+        }
+        if line.indent() < indent && matches!(bytes[line.code_end()], b'{' | b'[' | b'(') {
+            break; // where the members' set (or what holds it) opens
+        }
+        if member_after && bytes[line.code_end()] == b';' {
+            a = Some(line.code_end());
+            if line.start < len / 2 {
+                break;
+            }
+        }
+        member_after = line.indent() == indent && looks_like_member_start(text, line.first());
+    }
+    let a = a?;
+    (b > a && b - a >= len / 4).then_some((a, b))
+}
+
+/// One line of a text: `start..end`, without its newline.
+struct Line<'t> {
+    bytes: &'t [u8],
+    start: usize,
+    end: usize,
+}
+
+impl Line<'_> {
+    fn content(&self) -> &[u8] {
+        &self.bytes[self.start..self.end]
+    }
+
+    fn indent(&self) -> usize {
+        self.content()
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count()
+    }
+
+    /// Where its first character after the indentation is.
+    fn first(&self) -> usize {
+        self.start + self.indent()
+    }
+
+    fn is_blank_or_comment(&self) -> bool {
+        let content = self.content().trim_ascii();
+        content.is_empty() || content.starts_with(b"#")
+    }
+
+    /// Where its last character before trailing whitespace is (a line that
+    /// is not blank).
+    fn code_end(&self) -> usize {
+        self.start + self.content().trim_ascii_end().len().max(1) - 1
+    }
+}
+
+/// The lines of a text, last first, from the one `end` is on.
+struct LinesBack<'t> {
+    bytes: &'t [u8],
+    end: Option<usize>,
+}
+
+impl<'t> LinesBack<'t> {
+    fn new(bytes: &'t [u8], end: usize) -> LinesBack<'t> {
+        LinesBack {
+            bytes,
+            end: Some(end),
+        }
+    }
+}
+
+impl<'t> Iterator for LinesBack<'t> {
+    type Item = Line<'t>;
+
+    fn next(&mut self) -> Option<Line<'t>> {
+        let end = self.end?;
+        let start = memchr::memrchr(b'\n', &self.bytes[..end]).map_or(0, |i| i + 1);
+        self.end = start.checked_sub(1);
+        Some(Line {
+            bytes: self.bytes,
+            start,
+            end,
+        })
+    }
 }
 
 /// Whether a member (`name.path = ` or `inherit`) starts at `at`, skipping

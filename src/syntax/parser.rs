@@ -40,17 +40,6 @@ const SHARE_MAX_LEN: usize = 48;
 /// Indents (a newline and spaces) up to this width have a slot of their own.
 const INDENTS: usize = 64;
 
-/// The tree and errors of `text`: from our parser when the text has no
-/// errors, else from rnix. Needs the stack of `guard::with_parse_stack`.
-pub(crate) fn parse_green(
-    text: &str,
-) -> Result<(GreenNode, Vec<rnix::ParseError>), super::guard::TooCostly> {
-    match parse_valid(text) {
-        Some(green) => Ok((green, Vec::new())),
-        None => parse_rnix(text),
-    }
-}
-
 /// rnix's tree and errors, unless its tokenizer would take too long on the
 /// text (see `guard::check_path_runs`). Needs the stack of
 /// `guard::with_parse_stack`, and text that passed the nesting guard.

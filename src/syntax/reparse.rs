@@ -914,6 +914,12 @@ pub(super) fn ends_with_own_semicolon(member: &SyntaxNode) -> bool {
 /// Whether `inner` (children of a set between its braces) is whole members
 /// and trivia only, the last member ending with its own `;`.
 pub(super) fn members_only(inner: &[SyntaxElement]) -> bool {
+    whole_members(inner) && balanced(inner)
+}
+
+/// [`members_only`] without the walk for balance: for elements of a parse
+/// without errors, which balance by construction.
+pub(super) fn whole_members(inner: &[SyntaxElement]) -> bool {
     let last_member = inner.iter().rev().find(|c| !c.kind().is_trivia());
     let ends_with_semicolon = match last_member {
         Some(NodeOrToken::Node(m)) => ends_with_own_semicolon(m),
@@ -923,7 +929,6 @@ pub(super) fn members_only(inner: &[SyntaxElement]) -> bool {
         && inner
             .iter()
             .all(|c| c.kind().is_trivia() || is_member(c.kind()))
-        && balanced(inner)
 }
 
 /// Reparses a whole list, parenthesised expression or set on its own.

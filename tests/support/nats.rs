@@ -31,9 +31,20 @@ pub fn binary() -> PathBuf {
     );
 }
 
+/// A free port, never one handed out before in this process: a test that
+/// stops its server to play an outage must find its port free when it
+/// starts it again, not taken by a test running beside it.
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let port = listener.local_addr().expect("local addr").port();
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 pub struct NatsServer {
@@ -43,6 +54,13 @@ pub struct NatsServer {
     jetstream: bool,
     /// Extra command-line arguments (auth, TLS).
     extra: Vec<String>,
+}
+
+/// Whether `child` is still running a moment after its port answered: a
+/// nats-server that cannot bind its port gives up at once.
+fn listening(child: &mut Child) -> bool {
+    std::thread::sleep(Duration::from_millis(50));
+    matches!(child.try_wait(), Ok(None))
 }
 
 impl NatsServer {
@@ -79,10 +97,18 @@ impl NatsServer {
             command.arg("-js").arg("-sd").arg(&self.store);
         }
         command.args(&self.extra);
-        let child = command.spawn().expect("start nats-server");
-        self.child = Some(child);
+        let mut child = command.spawn().expect("start nats-server");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        // Something answering on the port is not enough: it must be this
+        // child (which exits when another process holds the port).
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() || !listening(&mut child) {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "nats-server exited ({status}) instead of listening on port {}: is the \
+                     port taken?",
+                    self.port
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "nats-server did not start on {}",
@@ -90,6 +116,7 @@ impl NatsServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.child = Some(child);
     }
 
     pub fn url(&self) -> String {
