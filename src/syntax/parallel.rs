@@ -307,7 +307,10 @@ fn guess_run(text: &str) -> Option<(usize, usize)> {
                 break;
             }
         }
-        member_after = line.indent() == indent && looks_like_member_start(text, line.first());
+        // Read within the line: from every line of a long chain such as
+        // `a.` / `a.` / ... the whole rest of the chain would be read.
+        member_after =
+            line.indent() == indent && looks_like_member_start(&text[..line.end], line.first());
     }
     let a = a?;
     (b > a && b - a >= len / 4).then_some((a, b))
@@ -453,4 +456,32 @@ fn combine_errors(
         errors.push(reparse::with_range(&e, r + offset));
     }
     Some(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guess_finds_the_members_after_the_middle() {
+        let members: String = (0..40).map(|i| format!("  m{i} = {i};\n")).collect();
+        let text = format!("{{\n{members}}}\n");
+        let (a, b) = guess_run(&text).expect("a guess");
+        assert_eq!(&text[b..b + 2], ";\n");
+        assert!(text[b + 1..].trim() == "}", "b ends the last member");
+        assert!(a >= text.len() / 2 - 20 && a < b, "a near the middle: {a}");
+        assert!(text[a + 1..].starts_with("\n  m"), "a ends a member");
+    }
+
+    #[test]
+    fn the_guess_reads_each_line_once() {
+        // A select chain with one link per line: reading on past the end
+        // of each line would read the rest of the chain from every line.
+        let links = "  a.\n".repeat(200_000);
+        let text = format!("{{ x =\n{links}  b;\n}}\n");
+        let started = std::time::Instant::now();
+        assert_eq!(guess_run(&text), None);
+        // Linear: milliseconds. Reading on would take minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 }
