@@ -65,6 +65,15 @@ impl<'a> N<'a> {
         })
     }
 
+    /// Whether its last child is a `;` (as every member of a set or `let`
+    /// in a tree without errors).
+    pub(crate) fn ends_with_semicolon(&self) -> bool {
+        matches!(
+            self.green.children().next_back(),
+            Some(rowan::NodeOrToken::Token(t)) if kind_of(t.kind()) == TOKEN_SEMICOLON
+        )
+    }
+
     pub(crate) fn children(&self) -> impl Iterator<Item = N<'a>> + 'a {
         self.children_with_tokens().filter_map(|e| match e {
             E::Node(n) => Some(n),

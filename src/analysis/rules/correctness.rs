@@ -30,10 +30,10 @@ pub fn check(
     match model {
         Some(model) => {
             let mut found = model_checks(root, text, model, on);
-            found.extend(tree_checks(root.green(), root, text, on));
+            found.extend(tree_checks(root.green(), root, text, false, on));
             found
         }
-        None => tree_checks(root.green(), root, text, on),
+        None => tree_checks(root.green(), root, text, true, on),
     }
 }
 
@@ -61,10 +61,13 @@ pub fn model_checks(
 }
 
 /// The findings the tree alone shows, in one walk over the green tree.
+/// `with_errors`: the tree has syntax errors, so members the parser
+/// recovered in are looked for (in a tree without errors there are none).
 pub fn tree_checks(
     green: &GreenNodeData,
     root: &SyntaxNode,
     text: &str,
+    with_errors: bool,
     on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
     let mut walk = TreeWalk {
@@ -73,6 +76,7 @@ pub fn tree_checks(
             found: Vec::new(),
             duplicates: on(DUPLICATE_KEY),
             rec_merges: on(REC_MERGE),
+            with_errors,
         },
         uri: on(URI_LITERAL),
         dynamic: on(DYNAMIC_ATTR_IN_LET),
@@ -135,7 +139,7 @@ impl TreeWalk<'_> {
                     self.sets.check_set(node);
                 }
                 if kind == NODE_LET_IN && self.dynamic {
-                    dynamic_in_let(node, &mut self.found);
+                    dynamic_in_let(node, self.sets.with_errors, &mut self.found);
                 }
                 if kind == NODE_LEGACY_LET && self.legacy {
                     let site = Site {
@@ -274,14 +278,20 @@ fn to_path_select(node: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diag
     }
 }
 
-fn dynamic_in_let(node: &N<'_>, found: &mut Vec<Diagnostic>) {
-    for member in node.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
+fn dynamic_in_let(node: &N<'_>, with_errors: bool, found: &mut Vec<Diagnostic>) {
+    let bindings = node
+        .children()
+        .filter(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT | NODE_ERROR))
+        .take_while(|c| !recovered(c, with_errors));
+    for member in bindings.filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
         let first = member
             .children()
             .find(|c| c.kind() == NODE_ATTRPATH)
             .and_then(|p| p.children().next());
         if let Some(first) = first {
-            if attr_name(&first).is_none() {
+            // An error node is what the parser's recovery made of broken
+            // text: the syntax error reports it.
+            if first.kind() != NODE_ERROR && attr_name(&first).is_none() {
                 found.push(Diagnostic::new(
                     DYNAMIC_ATTR_IN_LET,
                     first.text_range(),
@@ -481,6 +491,18 @@ struct SetChecker {
     found: Vec<Diagnostic>,
     duplicates: bool,
     rec_merges: bool,
+    with_errors: bool,
+}
+
+/// Whether the parser recovered from a syntax error in `member` (of a set
+/// or `let`): it has no `;` of its own, or holds an error node. What
+/// follows it may be another construct read as members (a lambda's
+/// pattern, the members of a set after a `let` whose `in` went missing),
+/// so the rules stop there; the syntax error is reported.
+fn recovered(member: &N<'_>, with_errors: bool) -> bool {
+    member.kind() == NODE_ERROR
+        || (with_errors
+            && (!member.ends_with_semicolon() || member.children().any(|c| c.kind() == NODE_ERROR)))
 }
 
 impl SetChecker {
@@ -515,9 +537,11 @@ impl SetChecker {
         let mut keys = Keys::default();
         for member in set.children() {
             match member.kind() {
+                _ if recovered(&member, self.with_errors) => break,
                 NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
                 NODE_INHERIT => {
-                    for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                    let attrs = member.children().filter(|c| c.kind() != NODE_INHERIT_FROM);
+                    for attr in attrs {
                         let Some(name) = attr_name(&attr) else {
                             continue;
                         };

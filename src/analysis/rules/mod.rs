@@ -63,7 +63,7 @@ pub fn analyze_tree(
             .stack_size(64 << 20)
             .spawn_scoped(scope, || {
                 let root = SyntaxNode::new_root(green.clone());
-                correctness::tree_checks(green, &root, text, &on)
+                correctness::tree_checks(green, &root, text, false, &on)
             });
         let model = SemanticModel::from_green(green);
         let mut found = dead_code::check(&root, &model, text, &on);
@@ -74,7 +74,7 @@ pub fn analyze_tree(
                 Err(panic) => std::panic::resume_unwind(panic),
             },
             // No second thread: do it here.
-            Err(_) => found.extend(correctness::tree_checks(green, &root, text, &on)),
+            Err(_) => found.extend(correctness::tree_checks(green, &root, text, false, &on)),
         }
         found
     });

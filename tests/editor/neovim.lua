@@ -1,0 +1,69 @@
+-- Drives cim-nix from a real Neovim (0.7+), as a user would: open a file,
+-- wait for diagnostics, type a fix, format. Writes what it saw as JSON to
+-- $OUT and quits. Run by tests/editor_neovim.rs.
+local bin, file, out = os.getenv('CIM_NIX'), os.getenv('NIX_FILE'), os.getenv('OUT')
+local seen = { steps = {} }
+
+local function record(step, value)
+  table.insert(seen.steps, { step = step, value = value })
+end
+
+local function diagnostics(buf)
+  local list = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    table.insert(list, {
+      lnum = d.lnum,
+      col = d.col,
+      end_lnum = d.end_lnum,
+      end_col = d.end_col,
+      severity = d.severity,
+      code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code),
+      message = d.message,
+    })
+  end
+  return list
+end
+
+local function finish()
+  local f = io.open(out, 'w')
+  f:write(vim.fn.json_encode(seen))
+  f:close()
+  vim.cmd('qa!')
+end
+
+local ok, err = pcall(function()
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  local buf = vim.api.nvim_get_current_buf()
+  local client = vim.lsp.start_client({
+    name = 'cim-nix',
+    cmd = { bin },
+    root_dir = vim.fn.fnamemodify(file, ':h'),
+  })
+  assert(client, 'cim-nix did not start')
+  vim.lsp.buf_attach_client(buf, client)
+
+  -- 1. The file as it is on disk: one syntax error.
+  vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
+  record('opened', diagnostics(buf))
+
+  -- 2. Type the missing value, one character at a time.
+  local line = vim.api.nvim_buf_get_lines(buf, 2, 3, false)[1]
+  local at = line:find(';', 1, true)
+  for i, ch in ipairs({ '4', '2' }) do
+    vim.api.nvim_buf_set_text(buf, 2, at - 2 + i, 2, at - 2 + i, { ch })
+  end
+  vim.wait(20000, function()
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      if d.severity == vim.diagnostic.severity.ERROR then return false end
+    end
+    return true
+  end, 20)
+  vim.wait(300, function() return false end, 20)
+  record('typed', diagnostics(buf))
+
+  -- 3. Format the buffer through the server.
+  vim.lsp.buf.formatting_sync(nil, 10000)
+  record('formatted', vim.api.nvim_buf_get_lines(buf, 0, -1, false))
+end)
+if not ok then seen.error = tostring(err) end
+finish()
