@@ -1,7 +1,7 @@
 //! cim-nix in a real editor: Neovim (0.7, as Debian ships it) starts the
 //! server, opens a broken file, sees the syntax error where it is, types
-//! the fix and sees it go (an unused binding stays, faded), then formats
-//! the buffer through the server. The steps are in
+//! the fix and sees it go (an unused binding stays, faded), applies the
+//! binding's quick fix, then formats the buffer through the server. The steps are in
 //! `tests/editor/neovim.lua`. Without `nvim` on PATH the test says so and
 //! passes; `scripts/test` installs it (Debian's `neovim`) when run as root.
 
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 const BROKEN: &str = "{ pkgs, ... }:\nlet\n  unused = ;\nin\n{\n    environment.systemPackages = [ pkgs.git ];\n  networking.hostName=\"box\";\n}\n";
 
 #[test]
-fn neovim_shows_errors_as_typed_and_formats() {
+fn neovim_shows_errors_as_typed_fixes_and_formats() {
     if Command::new("nvim").arg("--version").output().is_err() {
         eprintln!("nvim is not installed: skipped (scripts/test installs Debian's neovim)");
         return;
@@ -87,6 +87,14 @@ fn neovim_shows_errors_as_typed_and_formats() {
         (&json!(2), &json!(2))
     );
 
+    // It is tagged Unnecessary (the editor fades it), and its preferred
+    // quick fix, applied by Neovim, takes out the whole `let`, which held
+    // nothing else; no finding is left.
+    assert_eq!(step("unused_tags"), json!([1]), "{seen}");
+    let title = step("quickfix_title");
+    assert!(title.as_str().unwrap().contains("unused"), "{title}");
+    assert_eq!(step("fixed"), json!([]), "{seen}");
+
     // Formatted by nixpkgs-fmt through the server, edits applied by nvim.
     let formatted: Vec<String> = step("formatted")
         .as_array()
@@ -98,9 +106,6 @@ fn neovim_shows_errors_as_typed_and_formats() {
         formatted,
         [
             "{ pkgs, ... }:",
-            "let",
-            "  unused = 42;",
-            "in",
             "{",
             "  environment.systemPackages = [ pkgs.git ];",
             "  networking.hostName = \"box\";",

@@ -61,7 +61,53 @@ local ok, err = pcall(function()
   vim.wait(300, function() return false end, 20)
   record('typed', diagnostics(buf))
 
-  -- 3. Format the buffer through the server.
+  -- 3. The unused binding's quick fix, as `:lua vim.lsp.buf.code_action()`
+  -- would offer it, applied to the buffer.
+  -- Back to an LSP diagnostic, as Neovim's own code_action() does.
+  local unused
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    local lsp = d.user_data and d.user_data.lsp
+    if lsp and lsp.code == 'unused-let' then
+      unused = {
+        range = {
+          start = { line = d.lnum, character = d.col },
+          ['end'] = { line = d.end_lnum, character = d.end_col },
+        },
+        severity = d.severity,
+        message = d.message,
+        source = d.source,
+        code = lsp.code,
+        tags = lsp.tags,
+      }
+    end
+  end
+  assert(unused, 'no unused-let diagnostic to fix')
+  record('unused_tags', unused.tags or {})
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    range = unused.range,
+    context = { diagnostics = { unused }, only = { 'quickfix' } },
+  }
+  local replies = vim.lsp.buf_request_sync(buf, 'textDocument/codeAction', params, 10000)
+  local chosen
+  for _, reply in pairs(replies or {}) do
+    for _, action in ipairs(reply.result or {}) do
+      if action.isPreferred and action.edit then chosen = action end
+    end
+  end
+  assert(chosen, 'no preferred quick fix with an edit: ' .. vim.inspect(replies))
+  record('quickfix_title', chosen.title)
+  vim.lsp.util.apply_workspace_edit(chosen.edit, 'utf-16')
+  vim.wait(20000, function()
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      local lsp = d.user_data and d.user_data.lsp
+      if lsp and lsp.code == 'unused-let' then return false end
+    end
+    return true
+  end, 20)
+  record('fixed', diagnostics(buf))
+
+  -- 4. Format the buffer through the server.
   vim.lsp.buf.formatting_sync(nil, 10000)
   record('formatted', vim.api.nvim_buf_get_lines(buf, 0, -1, false))
 end)
