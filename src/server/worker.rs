@@ -78,25 +78,25 @@ fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSen
     while let Ok(first) = jobs.recv() {
         // Take everything queued; each document is analysed once, newest text.
         let mut pending: Vec<Url> = Vec::new();
-        let mut forced = HashSet::new();
         let mut seen = HashSet::new();
+        // An `AnalyzeAll` among them takes in every open document.
+        let mut force = false;
         for job in std::iter::once(first).chain(jobs.try_iter()) {
-            let (uris, force) = match job {
-                Job::Analyze(uri) => (vec![uri], false),
-                Job::Reconfigure => (shared.documents.uris(), false),
-                Job::AnalyzeAll => (shared.documents.uris(), true),
+            let uris = match job {
+                Job::Analyze(uri) => vec![uri],
+                Job::Reconfigure => shared.documents.uris(),
+                Job::AnalyzeAll => {
+                    force = true;
+                    shared.documents.uris()
+                }
             };
             for uri in uris {
-                if force {
-                    forced.insert(uri.clone());
-                }
                 if seen.insert(uri.clone()) {
                     pending.push(uri);
                 }
             }
         }
         for uri in pending {
-            let force = forced.contains(&uri);
             analyze_one(shared, &uri, outgoing, force);
         }
     }

@@ -298,19 +298,20 @@ fn guess_run(text: &str) -> Option<(usize, usize)> {
         if line.is_blank_or_comment() {
             continue;
         }
-        if line.indent() < indent && matches!(bytes[line.code_end()], b'{' | b'[' | b'(') {
+        let (line_indent, last) = (line.indent(), line.code_end());
+        if line_indent < indent && matches!(bytes[last], b'{' | b'[' | b'(') {
             break; // where the members' set (or what holds it) opens
         }
-        if member_after && bytes[line.code_end()] == b';' {
-            a = Some(line.code_end());
+        if member_after && bytes[last] == b';' {
+            a = Some(last);
             if line.start < len / 2 {
                 break;
             }
         }
         // Read within the line: from every line of a long chain such as
         // `a.` / `a.` / ... the whole rest of the chain would be read.
-        member_after =
-            line.indent() == indent && looks_like_member_start(&text[..line.end], line.first());
+        member_after = line_indent == indent
+            && looks_like_member_start(&text[..line.end], line.start + line_indent);
     }
     let a = a?;
     (b > a && b - a >= len / 4).then_some((a, b))
@@ -333,11 +334,6 @@ impl Line<'_> {
             .iter()
             .take_while(|&&c| c == b' ' || c == b'\t')
             .count()
-    }
-
-    /// Where its first character after the indentation is.
-    fn first(&self) -> usize {
-        self.start + self.indent()
     }
 
     fn is_blank_or_comment(&self) -> bool {

@@ -97,11 +97,14 @@ impl NatsServer {
             command.arg("-js").arg("-sd").arg(&self.store);
         }
         command.args(&self.extra);
-        let mut child = command.spawn().expect("start nats-server");
+        // Held at once, so that a panic below still kills it (on drop).
+        let child = self
+            .child
+            .insert(command.spawn().expect("start nats-server"));
         let deadline = Instant::now() + Duration::from_secs(20);
         // Something answering on the port is not enough: it must be this
         // child (which exits when another process holds the port).
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() || !listening(&mut child) {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() || !listening(child) {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "nats-server exited ({status}) instead of listening on port {}: is the \
@@ -116,7 +119,6 @@ impl NatsServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        self.child = Some(child);
     }
 
     pub fn url(&self) -> String {

@@ -289,8 +289,9 @@ fn dynamic_in_let(node: &N<'_>, with_errors: bool, found: &mut Vec<Diagnostic>) 
             .find(|c| c.kind() == NODE_ATTRPATH)
             .and_then(|p| p.children().next());
         if let Some(first) = first {
-            // An error node is what the parser's recovery made of broken
-            // text: the syntax error reports it.
+            // An error node has no name either, but is no `${...}`: it is
+            // what the recovery made of broken text, which the syntax error
+            // reports (it can sit in a member that otherwise looks whole).
             if first.kind() != NODE_ERROR && attr_name(&first).is_none() {
                 found.push(Diagnostic::new(
                     DYNAMIC_ATTR_IN_LET,
@@ -540,8 +541,7 @@ impl SetChecker {
                 _ if recovered(&member, self.with_errors) => break,
                 NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
                 NODE_INHERIT => {
-                    let attrs = member.children().filter(|c| c.kind() != NODE_INHERIT_FROM);
-                    for attr in attrs {
+                    for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
                         let Some(name) = attr_name(&attr) else {
                             continue;
                         };
