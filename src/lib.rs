@@ -6,11 +6,15 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod diagnostic;
 pub mod events;
 pub mod flake;
 pub mod format;
 pub mod home;
+pub mod ide;
 pub mod nats;
+pub mod panics;
+pub mod report;
 pub mod server;
 pub mod syntax;
 pub mod timefmt;

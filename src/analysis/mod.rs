@@ -3,103 +3,52 @@
 //! **Invariant:** no I/O, no LSP or NATS types; ranges are byte offsets.
 //! The server and the CLI translate [`Diagnostic`]s for their audiences.
 
-pub mod docs;
-pub mod registry;
 pub mod rules;
 pub mod semantic;
+
+use std::sync::{Arc, OnceLock};
 
 use rowan::{TextRange, TextSize};
 
 use crate::config::{RuleLevel, Settings};
+use crate::diagnostic::{registry, Diagnostic};
 use crate::syntax::{self, Parse, ReparseKind, SyntaxErrorKind, TextEdit};
-pub use registry::{Rule, RULES};
+use semantic::SemanticModel;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-    Hint,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-            Severity::Hint => "hint",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Diagnostic {
-    pub range: TextRange,
-    pub severity: Severity,
-    /// The stable name of the rule that found it.
-    pub rule: &'static str,
-    pub message: String,
-    /// Other places that explain it (the first definition of a duplicate).
-    pub related: Vec<Related>,
-    /// A safe fix, when there is one.
-    pub fix: Option<Fix>,
-}
-
-impl Diagnostic {
-    /// A finding of `rule` at its default severity, with no fix.
-    pub fn new(rule: &'static str, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            range,
-            severity: registry::find(rule).map_or(Severity::Warning, |r| r.severity),
-            rule,
-            message: message.into(),
-            related: Vec::new(),
-            fix: None,
-        }
-    }
-
-    pub fn with_fix(mut self, fix: Fix) -> Diagnostic {
-        self.fix = Some(fix);
-        self
-    }
-
-    pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        self.related.push(Related {
-            range,
-            message: message.into(),
-        });
-        self
-    }
-
-    pub fn tags(&self) -> &'static [registry::Tag] {
-        registry::find(self.rule).map_or(&[], |r| r.tags)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Related {
-    pub range: TextRange,
-    pub message: String,
-}
-
-/// Edits that resolve a finding, with a title for the editor's menu.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Fix {
-    pub title: String,
-    pub edits: Vec<TextEdit>,
-    /// The obvious fix: editors may apply it with one key.
-    pub preferred: bool,
-}
-
-/// A file's parse (absent when the file was too big to parse) and its
-/// diagnostics, after the settings' rule levels.
+/// A file's parse (absent when the file was too big to parse), its
+/// diagnostics after the settings' rule levels, and its semantic model
+/// (kept from the rules, or built on first use).
 #[derive(Clone)]
 pub struct Analysis {
     pub parse: Option<Parse>,
     pub diagnostics: Vec<Diagnostic>,
     /// How the parse was obtained (for logs and benchmarks).
     pub reparse: ReparseKind,
+    model: OnceLock<Arc<SemanticModel>>,
+}
+
+impl Analysis {
+    /// An analysis of `parse` with these findings; the model is built when
+    /// first asked for.
+    pub fn new(parse: Option<Parse>, diagnostics: Vec<Diagnostic>, reparse: ReparseKind) -> Self {
+        Analysis {
+            parse,
+            diagnostics,
+            reparse,
+            model: OnceLock::new(),
+        }
+    }
+
+    /// The semantic model of the tree: the rules' when they built one,
+    /// else built now (also for a tree with syntax errors, where names
+    /// resolve as far as the recovered tree shows). `None` without a tree.
+    pub fn model(&self) -> Option<&SemanticModel> {
+        let green = self.parse.as_ref()?.green()?;
+        Some(
+            self.model
+                .get_or_init(|| Arc::new(SemanticModel::from_green(green))),
+        )
+    }
 }
 
 /// Analyses `text`. `previous` is an earlier text of the same file and its
@@ -122,75 +71,29 @@ pub fn analyze_after(text: &str, earlier: &[(&str, &Parse)], settings: &Settings
                 limit
             ),
         );
-        return Analysis {
-            parse: None,
-            diagnostics: apply_levels(vec![diagnostic], settings),
-            reparse: ReparseKind::Full,
-        };
+        return Analysis::new(
+            None,
+            apply_levels(vec![diagnostic], settings),
+            ReparseKind::Full,
+        );
     }
     let (parse, reparse) = syntax::reparse_from(earlier, text);
     let mut diagnostics = syntax_diagnostics(&parse);
+    let mut model = None;
     if settings.diagnostics_enabled {
         if let Some(green) = parse.green() {
             let complete = parse.errors().is_empty();
-            diagnostics.extend(rules::analyze_tree(green, text, complete, settings));
+            let (found, built) = rules::analyze_tree(green, text, complete, settings);
+            diagnostics.extend(found);
+            model = built;
         }
     }
     let diagnostics = apply_levels(suppress(diagnostics, text), settings);
-    Analysis {
-        parse: Some(parse),
-        diagnostics,
-        reparse,
+    let analysis = Analysis::new(Some(parse), diagnostics, reparse);
+    if let Some(model) = model {
+        let _ = analysis.model.set(Arc::new(model));
     }
-}
-
-/// The findings about a flake.nix (`text`, parsed as `parse`) and its
-/// flake.lock (`lock`: absent, or its text), after suppressions and the
-/// settings' levels. Nothing when the file has syntax errors or is not a
-/// set at its top.
-pub fn flake_findings(
-    parse: &Parse,
-    text: &str,
-    lock: Option<&str>,
-    settings: &Settings,
-) -> Vec<Diagnostic> {
-    if !settings.diagnostics_enabled || !parse.errors().is_empty() {
-        return Vec::new();
-    }
-    let Some(root) = parse.syntax() else {
-        return Vec::new();
-    };
-    let Some(model) = crate::flake::FlakeModel::from_tree(&root) else {
-        return Vec::new();
-    };
-    let read = lock.map(crate::flake::FlakeLock::parse);
-    let state = match &read {
-        None => crate::flake::LockState::Absent,
-        Some(Ok(lock)) => crate::flake::LockState::Read(lock),
-        Some(Err(why)) => crate::flake::LockState::Invalid(why),
-    };
-    let findings = crate::flake::diagnostics::check(&root, text, &model, state);
-    apply_levels(suppress(findings, text), settings)
-}
-
-/// Adds [`flake_findings`] to `analysis` (the analysis of the flake.nix
-/// `text`), keeping the diagnostics in position order.
-pub fn add_flake_findings(
-    analysis: &mut Analysis,
-    text: &str,
-    lock: Option<&str>,
-    settings: &Settings,
-) {
-    let Some(parse) = &analysis.parse else {
-        return;
-    };
-    let found = flake_findings(parse, text, lock, settings);
-    if !found.is_empty() {
-        analysis.diagnostics.extend(found);
-        analysis
-            .diagnostics
-            .sort_by_key(|d| (d.range.start(), d.range.end()));
-    }
+    analysis
 }
 
 /// Applies every fix of the findings `wanted` selects,
@@ -230,17 +133,17 @@ pub fn fix_all(text: &str, settings: &Settings, wanted: &dyn Fn(&Diagnostic) -> 
 /// What stands for an analysis that failed with an internal error: no
 /// parse, and one diagnostic saying so.
 pub fn internal_error(why: &str) -> Analysis {
-    Analysis {
-        parse: None,
-        diagnostics: vec![Diagnostic::new(
+    Analysis::new(
+        None,
+        vec![Diagnostic::new(
             registry::INTERNAL_ERROR,
             TextRange::empty(TextSize::from(0)),
             format!(
                 "cim-nix could not analyse this file (internal error: {why}); please report it"
             ),
         )],
-        reparse: ReparseKind::Full,
-    }
+        ReparseKind::Full,
+    )
 }
 
 /// The parse's errors as diagnostics of the `syntax-error` and
@@ -313,6 +216,7 @@ pub fn apply_levels(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Vec<Di
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
 
     #[test]
     fn rule_levels_override_and_silence() {

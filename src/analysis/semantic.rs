@@ -28,6 +28,7 @@ pub type DefId = usize;
 pub type RefId = usize;
 pub type WithId = usize;
 pub type OwnerId = usize;
+pub type ScopeId = usize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefKind {
@@ -131,6 +132,27 @@ pub struct RecSet {
     pub members: Vec<DefId>,
 }
 
+/// What makes a lexical scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// `let ... in` (and the legacy `let { }`).
+    Let,
+    /// A `rec { }` set.
+    Rec,
+    /// A lambda: its argument or pattern.
+    Lambda,
+}
+
+/// A lexical scope: the names one `let`, `rec` set or lambda binds, and
+/// where they are visible. Completion and rename read these.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// The node whose names these are; they are visible inside it.
+    pub range: TextRange,
+    pub defs: Vec<DefId>,
+}
+
 /// A binding's value (or a pattern field's default): the references in it
 /// count only while one of `defs` is alive.
 #[derive(Debug, Clone)]
@@ -151,6 +173,9 @@ pub struct SemanticModel {
     pub uses: Vec<Vec<RefId>>,
     /// Selections from `builtins` (`builtins.toPath`), for the rules.
     pub builtins_selects: Vec<Site>,
+    /// Every lexical scope, in source order of where it starts (so a
+    /// scope comes after every scope around it).
+    pub scopes: Vec<Scope>,
 }
 
 /// The names Nix puts in the global scope (besides every `__`-prefixed
@@ -186,16 +211,54 @@ impl SemanticModel {
     pub fn with_chain(&self, w: WithId) -> impl Iterator<Item = WithId> + '_ {
         std::iter::successors(Some(w), |&w| self.withs[w].outer)
     }
+
+    /// The scopes whose names are visible at `offset`, innermost first.
+    pub fn scopes_at(&self, offset: TextSize) -> Vec<ScopeId> {
+        let mut found: Vec<ScopeId> = (0..self.scopes.len())
+            .filter(|&s| self.scopes[s].range.contains_inclusive(offset))
+            .collect();
+        // Scopes that contain one offset nest, and each starts before (or
+        // with) the ones inside it: the innermost comes last.
+        found.reverse();
+        found
+    }
+
+    /// The `with`s around `offset` (their bodies hold it), innermost first.
+    pub fn withs_at(&self, offset: TextSize) -> Vec<WithId> {
+        let mut found: Vec<WithId> = (0..self.withs.len())
+            .filter(|&w| {
+                let with = &self.withs[w];
+                with.body_start <= offset && offset <= with.range.end()
+            })
+            .collect();
+        found.reverse();
+        found
+    }
+
+    /// The reference whose name covers `offset`.
+    pub fn ref_at(&self, offset: TextSize) -> Option<RefId> {
+        let i = self.refs.partition_point(|r| r.range.end() < offset);
+        (i..self.refs.len())
+            .take_while(|&i| self.refs[i].range.start() <= offset)
+            .find(|&i| self.refs[i].range.contains_inclusive(offset))
+    }
+
+    /// The definition whose name covers `offset`.
+    pub fn def_at(&self, offset: TextSize) -> Option<DefId> {
+        self.defs
+            .iter()
+            .position(|d| d.range.contains_inclusive(offset))
+    }
 }
 
 pub fn is_builtin(name: &str) -> bool {
     name.starts_with("__") || GLOBAL_BUILTINS.contains(&name)
 }
 
-type Scope = Rc<HashMap<SmolStr, DefId>>;
+type Names = Rc<HashMap<SmolStr, DefId>>;
 
 enum Frame {
-    Scope(Scope),
+    Scope(Names),
     With(WithId),
 }
 
@@ -247,6 +310,12 @@ impl Builder {
             scope: None,
         });
         self.model.defs.len() - 1
+    }
+
+    fn record_scope(&mut self, kind: ScopeKind, range: TextRange, names: &HashMap<SmolStr, DefId>) {
+        let mut defs: Vec<DefId> = names.values().copied().collect();
+        defs.sort_unstable();
+        self.model.scopes.push(Scope { kind, range, defs });
     }
 
     fn new_owner(&mut self, defs: Vec<DefId>) -> OwnerId {
@@ -394,7 +463,7 @@ impl Builder {
 
     /// Defines the members of `node` in a new scope; merges repeated names
     /// (`a.b = 1; a.c = 2;`).
-    fn define_members(&mut self, node: &N<'_>, kind: impl Fn(bool) -> DefKind) -> Scope {
+    fn define_members(&mut self, node: &N<'_>, kind: impl Fn(bool) -> DefKind) -> Names {
         let mut scope: HashMap<SmolStr, DefId> = HashMap::default();
         for (name, range, member, inherited) in Self::member_names(node) {
             match scope.get(&name) {
@@ -417,7 +486,7 @@ impl Builder {
     /// references in a binding's value belong to that binding (dead with
     /// it). `own_frame`: the top frame is the set's own scope, which a plain
     /// `inherit x;` looks past.
-    fn member_values(&mut self, node: &N<'_>, scope: Option<&Scope>, own_frame: bool) {
+    fn member_values(&mut self, node: &N<'_>, scope: Option<&Names>, own_frame: bool) {
         for member in node.children() {
             match member.kind() {
                 NODE_ATTRPATH_VALUE => {
@@ -446,7 +515,7 @@ impl Builder {
 
     /// `inherit a b;` looks the names up outside the scope being built
     /// (`skip` scopes up); `inherit (e) a;` evaluates `e` inside it.
-    fn inherit(&mut self, member: &N<'_>, scope: Option<&Scope>, skip: usize) {
+    fn inherit(&mut self, member: &N<'_>, scope: Option<&Names>, skip: usize) {
         let from = member.children().find(|c| c.kind() == NODE_INHERIT_FROM);
         let names: Vec<N<'_>> = member
             .children()
@@ -509,6 +578,7 @@ impl Builder {
         for &def in scope.values() {
             self.model.defs[def].scope = Some(node.text_range());
         }
+        self.record_scope(ScopeKind::Let, node.text_range(), &scope);
         self.frames.push(Frame::Scope(scope.clone()));
         self.member_values(node, Some(&scope), true);
         // The body: the expression after `in`.
@@ -527,6 +597,11 @@ impl Builder {
 
     fn rec_set(&mut self, node: &N<'_>, keyword: Option<TextRange>) {
         let scope = self.define_members(node, |_| DefKind::RecMember);
+        let kind = match keyword {
+            Some(_) => ScopeKind::Rec,
+            None => ScopeKind::Let,
+        };
+        self.record_scope(kind, node.text_range(), &scope);
         if let Some(keyword) = keyword {
             self.model.recs.push(RecSet {
                 range: node.text_range(),
@@ -595,6 +670,7 @@ impl Builder {
                 _ => {}
             }
         }
+        self.record_scope(ScopeKind::Lambda, node.text_range(), &scope);
         self.frames.push(Frame::Scope(Rc::new(scope)));
         for (def, default) in pattern.unwrap_or_default() {
             let owner = self.new_owner(vec![def]);

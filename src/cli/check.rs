@@ -4,12 +4,12 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use rowan::{TextRange, TextSize};
-use serde::Serialize;
 
 use super::project::{in_parallel, write_replacing, ProjectSettings};
-use crate::analysis::{self, Diagnostic, Severity};
-use crate::syntax::{LineIndex, PositionEncoding};
+use crate::diagnostic::Severity;
+use crate::ide::{self, FileContext};
+use crate::report::{count, print_json, print_text, FileReport};
+use crate::syntax::LineIndex;
 use crate::workspace::nix_files;
 
 #[derive(Debug, Args)]
@@ -57,14 +57,6 @@ impl Deny {
         };
         severity <= limit
     }
-}
-
-/// One file's findings, ready to print.
-struct FileReport {
-    path: PathBuf,
-    line_index: LineIndex,
-    text: String,
-    diagnostics: Vec<Diagnostic>,
 }
 
 /// Where `check` reads a file from.
@@ -182,7 +174,7 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
     let (text, diagnostics) = match String::from_utf8(bytes) {
         Ok(mut text) => {
             if fix {
-                let fixed = analysis::fix_all(&text, &settings, &|d| {
+                let fixed = ide::fix_all(&text, &settings, &|d| {
                     d.fix.as_ref().is_some_and(|f| f.preferred)
                 });
                 if fixed != text {
@@ -192,29 +184,22 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
                     text = fixed;
                 }
             }
-            let mut analysis = analysis::analyze(&text, None, &settings);
-            if path.file_name().is_some_and(|n| n == "flake.nix") {
-                let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
-                analysis::add_flake_findings(&mut analysis, &text, lock.as_deref(), &settings);
-            }
+            let is_flake = path.file_name().is_some_and(|n| n == "flake.nix");
+            let lock = is_flake
+                .then(|| std::fs::read_to_string(path.with_file_name("flake.lock")).ok())
+                .flatten();
+            let context = FileContext {
+                is_flake,
+                flake_lock: lock.as_deref(),
+            };
+            let analysis = ide::analyze(&text, &[], &settings, context);
             (text, analysis.diagnostics)
         }
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let offset = TextSize::from(
-                text[..]
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .find(|&i| i >= at)
-                    .unwrap_or(0) as u32,
-            );
-            let diagnostic = Diagnostic::new(
-                analysis::registry::SYNTAX_ERROR,
-                TextRange::empty(offset),
-                format!("file is not valid UTF-8 (bad byte at offset {at}); Nix files must be UTF-8 for cim-nix"),
-            );
-            (text, analysis::apply_levels(vec![diagnostic], &settings))
+            let diagnostics = ide::not_utf8(&text, at, &settings);
+            (text, diagnostics)
         }
     };
     // Positions and snippets are needed only for findings; a clean file's
@@ -230,138 +215,4 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
         text,
         diagnostics,
     })
-}
-
-/// A 1-based line and column (in Unicode characters), as compilers print.
-fn human_position(index: &LineIndex, offset: TextSize) -> (u32, u32) {
-    let pos = index.line_col(offset, PositionEncoding::Utf32);
-    (pos.line + 1, pos.col + 1)
-}
-
-fn print_text(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<()> {
-    for report in reports {
-        for d in &report.diagnostics {
-            let (line, col) = human_position(&report.line_index, d.range.start());
-            writeln!(
-                out,
-                "{}:{line}:{col}: {}[{}]: {}",
-                report.path.display(),
-                d.severity.as_str(),
-                d.rule,
-                d.message
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// The `--format json` document; its shape is documented in doc/cli.md and
-/// only ever grows.
-#[derive(Serialize)]
-struct JsonOutput<'a> {
-    version: u32,
-    files: usize,
-    diagnostics: Vec<JsonDiagnostic<'a>>,
-    summary: JsonSummary,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    path: String,
-    rule: &'a str,
-    severity: &'a str,
-    message: &'a str,
-    range: JsonRange,
-    /// The text the range covers, at most 200 bytes.
-    snippet: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonRange {
-    start: JsonPosition,
-    end: JsonPosition,
-}
-
-#[derive(Serialize)]
-struct JsonPosition {
-    line: u32,
-    column: u32,
-    offset: u32,
-}
-
-#[derive(Serialize)]
-struct JsonSummary {
-    errors: usize,
-    warnings: usize,
-    infos: usize,
-    hints: usize,
-}
-
-fn print_json(out: &mut impl Write, reports: &[FileReport], files: usize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &json_output(reports, files))?;
-    writeln!(out)
-}
-
-/// The findings of one text in the shape of `check --format json` (for
-/// `cim-nix service`).
-pub fn findings_json(path: &str, text: &str, diagnostics: Vec<Diagnostic>) -> serde_json::Value {
-    let report = FileReport {
-        path: PathBuf::from(path),
-        line_index: LineIndex::new(text),
-        text: text.to_string(),
-        diagnostics,
-    };
-    serde_json::to_value(json_output(std::slice::from_ref(&report), 1))
-        .unwrap_or(serde_json::Value::Null)
-}
-
-fn json_output(reports: &[FileReport], files: usize) -> JsonOutput<'_> {
-    let position = |index: &LineIndex, offset: TextSize| {
-        let (line, column) = human_position(index, offset);
-        JsonPosition {
-            line,
-            column,
-            offset: offset.into(),
-        }
-    };
-    let mut diagnostics = Vec::new();
-    for report in reports {
-        for d in &report.diagnostics {
-            let mut end = usize::from(d.range.end()).min(usize::from(d.range.start()) + 200);
-            while !report.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            diagnostics.push(JsonDiagnostic {
-                path: report.path.display().to_string(),
-                rule: d.rule,
-                severity: d.severity.as_str(),
-                message: &d.message,
-                range: JsonRange {
-                    start: position(&report.line_index, d.range.start()),
-                    end: position(&report.line_index, d.range.end()),
-                },
-                snippet: &report.text[usize::from(d.range.start())..end],
-            });
-        }
-    }
-    let counts = count(reports);
-    JsonOutput {
-        version: 1,
-        files,
-        diagnostics,
-        summary: JsonSummary {
-            errors: counts[0],
-            warnings: counts[1],
-            infos: counts[2],
-            hints: counts[3],
-        },
-    }
-}
-
-fn count(reports: &[FileReport]) -> [usize; 4] {
-    let mut counts = [0; 4];
-    for d in reports.iter().flat_map(|r| &r.diagnostics) {
-        counts[d.severity as usize] += 1;
-    }
-    counts
 }

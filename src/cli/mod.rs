@@ -41,7 +41,7 @@ pub enum Command {
 
 /// `cim-nix rules`.
 pub fn rules() -> i32 {
-    use crate::analysis::registry::RULES;
+    use crate::diagnostic::registry::RULES;
     let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for rule in RULES {
         println!(
@@ -57,7 +57,7 @@ pub fn rules() -> i32 {
 
 /// `cim-nix explain RULE`.
 pub fn explain(rule: &str) -> i32 {
-    match crate::analysis::docs::page(rule) {
+    match crate::diagnostic::docs::page(rule) {
         Some(page) => {
             print!("{page}");
             0

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::analysis::{registry, Severity};
+use crate::diagnostic::{registry, Severity};
 use crate::format::{FormatOptions, Style};
 
 pub use nats::{valid_subject_prefix, EmitOn, EventSettings, NatsLayer, NatsSettings};

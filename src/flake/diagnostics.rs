@@ -8,12 +8,12 @@ use rowan::ast::AstNode;
 use super::flakeref;
 use super::lock::{FlakeLock, InputRef, LockError};
 use super::model::{FlakeInput, FlakeModel};
-use crate::analysis::registry::{
+use crate::diagnostic::registry::{
     FLAKE_INPUT_FOLLOWS_NIXPKGS, FLAKE_INPUT_INVALID, FLAKE_INPUT_NOT_LOCKED, FLAKE_INPUT_UNUSED,
     FLAKE_LOCK_INVALID, FLAKE_LOCK_OUTDATED, FLAKE_LOCK_STALE, FLAKE_OUTPUTS_MISSING_INPUT,
     INSECURE_URL,
 };
-use crate::analysis::{Diagnostic, Fix};
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
 /// The lock as the caller found it: absent, unreadable, or read.

@@ -69,7 +69,7 @@ pub fn answer(name: &str, payload: &[u8]) -> Result<Value, Refusal> {
         other => Err(refuse(404, format!("no endpoint `{other}`"))),
     }));
     outcome.unwrap_or_else(|panic| {
-        let why = crate::server::worker::panic_message(&*panic);
+        let why = crate::panics::message(&*panic);
         tracing::error!("endpoint {name} panicked: {why}");
         Err(refuse(500, format!("internal error: {why}")))
     })
@@ -96,12 +96,13 @@ fn diagnostics(request: &Value) -> Result<Value, Refusal> {
     let path: Option<String> = optional(request, "path")?;
     let lock: Option<String> = optional(request, "flake_lock")?;
     let settings = Settings::default();
-    let mut analysis = crate::analysis::analyze(&text, None, &settings);
     let path = path.unwrap_or_else(|| "<request>".into());
-    if flake::is_flake_file(&path) {
-        crate::analysis::add_flake_findings(&mut analysis, &text, lock.as_deref(), &settings);
-    }
-    Ok(crate::cli::check::findings_json(
+    let context = crate::ide::FileContext {
+        is_flake: flake::is_flake_file(&path),
+        flake_lock: lock.as_deref(),
+    };
+    let analysis = crate::ide::analyze(&text, &[], &settings, context);
+    Ok(crate::report::findings_json(
         &path,
         &text,
         analysis.diagnostics,

@@ -24,9 +24,10 @@ use super::documents::DocumentError;
 use super::events::ServerEvents;
 use super::formatting::{self, Stamped};
 use super::settings::ClientLayer;
-use super::worker::{panic_message, Outgoing};
+use super::worker::Outgoing;
 use super::{convert, Shared};
 use crate::config::PROJECT_FILE;
+use crate::panics;
 
 pub struct Backend {
     pub client: Client,
@@ -505,7 +506,7 @@ async fn guarded<T>(method: &str, handler: impl Future<Output = Result<T>>) -> R
     match AssertUnwindSafe(handler).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => {
-            let why = panic_message(&*panic);
+            let why = panics::message(&*panic);
             tracing::error!("{method} panicked: {why}");
             Err(Error {
                 code: ErrorCode::InternalError,

@@ -8,8 +8,9 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types as lsp;
 
 use super::{convert, Shared};
-use crate::analysis::{self, registry};
+use crate::diagnostic::registry;
 use crate::format::minimal_edits;
+use crate::ide;
 
 /// The kind of the source action that removes all unused code.
 pub const FIX_ALL: &str = "source.fixAll.cim-nix";
@@ -71,7 +72,7 @@ pub async fn code_actions(
             let (settings, _) = shared.settings.for_document(uri);
             let text = doc.text.clone();
             let fixed = tokio::task::spawn_blocking(move || {
-                analysis::fix_all(&text, &settings, &|d| {
+                ide::fix_all(&text, &settings, &|d| {
                     is_dead_code(d.rule) && d.fix.as_ref().is_some_and(|f| f.preferred)
                 })
             })

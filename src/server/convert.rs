@@ -6,8 +6,8 @@ use tower_lsp::lsp_types::{
     self as lsp, ClientCapabilities, CodeDescription, NumberOrString, PositionEncodingKind,
 };
 
-use crate::analysis::registry::Tag;
-use crate::analysis::{Diagnostic, Severity};
+use crate::diagnostic::registry::Tag;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::syntax::{LineIndex, PositionEncoding, TextEdit};
 
 /// The encoding to use: UTF-8 when the client offers it (no conversion at

@@ -13,7 +13,7 @@ use dashmap::DashMap;
 use tokio::sync::Notify;
 use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent, Url};
 
-use crate::analysis::Analysis;
+use crate::ide::Analysis;
 use crate::syntax::{LineCol, LineIndex, PositionEncoding};
 
 pub struct Document {

@@ -25,8 +25,8 @@ use tower_lsp::lsp_types::{
 
 use super::events::ServerEvents;
 use super::framing::{decode_body, encode, Frame, FrameDecoder};
-use super::worker::panic_message;
 use super::Shared;
+use crate::panics;
 
 /// What the stdout thread is asked to do.
 pub enum Out {
@@ -238,7 +238,7 @@ impl Transport {
                 Ok(Ok(())) => {}
                 Ok(Err(why)) => self.log_warning(format!("cim-nix: ignored {method}: {why}")),
                 Err(panic) => {
-                    tracing::error!("handling {method} panicked: {}", panic_message(&*panic))
+                    tracing::error!("handling {method} panicked: {}", panics::message(&*panic))
                 }
             }
             return None;

@@ -14,7 +14,7 @@ use tower_lsp::lsp_types::{MessageType, Url};
 use super::documents::DocumentAnalysis;
 use super::formatting::Prepared;
 use super::{convert, Shared};
-use crate::analysis;
+use crate::{ide, panics};
 
 pub enum Job {
     /// The document changed: analyse its newest revision.
@@ -125,13 +125,22 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         .filter_map(|p| Some((p.text.as_str(), p.analysis.parse.as_ref()?)))
         .collect();
     let started = std::time::Instant::now();
+    // A flake.nix is also checked against the flake.lock beside it on disk.
+    let is_flake = uri.path().ends_with("/flake.nix");
+    let lock = is_flake
+        .then(|| uri.to_file_path().ok())
+        .flatten()
+        .and_then(|path| std::fs::read_to_string(path.with_file_name("flake.lock")).ok());
+    let context = ide::FileContext {
+        is_flake,
+        flake_lock: lock.as_deref(),
+    };
     let result = catch_unwind(AssertUnwindSafe(|| {
-        analysis::analyze_after(&snapshot.text, &earlier, &settings)
+        ide::analyze(&snapshot.text, &earlier, &settings, context)
     }));
     let encoding = shared.encoding();
     let analysis = match result {
-        Ok(mut analysis) => {
-            add_flake_findings(uri, &snapshot.text, &settings, &mut analysis);
+        Ok(analysis) => {
             tracing::debug!(
                 "analysed {uri} revision {} in {:?} ({:?} parse)",
                 snapshot.revision,
@@ -141,7 +150,7 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
             analysis
         }
         Err(panic) => {
-            let why = panic_message(&*panic);
+            let why = panics::message(&*panic);
             tracing::error!("analysis of {uri} panicked: {why}");
             let _ = outgoing.send(Outgoing::Message(
                 MessageType::ERROR,
@@ -152,7 +161,7 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
             ));
             // Stored all the same, so that requests waiting for this
             // revision get an answer.
-            analysis::internal_error(&why)
+            ide::internal_error(&why)
         }
     };
     let diagnostics = analysis
@@ -178,41 +187,5 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         if settings.format_prepare {
             Prepared::analysed(shared, uri, snapshot.revision, &snapshot.text);
         }
-    }
-}
-
-/// A flake.nix is also checked against the flake.lock beside it on disk.
-fn add_flake_findings(
-    uri: &Url,
-    text: &str,
-    settings: &crate::config::Settings,
-    analysis: &mut analysis::Analysis,
-) {
-    if !uri.path().ends_with("/flake.nix") {
-        return;
-    }
-    let Ok(path) = uri.to_file_path() else {
-        return;
-    };
-    let lock = std::fs::read_to_string(path.with_file_name("flake.lock")).ok();
-    let found = catch_unwind(AssertUnwindSafe(|| {
-        analysis::add_flake_findings(analysis, text, lock.as_deref(), settings)
-    }));
-    match found {
-        Ok(()) => {}
-        Err(panic) => tracing::error!(
-            "flake analysis of {uri} panicked: {}",
-            panic_message(&*panic)
-        ),
-    }
-}
-
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".into()
     }
 }

@@ -13,9 +13,9 @@ use smol_str::SmolStr;
 use SyntaxKind::*;
 
 use super::edit;
-use crate::analysis::registry::*;
 use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel, Site};
-use crate::analysis::{Diagnostic, Fix};
+use crate::diagnostic::registry::*;
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::green::{attr_name, N};
 use crate::syntax::TextEdit;
 

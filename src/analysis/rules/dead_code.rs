@@ -9,9 +9,9 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::{TextRange, TextSize};
 
 use super::edit;
-use crate::analysis::registry::*;
 use crate::analysis::semantic::{DefId, DefKind, Resolution, SemanticModel};
-use crate::analysis::{Diagnostic, Fix};
+use crate::diagnostic::registry::*;
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
 pub fn check(

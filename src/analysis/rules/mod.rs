@@ -40,24 +40,26 @@ pub fn check(
 const PARALLEL_MIN: usize = 128 * 1024;
 
 /// Builds the model (when the file parsed without errors) and runs every
-/// rule. On a big file, the rules that read only the tree run on a second
-/// thread while this one builds the model and runs the others.
+/// rule; returns the findings and the model it built. On a big file, the
+/// rules that read only the tree run on a second thread while this one
+/// builds the model and runs the others.
 pub fn analyze_tree(
     green: &GreenNode,
     text: &str,
     complete: bool,
     settings: &Settings,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Option<SemanticModel>) {
     let root = SyntaxNode::new_root(green.clone());
     if !complete {
-        return check(&root, text, None, settings);
+        return (check(&root, text, None, settings), None);
     }
     if text.len() < PARALLEL_MIN {
         let model = SemanticModel::from_green(green);
-        return check(&root, text, Some(&model), settings);
+        let found = check(&root, text, Some(&model), settings);
+        return (found, Some(model));
     }
     let on = |rule: &str| settings.rules.get(rule) != Some(&RuleLevel::Off);
-    let mut found = std::thread::scope(|scope| {
+    let (mut found, model) = std::thread::scope(|scope| {
         let tree = std::thread::Builder::new()
             // Room for the recursion over nested set literals.
             .stack_size(64 << 20)
@@ -76,8 +78,8 @@ pub fn analyze_tree(
             // No second thread: do it here.
             Err(_) => found.extend(correctness::tree_checks(green, &root, text, false, &on)),
         }
-        found
+        (found, model)
     });
     found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
-    found
+    (found, Some(model))
 }
