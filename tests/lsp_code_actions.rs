@@ -13,7 +13,15 @@ fn started() -> Server {
     let mut server = Server::start();
     let init = server.initialize(json!({}), Value::Null);
     let kinds = &init["capabilities"]["codeActionProvider"]["codeActionKinds"];
-    assert_eq!(kinds, &json!(["quickfix", "source.fixAll.cim-nix"]));
+    assert_eq!(
+        kinds,
+        &json!([
+            "quickfix",
+            "refactor.rewrite",
+            "refactor.inline",
+            "source.fixAll.cim-nix"
+        ])
+    );
     server
 }
 

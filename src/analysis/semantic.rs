@@ -186,6 +186,7 @@ pub const GLOBAL_BUILTINS: &[&str] = &[
     "break",
     "builtins",
     "derivation",
+    "derivationStrict",
     "dirOf",
     "false",
     "fetchGit",

@@ -13,13 +13,24 @@
 //! flake.lock beside a flake.nix, other files of the workspace) is given to
 //! it by the caller.
 
+mod assists;
+mod builtins;
 mod callers;
+mod completion;
 mod diagnostics;
+mod folding;
 mod goto_definition;
+mod hover;
+mod inlay_hints;
+mod lib_docs;
+mod links;
 mod paths;
 mod references;
 mod rename;
+mod selection;
+mod semantic_tokens;
 mod sets;
+mod symbols;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -29,10 +40,24 @@ use rowan::{TextRange, TextSize};
 
 use crate::analysis::semantic::SemanticModel;
 pub use crate::analysis::Analysis;
+pub use assists::{assists, Assist, AssistKind};
+pub use completion::{
+    completions, resolve as resolve_completion, CompletionItem, CompletionKind, Completions, DocKey,
+};
 pub use diagnostics::{analyze, fix_all, internal_error, not_utf8, FileContext};
+pub use folding::{folding_ranges, Fold, FoldKind};
 pub use goto_definition::goto_definition;
+pub use hover::{hover, HoverContext, HoverResult};
+pub use inlay_hints::{inlay_hints, HintKind, InlayHint, LONG_BINDING_LINES};
+pub use links::{document_links, file_links, Link, LinkTarget};
 pub use references::{highlights, references, Highlight, HighlightKind};
 pub use rename::{prepare_rename, rename, FileEdit, RenameError};
+pub use selection::selection_ranges;
+pub use semantic_tokens::{semantic_tokens, SemanticToken, TOKEN_MODIFIERS, TOKEN_TYPES};
+pub use symbols::{
+    document_symbols, symbol_match, workspace_symbols_of, DocumentSymbol, SymbolKind,
+    WorkspaceSymbol,
+};
 
 /// The text and analysis of one revision of a file. The server's stored
 /// analyses implement it, and [`SourceFile`] holds a text read from disk.
@@ -178,6 +203,11 @@ pub(crate) fn token_at(root: &SyntaxNode, offset: TextSize) -> Option<SyntaxToke
         }),
         (l, r) => r.or(l),
     }
+}
+
+/// The range of the token a cursor at `offset` is on.
+pub fn name_range_at(doc: &Doc, offset: TextSize) -> Option<TextRange> {
+    token_at(doc.root()?, offset).map(|t| t.text_range())
 }
 
 /// How much a token kind names something a feature can act on.

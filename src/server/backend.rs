@@ -19,7 +19,6 @@ use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
-use super::code_actions;
 use super::documents::DocumentError;
 use super::events::ServerEvents;
 use super::formatting::{self, Stamped};
@@ -31,7 +30,7 @@ use crate::panics;
 
 pub struct Backend {
     pub client: Client,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     capabilities: std::sync::OnceLock<ClientCapabilities>,
     /// A settings problem found during `initialize`, shown once initialized
     /// (tower-lsp drops messages sent before that).
@@ -56,6 +55,43 @@ impl Backend {
 
     fn caps(&self) -> ClientCapabilities {
         self.capabilities.get().cloned().unwrap_or_default()
+    }
+
+    fn text_document_caps(&self) -> TextDocumentClientCapabilities {
+        self.capabilities
+            .get()
+            .and_then(|c| c.text_document.clone())
+            .unwrap_or_default()
+    }
+
+    /// The client takes `LocationLink`s for go to definition.
+    pub(super) fn supports_definition_links(&self) -> bool {
+        self.text_document_caps()
+            .definition
+            .and_then(|d| d.link_support)
+            == Some(true)
+    }
+
+    /// The client applies versioned `documentChanges`.
+    pub(super) fn supports_document_changes(&self) -> bool {
+        self.caps()
+            .workspace
+            .and_then(|w| w.workspace_edit)
+            .and_then(|e| e.document_changes)
+            == Some(true)
+    }
+
+    /// The client shows nested document symbols.
+    pub(super) fn supports_hierarchical_symbols(&self) -> bool {
+        self.text_document_caps()
+            .document_symbol
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            == Some(true)
+    }
+
+    /// `textDocument/hover`, stamped by the transport.
+    pub async fn hover_at(&self, params: Stamped<HoverParams>) -> Result<Option<Hover>> {
+        guarded("textDocument/hover", self.hover_stamped(params)).await
     }
 
     /// `cim-nix/syntaxTree`: the server's current tree of a document, in
@@ -225,13 +261,46 @@ impl LanguageServer for Backend {
                         CodeActionOptions {
                             code_action_kinds: Some(vec![
                                 CodeActionKind::QUICKFIX,
-                                CodeActionKind::new(code_actions::FIX_ALL),
+                                CodeActionKind::REFACTOR_REWRITE,
+                                CodeActionKind::REFACTOR_INLINE,
+                                CodeActionKind::new(super::features::FIX_ALL),
                             ]),
                             ..Default::default()
                         },
                     )),
                     document_range_formatting_provider: Some(OneOf::Left(true)),
                     hover_provider: Some(HoverProviderCapability::Simple(true)),
+                    definition_provider: Some(OneOf::Left(true)),
+                    references_provider: Some(OneOf::Left(true)),
+                    document_highlight_provider: Some(OneOf::Left(true)),
+                    rename_provider: Some(OneOf::Right(RenameOptions {
+                        prepare_provider: Some(true),
+                        work_done_progress_options: Default::default(),
+                    })),
+                    document_symbol_provider: Some(OneOf::Left(true)),
+                    completion_provider: Some(CompletionOptions {
+                        trigger_characters: Some(vec![".".into()]),
+                        resolve_provider: Some(true),
+                        ..Default::default()
+                    }),
+                    workspace_symbol_provider: Some(OneOf::Left(true)),
+                    folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                    selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+                    inlay_hint_provider: Some(OneOf::Left(true)),
+                    semantic_tokens_provider: Some(
+                        SemanticTokensServerCapabilities::SemanticTokensOptions(
+                            SemanticTokensOptions {
+                                legend: super::features::semantic_tokens_legend(),
+                                range: Some(true),
+                                full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                                work_done_progress_options: Default::default(),
+                            },
+                        ),
+                    ),
+                    document_link_provider: Some(DocumentLinkOptions {
+                        resolve_provider: Some(false),
+                        work_done_progress_options: Default::default(),
+                    }),
                     experimental: Some(serde_json::json!({ "syntaxTree": true })),
                     ..ServerCapabilities::default()
                 },
@@ -241,14 +310,6 @@ impl LanguageServer for Backend {
                 }),
             })
         })
-        .await
-    }
-
-    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        guarded(
-            "textDocument/codeAction",
-            code_actions::code_actions(&self.shared, params),
-        )
         .await
     }
 
@@ -288,6 +349,11 @@ impl LanguageServer for Backend {
                         glob_pattern: GlobPattern::String("**/flake.lock".into()),
                         kind: None,
                     },
+                    // Closed files the features read, and the index.
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*.nix".into()),
+                        kind: None,
+                    },
                 ],
             };
             registrations.push(Registration {
@@ -305,6 +371,10 @@ impl LanguageServer for Backend {
             });
         }
         self.refresh_configuration();
+        if let Some(root) = self.shared.events.root().map(|r| r.to_path_buf()) {
+            let progress = caps.window.and_then(|w| w.work_done_progress) == Some(true);
+            super::index::build(self.shared.clone(), self.client.clone(), root, progress);
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -322,10 +392,24 @@ impl LanguageServer for Backend {
             self.shared.worker.analyze_all();
         }
         ServerEvents::saved(&self.shared, &uri);
+        if let Ok(path) = uri.to_file_path() {
+            if path.extension().is_some_and(|e| e == "nix") {
+                self.shared.files.forget(&path);
+                let shared = self.shared.clone();
+                tokio::task::spawn_blocking(move || shared.index.refresh(&shared, &path));
+            }
+        }
     }
 
-    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        guarded("textDocument/hover", hover(&self.shared, params)).await
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        guarded("completionItem/resolve", self.resolve_completion_item(item)).await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<Vec<SymbolInformation>>> {
+        guarded("workspace/symbol", self.workspace_symbol(params)).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -361,6 +445,23 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let nix_files: Vec<std::path::PathBuf> = params
+            .changes
+            .iter()
+            .filter_map(|c| c.uri.to_file_path().ok())
+            .filter(|p| p.extension().is_some_and(|e| e == "nix"))
+            .collect();
+        if !nix_files.is_empty() {
+            for path in &nix_files {
+                self.shared.files.forget(path);
+            }
+            let shared = self.shared.clone();
+            tokio::task::spawn_blocking(move || {
+                for path in nix_files {
+                    shared.index.refresh(&shared, &path);
+                }
+            });
+        }
         if params.changes.iter().any(|c| is_project_file(&c.uri)) {
             self.shared.settings.invalidate_projects();
             self.shared.worker.reconfigure();
@@ -443,50 +544,6 @@ impl LanguageServer for Backend {
 fn configure_events(shared: &Shared) {
     let (settings, _) = shared.settings.for_workspace(shared.events.root());
     shared.events.configure(&settings);
-}
-
-/// `textDocument/hover`: on a flake input, what it asks for and what
-/// flake.lock pinned.
-async fn hover(shared: &Shared, params: HoverParams) -> Result<Option<Hover>> {
-    let position = params.text_document_position_params;
-    let uri = &position.text_document.uri;
-    if !uri.path().ends_with("/flake.nix") {
-        return Ok(None);
-    }
-    let analysis = shared.documents.analysis(uri).await.map_err(not_open)?;
-    let Some(root) = analysis.analysis.parse.as_ref().and_then(|p| p.syntax()) else {
-        return Ok(None);
-    };
-    let Some(model) = crate::flake::FlakeModel::from_tree(&root) else {
-        return Ok(None);
-    };
-    let lock = uri
-        .to_file_path()
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p.with_file_name("flake.lock")).ok())
-        .and_then(|t| crate::flake::FlakeLock::parse(&t).ok());
-    let encoding = shared.encoding();
-    let offset = analysis.line_index.offset(
-        crate::syntax::LineCol {
-            line: position.position.line,
-            col: position.position.character,
-        },
-        encoding,
-    );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let Some((range, markdown)) = crate::flake::hover::hover(&model, lock.as_ref(), offset, now)
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: markdown,
-        }),
-        range: Some(convert::range(&analysis.line_index, range, encoding)),
-    }))
 }
 
 fn is_project_file(uri: &Url) -> bool {

@@ -110,6 +110,17 @@ pub fn text_edits(
         .collect()
 }
 
+/// An LSP position as a byte offset (clamped to the text).
+pub fn offset(index: &LineIndex, p: lsp::Position, encoding: PositionEncoding) -> rowan::TextSize {
+    index.offset(
+        crate::syntax::LineCol {
+            line: p.line,
+            col: p.character,
+        },
+        encoding,
+    )
+}
+
 /// An LSP range as byte offsets (clamped to the text).
 pub fn text_range(index: &LineIndex, r: lsp::Range, encoding: PositionEncoding) -> TextRange {
     let at = |p: lsp::Position| {

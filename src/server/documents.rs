@@ -45,6 +45,16 @@ pub struct DocumentAnalysis {
     pub settings: crate::config::Settings,
 }
 
+impl crate::ide::Source for DocumentAnalysis {
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+}
+
 /// What the worker needs to analyse a document.
 pub struct Snapshot {
     pub text: Arc<String>,

@@ -5,15 +5,17 @@
 //! core's types and LSP's. This layer does I/O and knows LSP; the core does not.
 
 pub mod backend;
-pub mod code_actions;
 pub mod convert;
 pub mod documents;
 pub mod events;
+pub mod features;
 pub mod formatting;
 pub mod framing;
+pub mod index;
 pub mod settings;
 pub mod transport;
 pub mod worker;
+pub mod world;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -54,6 +56,12 @@ pub struct Shared {
     pub prepared: formatting::Prepared,
     /// The async runtime, for tasks started from the worker thread.
     pub runtime: tokio::runtime::Handle,
+    /// Closed files read for the editor features (an import's target).
+    pub files: world::DiskFiles,
+    /// The workspace's files: who names whom, and their symbols.
+    pub index: index::WorkspaceIndex,
+    /// Each document's last semantic tokens, for deltas.
+    pub semantic_tokens: features::SemanticTokensCache,
 }
 
 impl Shared {
@@ -177,6 +185,9 @@ async fn serve(
         events: events::ServerEvents::default(),
         prepared: formatting::Prepared::default(),
         runtime: tokio::runtime::Handle::current(),
+        files: world::DiskFiles::default(),
+        index: index::WorkspaceIndex::default(),
+        semantic_tokens: features::SemanticTokensCache::default(),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
     tokio::spawn(flush_events_on_signal(shared.clone()));
@@ -189,6 +200,49 @@ async fn serve(
             .custom_method(
                 formatting::RANGE_FORMATTING,
                 backend::Backend::range_formatting_at,
+            )
+            .custom_method("cim-nix/stamped/hover", backend::Backend::hover_at)
+            .custom_method("cim-nix/stamped/definition", backend::Backend::definition)
+            .custom_method("cim-nix/stamped/references", backend::Backend::references)
+            .custom_method(
+                "cim-nix/stamped/documentHighlight",
+                backend::Backend::document_highlight,
+            )
+            .custom_method(
+                "cim-nix/stamped/prepareRename",
+                backend::Backend::prepare_rename,
+            )
+            .custom_method("cim-nix/stamped/rename", backend::Backend::rename)
+            .custom_method(
+                "cim-nix/stamped/documentSymbol",
+                backend::Backend::document_symbol,
+            )
+            .custom_method(
+                "cim-nix/stamped/documentLink",
+                backend::Backend::document_link,
+            )
+            .custom_method("cim-nix/stamped/completion", backend::Backend::completion)
+            .custom_method(
+                "cim-nix/stamped/foldingRange",
+                backend::Backend::folding_range,
+            )
+            .custom_method(
+                "cim-nix/stamped/selectionRange",
+                backend::Backend::selection_range,
+            )
+            .custom_method("cim-nix/stamped/inlayHint", backend::Backend::inlay_hint)
+            .custom_method("cim-nix/stamped/codeAction", backend::Backend::code_action)
+            .custom_method(
+                "cim-nix/stamped/semanticTokens/full",
+                backend::Backend::semantic_tokens_full,
+            )
+            .custom_method(
+                "cim-nix/stamped/semanticTokens/full/delta",
+                backend::Backend::semantic_tokens_delta,
+            )
+            .custom_method(
+                "cim-nix/stamped/semanticTokens/range",
+                backend::Backend::semantic_tokens_range,
             )
             .finish();
     let client = service.inner().client.clone();

@@ -275,11 +275,9 @@ impl Transport {
                     .send(Out::Frame(encode(answer.to_string().as_bytes())));
                 return None;
             }
-            return Some(encode(
-                self.stamp_formatting(&value, internal)
-                    .to_string()
-                    .as_bytes(),
-            ));
+            return Some(encode(self.stamp(&value, internal).to_string().as_bytes()));
+        } else if let Some(internal) = super::features::stamped_method(method) {
+            return Some(encode(self.stamp(&value, internal).to_string().as_bytes()));
         } else if method == "shutdown" {
             self.shared.shutdown_requested.store(true, Ordering::SeqCst);
         } else if method.starts_with("$/") {
@@ -302,9 +300,6 @@ impl Transport {
         Some(encode(text.as_bytes()))
     }
 
-    /// Renames a formatting request to its internal method and adds the
-    /// document's revision now, on arrival, so its reply is for the text the
-    /// client meant even when edits arrive while it waits to be handled.
     /// The answer to a whole-document formatting request whose edits are
     /// prepared for the document's current revision (format-on-save after
     /// a pause in typing), made here rather than through tower-lsp.
@@ -323,7 +318,11 @@ impl Transport {
         Some(json!({"jsonrpc": "2.0", "id": id, "result": edits}))
     }
 
-    fn stamp_formatting(&self, message: &Value, internal: &str) -> Value {
+    /// Renames a request about one document to its internal method, with
+    /// the document's revision now, on arrival: its answer is for the text
+    /// the client meant even when edits arrive while it waits to be
+    /// handled (and is refused as out of date when they did).
+    fn stamp(&self, message: &Value, internal: &str) -> Value {
         let params = message.get("params").cloned().unwrap_or(Value::Null);
         let revision = params
             .pointer("/textDocument/uri")
@@ -385,6 +384,7 @@ impl Transport {
                 let p = DidCloseTextDocumentParams::deserialize(params).map_err(invalid)?;
                 ServerEvents::closed(&self.shared, &p.text_document.uri);
                 self.shared.prepared.close(&p.text_document.uri);
+                self.shared.semantic_tokens.forget(&p.text_document.uri);
                 if documents.close(&p.text_document.uri) {
                     self.shared.clear_diagnostics(p.text_document.uri);
                 }

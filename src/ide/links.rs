@@ -1,0 +1,275 @@
+//! Document links: path literals to the files they name (a directory to
+//! its `default.nix`), URLs written as strings or bare URL literals, and a
+//! flake's input references (`github:owner/repo/ref`, `gitlab:`,
+//! `sourcehut:`, `git+https://...`, `path:./x`) to where they point. Also
+//! the files a file refers to, which the workspace index keeps to find who
+//! imports whom.
+
+use std::path::PathBuf;
+
+use rnix::{SyntaxKind, SyntaxNode};
+use rowan::TextRange;
+
+use super::{paths, Doc, PathKind, World};
+use crate::flake::{flakeref, FlakeModel};
+
+use SyntaxKind::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    File(PathBuf),
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub range: TextRange,
+    pub target: LinkTarget,
+}
+
+/// The links of a file, in source order.
+pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
+    let Some(root) = doc.root() else {
+        return Vec::new();
+    };
+    let mut links = Vec::new();
+    for node in root.descendants() {
+        match node.kind() {
+            NODE_PATH_REL | NODE_PATH_ABS => {
+                if let Some(path) = path_of(doc, &node, world) {
+                    if world.path_kind(&path) == PathKind::File {
+                        links.push(Link {
+                            range: node.text_range(),
+                            target: LinkTarget::File(path),
+                        });
+                    }
+                }
+            }
+            NODE_LITERAL => {
+                if let Some(token) = node.first_token().filter(|t| t.kind() == TOKEN_URI) {
+                    if is_web_url(token.text()) {
+                        links.push(Link {
+                            range: token.text_range(),
+                            target: LinkTarget::Url(token.text().to_string()),
+                        });
+                    }
+                }
+            }
+            NODE_STRING => {
+                if let Some((range, content)) = plain_string(&node) {
+                    if is_web_url(&content) {
+                        links.push(Link {
+                            range,
+                            target: LinkTarget::Url(content),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if is_flake(doc) {
+        links.extend(flake_links(doc, root, world));
+    }
+    links.sort_by_key(|l| (l.range.start(), l.range.end()));
+    // A flake reference that is also a web URL is one link.
+    links.dedup_by(|a, b| a.range == b.range);
+    links
+}
+
+/// The files a file's path literals name (whether or not they exist).
+pub fn file_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
+    let Some(root) = doc.root() else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = root
+        .descendants()
+        .filter(|n| matches!(n.kind(), NODE_PATH_REL | NODE_PATH_ABS))
+        .filter_map(|n| path_of(doc, &n, world))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn path_of(doc: &Doc, node: &SyntaxNode, world: &dyn World) -> Option<PathBuf> {
+    let literal = paths::literal(node)?;
+    paths::resolve(doc.path.as_deref(), &literal, world)
+}
+
+fn is_web_url(text: &str) -> bool {
+    (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() > "https://".len()
+        && !text.contains(char::is_whitespace)
+}
+
+/// A string without interpolation: the range of its content and the text.
+fn plain_string(node: &SyntaxNode) -> Option<(TextRange, String)> {
+    let mut content = None;
+    for child in node.children_with_tokens() {
+        match child.kind() {
+            TOKEN_STRING_START | TOKEN_STRING_END => {}
+            TOKEN_STRING_CONTENT if content.is_none() => {
+                let token = child.into_token()?;
+                content = Some((token.text_range(), token.text().to_string()));
+            }
+            _ => return None,
+        }
+    }
+    content.filter(|(_, text)| !text.contains('\\'))
+}
+
+fn is_flake(doc: &Doc) -> bool {
+    doc.path
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "flake.nix")
+}
+
+/// Each input's url, as the web page or folder it names.
+fn flake_links(doc: &Doc, root: &SyntaxNode, world: &dyn World) -> Vec<Link> {
+    let Some(model) = FlakeModel::from_tree(root) else {
+        return Vec::new();
+    };
+    let mut links = Vec::new();
+    for input in &model.inputs {
+        let (Some(url), Some(range)) = (&input.url, input.url_range) else {
+            continue;
+        };
+        // Inside the quotes.
+        let range = if range.len() >= 2.into() && doc.text()[range].starts_with('"') {
+            TextRange::new(
+                range.start() + rowan::TextSize::from(1),
+                range.end() - rowan::TextSize::from(1),
+            )
+        } else {
+            range
+        };
+        if let Some(target) = flake_target(doc, url, world) {
+            links.push(Link { range, target });
+        }
+    }
+    links
+}
+
+/// Where a flake reference points: a forge's page, the URL of a git or
+/// tarball reference, or a local folder.
+fn flake_target(doc: &Doc, url: &str, world: &dyn World) -> Option<LinkTarget> {
+    let attrs = flakeref::parse(url)?;
+    let get = |k: &str| attrs.get(k).map(String::as_str);
+    let web = |host: &str| {
+        let mut page = format!("https://{host}/{}/{}", get("owner")?, get("repo")?);
+        if let Some(r) = get("rev").or(get("ref")) {
+            let tree = if host == "gitlab.com" {
+                "/-/tree/"
+            } else {
+                "/tree/"
+            };
+            page.push_str(tree);
+            page.push_str(r);
+        }
+        Some(page)
+    };
+    let target = match get("type")? {
+        "github" => LinkTarget::Url(web("github.com")?),
+        "gitlab" => LinkTarget::Url(web("gitlab.com")?),
+        "sourcehut" => {
+            let owner = get("owner")?;
+            LinkTarget::Url(format!("https://git.sr.ht/{owner}/{}", get("repo")?))
+        }
+        "git" | "tarball" | "file" | "hg" => {
+            let target = get("url")?;
+            if !is_web_url(target) {
+                return None;
+            }
+            LinkTarget::Url(target.to_string())
+        }
+        "path" => {
+            let path = get("path")?;
+            let absolute = if path.starts_with('/') {
+                PathBuf::from(path)
+            } else {
+                paths::absolute(
+                    doc.path.as_deref(),
+                    &format!("./{}", path.trim_start_matches("./")),
+                )?
+            };
+            if world.path_kind(&absolute) == PathKind::Missing {
+                return None;
+            }
+            LinkTarget::File(absolute)
+        }
+        _ => return None,
+    };
+    Some(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::Fixture;
+    use super::LinkTarget;
+    use expect_test::{expect, Expect};
+
+    fn check(fixture: &str, expect: Expect) {
+        let f = Fixture::parse(fixture);
+        let doc = f.doc();
+        let links = super::document_links(&doc, &f);
+        let text = links
+            .iter()
+            .map(|l| {
+                let target = match &l.target {
+                    LinkTarget::File(p) => p.display().to_string(),
+                    LinkTarget::Url(u) => u.clone(),
+                };
+                format!("{} -> {target}", &doc.text()[l.range])
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        expect.assert_eq(&text);
+    }
+
+    #[test]
+    fn paths_urls_and_missing_files() {
+        check(
+            r#"
+//- /main.nix
+{
+  a = import ./lib;
+  b = ./missing.nix;
+  src = "https://example.org/x.tar.gz";
+  old = http://example.org/y;
+  notes = "see https://example.org inside a sentence";
+}
+//- /lib/default.nix
+{ }
+"#,
+            expect![[r#"
+                ./lib -> /lib/default.nix
+                https://example.org/x.tar.gz -> https://example.org/x.tar.gz
+                http://example.org/y -> http://example.org/y"#]],
+        );
+    }
+
+    #[test]
+    fn flake_inputs_link_to_their_pages() {
+        check(
+            r#"
+//- /flake.nix
+{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  inputs.hm.url = "gitlab:owner/repo";
+  inputs.local.url = "path:./sub";
+  inputs.tarball.url = "https://example.org/a.tar.gz";
+  outputs = _: { };
+}
+//- /sub/flake.nix
+{ outputs = _: { }; }
+"#,
+            expect![[r#"
+                github:NixOS/nixpkgs/nixos-24.05 -> https://github.com/NixOS/nixpkgs/tree/nixos-24.05
+                gitlab:owner/repo -> https://gitlab.com/owner/repo
+                path:./sub -> /sub
+                https://example.org/a.tar.gz -> https://example.org/a.tar.gz"#]],
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Semantic tokens over LSP: full, range and delta. The legend is `ide`'s
+//! (doc/ide.md lists it). A full answer is kept per document, under a
+//! result id, so that the next delta request sends only what changed: one
+//! edit replacing the part of the encoded array between the common prefix
+//! and the common suffix. Tokens that span lines are sent line by line.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::{self as lsp, Url};
+
+use super::{doc_of, stamped, still_current, Stamped};
+use crate::ide;
+use crate::server::backend::Backend;
+use crate::server::convert;
+use crate::syntax::{LineIndex, PositionEncoding};
+
+/// The last full answer of each document.
+#[derive(Default)]
+pub struct SemanticTokensCache {
+    last: DashMap<Url, (String, Arc<Vec<u32>>)>,
+}
+
+impl SemanticTokensCache {
+    pub fn forget(&self, uri: &Url) {
+        self.last.remove(uri);
+    }
+}
+
+pub fn legend() -> lsp::SemanticTokensLegend {
+    lsp::SemanticTokensLegend {
+        token_types: ide::TOKEN_TYPES
+            .iter()
+            .map(|t| lsp::SemanticTokenType::new(t))
+            .collect(),
+        token_modifiers: ide::TOKEN_MODIFIERS
+            .iter()
+            .map(|m| lsp::SemanticTokenModifier::new(m))
+            .collect(),
+    }
+}
+
+/// Encodes tokens as LSP's relative integers, splitting those that span
+/// lines.
+pub fn encode(
+    tokens: &[ide::SemanticToken],
+    text: &str,
+    index: &LineIndex,
+    encoding: PositionEncoding,
+) -> Vec<u32> {
+    let mut data = Vec::with_capacity(tokens.len() * 5);
+    let (mut last_line, mut last_col) = (0u32, 0u32);
+    let mut push = |start: rowan::TextSize, piece: &str, kind: u32, modifiers: u32| {
+        if piece.is_empty() {
+            return;
+        }
+        let at = index.line_col(start, encoding);
+        let length = match encoding {
+            _ if piece.is_ascii() => piece.len(),
+            PositionEncoding::Utf8 => piece.len(),
+            PositionEncoding::Utf16 => piece.encode_utf16().count(),
+            PositionEncoding::Utf32 => piece.chars().count(),
+        } as u32;
+        let delta_line = at.line - last_line;
+        let delta_col = if delta_line == 0 {
+            at.col - last_col
+        } else {
+            at.col
+        };
+        data.extend_from_slice(&[delta_line, delta_col, length, kind, modifiers]);
+        last_line = at.line;
+        last_col = at.col;
+    };
+    for token in tokens {
+        let piece = &text[token.range];
+        if !piece.contains(['\n', '\r']) {
+            push(token.range.start(), piece, token.kind, token.modifiers);
+            continue;
+        }
+        let mut start = usize::from(token.range.start());
+        for line in piece.split_inclusive('\n') {
+            let content = line.trim_end_matches(['\n', '\r']);
+            push(
+                rowan::TextSize::from(start as u32),
+                content,
+                token.kind,
+                token.modifiers,
+            );
+            start += line.len();
+        }
+    }
+    data
+}
+
+/// The one edit that turns `old` into `new`: the tokens between their
+/// common prefix and common suffix (whole tokens of five integers, as
+/// LSP's types carry them).
+pub fn delta(old: &[u32], new: &[u32]) -> Vec<lsp::SemanticTokensEdit> {
+    let (old_tokens, new_tokens): (Vec<&[u32]>, Vec<&[u32]>) =
+        (old.chunks(5).collect(), new.chunks(5).collect());
+    let prefix = old_tokens
+        .iter()
+        .zip(&new_tokens)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if prefix == old_tokens.len() && prefix == new_tokens.len() {
+        return Vec::new();
+    }
+    let room = old_tokens.len().min(new_tokens.len()) - prefix;
+    let suffix = old_tokens
+        .iter()
+        .rev()
+        .zip(new_tokens.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let changed = &new[prefix * 5..(new_tokens.len() - suffix) * 5];
+    vec![lsp::SemanticTokensEdit {
+        start: (prefix * 5) as u32,
+        delete_count: ((old_tokens.len() - prefix - suffix) * 5) as u32,
+        data: Some(semantic_tokens(changed)),
+    }]
+}
+
+/// LSP's token type, from the flat integers.
+fn semantic_tokens(data: &[u32]) -> Vec<lsp::SemanticToken> {
+    data.chunks_exact(5)
+        .map(|c| lsp::SemanticToken {
+            delta_line: c[0],
+            delta_start: c[1],
+            length: c[2],
+            token_type: c[3],
+            token_modifiers_bitset: c[4],
+        })
+        .collect()
+}
+
+impl Backend {
+    /// The encoded tokens of a document's stamped revision, with the
+    /// result id that names them.
+    async fn encoded_tokens(
+        &self,
+        uri: &Url,
+        revision: Option<u64>,
+        range: Option<lsp::Range>,
+    ) -> Result<(String, Vec<u32>)> {
+        let analysis = stamped(&self.shared, uri, revision).await?;
+        let encoding = self.shared.encoding();
+        let data = {
+            let doc = doc_of(uri, &analysis);
+            let range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
+            let tokens = ide::semantic_tokens(&doc, range);
+            encode(&tokens, &analysis.text, &analysis.line_index, encoding)
+        };
+        still_current(&self.shared, uri, analysis.revision)?;
+        Ok((analysis.revision.to_string(), data))
+    }
+
+    pub async fn semantic_tokens_full(
+        &self,
+        params: Stamped<lsp::SemanticTokensParams>,
+    ) -> Result<Option<lsp::SemanticTokensResult>> {
+        let uri = &params.request.text_document.uri;
+        let (id, data) = self.encoded_tokens(uri, params.revision, None).await?;
+        let tokens = semantic_tokens(&data);
+        self.shared
+            .semantic_tokens
+            .last
+            .insert(uri.clone(), (id.clone(), Arc::new(data)));
+        Ok(Some(lsp::SemanticTokensResult::Tokens(
+            lsp::SemanticTokens {
+                result_id: Some(id),
+                data: tokens,
+            },
+        )))
+    }
+
+    pub async fn semantic_tokens_delta(
+        &self,
+        params: Stamped<lsp::SemanticTokensDeltaParams>,
+    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
+        let request = &params.request;
+        let uri = &request.text_document.uri;
+        let (id, data) = self.encoded_tokens(uri, params.revision, None).await?;
+        let previous = self
+            .shared
+            .semantic_tokens
+            .last
+            .get(uri)
+            .filter(|p| p.0 == request.previous_result_id)
+            .map(|p| p.1.clone());
+        let data = Arc::new(data);
+        self.shared
+            .semantic_tokens
+            .last
+            .insert(uri.clone(), (id.clone(), data.clone()));
+        Ok(Some(match previous {
+            Some(old) => {
+                lsp::SemanticTokensFullDeltaResult::TokensDelta(lsp::SemanticTokensDelta {
+                    result_id: Some(id),
+                    edits: delta(&old, &data),
+                })
+            }
+            None => lsp::SemanticTokensFullDeltaResult::Tokens(lsp::SemanticTokens {
+                result_id: Some(id),
+                data: semantic_tokens(&data),
+            }),
+        }))
+    }
+
+    pub async fn semantic_tokens_range(
+        &self,
+        params: Stamped<lsp::SemanticTokensRangeParams>,
+    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
+        let request = &params.request;
+        let uri = &request.text_document.uri;
+        let (_, data) = self
+            .encoded_tokens(uri, params.revision, Some(request.range))
+            .await?;
+        Ok(Some(lsp::SemanticTokensRangeResult::Tokens(
+            lsp::SemanticTokens {
+                result_id: None,
+                data: semantic_tokens(&data),
+            },
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rowan::TextRange;
+
+    #[test]
+    fn tokens_on_several_lines_are_sent_line_by_line() {
+        let text = "a\n''\n  é\n''";
+        let index = LineIndex::new(text);
+        let tokens = [
+            ide::SemanticToken {
+                range: TextRange::new(0.into(), 1.into()),
+                kind: 5,
+                modifiers: 0,
+            },
+            ide::SemanticToken {
+                range: TextRange::new(2.into(), 12.into()),
+                kind: 1,
+                modifiers: 0,
+            },
+        ];
+        let data = encode(&tokens, text, &index, PositionEncoding::Utf16);
+        assert_eq!(
+            data,
+            [0, 0, 1, 5, 0, 1, 0, 2, 1, 0, 1, 0, 3, 1, 0, 1, 0, 2, 1, 0]
+        );
+    }
+
+    #[test]
+    fn a_delta_replaces_what_changed() {
+        let old = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        let new = [1, 2, 3, 4, 5, 0, 0, 8, 9, 10];
+        let edits = delta(&old, &new);
+        assert_eq!(edits.len(), 1);
+        // The second token of five integers changed.
+        assert_eq!(edits[0].start, 5);
+        assert_eq!(edits[0].delete_count, 5);
+        assert_eq!(edits[0].data.as_ref().map(Vec::len), Some(1));
+        assert!(delta(&old, &old).is_empty());
+        // Growing at the end.
+        let longer: Vec<u32> = old.iter().copied().chain([1, 1, 1, 1, 1]).collect();
+        let edits = delta(&old, &longer);
+        assert_eq!((edits[0].start, edits[0].delete_count), (10, 0));
+    }
+}
