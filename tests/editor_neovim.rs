@@ -2,8 +2,11 @@
 //! server, opens a broken file, sees the syntax error where it is, types
 //! the fix and sees it go (an unused binding stays, faded), applies the
 //! binding's quick fix, then formats the buffer through the server. The steps are in
-//! `tests/editor/neovim.lua`. Without `nvim` on PATH the test says so and
-//! passes; `scripts/test` installs it (Debian's `neovim`) when run as root.
+//! `tests/editor/neovim.lua`; a second run uses every editor feature
+//! (`tests/editor/neovim_ide.lua`). Without `nvim` on PATH the tests say so
+//! and pass, except under CI (`CIM_NIX_REQUIRE_TOOLS`, set by `.ci/run`),
+//! where they fail; `scripts/test` installs it (Debian's `neovim`) when run
+//! as root.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,26 +15,30 @@ use serde_json::{json, Value};
 
 const BROKEN: &str = "{ pkgs, ... }:\nlet\n  unused = ;\nin\n{\n    environment.systemPackages = [ pkgs.git ];\n  networking.hostName=\"box\";\n}\n";
 
-#[test]
-fn neovim_shows_errors_as_typed_fixes_and_formats() {
+/// Runs `script` (under tests/editor/) in a headless Neovim on `file`:
+/// what it saw, or `None` when nvim is not installed.
+fn run_nvim(script: &str, dir: &std::path::Path, file: &std::path::Path) -> Option<Value> {
     if Command::new("nvim").arg("--version").output().is_err() {
+        // CI sets this: there a missing editor is a failure, not a skip.
+        assert!(
+            std::env::var_os("CIM_NIX_REQUIRE_TOOLS").is_none(),
+            "nvim is not installed, and CIM_NIX_REQUIRE_TOOLS says every tool must be \
+             (scripts/test installs Debian's neovim when run as root)"
+        );
         eprintln!("nvim is not installed: skipped (scripts/test installs Debian's neovim)");
-        return;
+        return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("configuration.nix");
-    std::fs::write(&file, BROKEN).unwrap();
-    let out = dir.path().join("seen.json");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/editor/neovim.lua");
+    let out = dir.join("seen.json");
+    let script = format!("{}/tests/editor/{script}", env!("CARGO_MANIFEST_DIR"));
     let mut child = Command::new("nvim")
         .args(["--headless", "-n", "-i", "NONE", "-u", "NONE", "-c"])
         .arg(format!("luafile {script}"))
         .env("CIM_NIX", env!("CARGO_BIN_EXE_cim-nix"))
-        .env("NIX_FILE", &file)
+        .env("NIX_FILE", file)
         .env("OUT", &out)
-        .env("HOME", dir.path())
-        .env("XDG_STATE_HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path())
+        .env("HOME", dir)
+        .env("XDG_STATE_HOME", dir)
+        .env("XDG_CACHE_HOME", dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -48,15 +55,29 @@ fn neovim_shows_errors_as_typed_fixes_and_formats() {
         serde_json::from_str(&std::fs::read_to_string(&out).expect("the script wrote what it saw"))
             .unwrap();
     assert!(seen.get("error").is_none(), "{seen}");
-    let step = |name: &str| -> Value {
-        seen["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["step"] == name)
-            .unwrap_or_else(|| panic!("no step {name}: {seen}"))["value"]
-            .clone()
+    Some(seen)
+}
+
+/// One recorded step of a script's run.
+fn step(seen: &Value, name: &str) -> Value {
+    seen["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name}: {seen}"))["value"]
+        .clone()
+}
+
+#[test]
+fn neovim_shows_errors_as_typed_fixes_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("configuration.nix");
+    std::fs::write(&file, BROKEN).unwrap();
+    let Some(seen) = run_nvim("neovim.lua", dir.path(), &file) else {
+        return;
     };
+    let step = |name: &str| -> Value { step(&seen, name) };
 
     // Opened: first the `;` where a value should be, on line 3 (0-based
     // 2); then rnix's recovery, which reads the last `}` as a binding of
@@ -111,5 +132,53 @@ fn neovim_shows_errors_as_typed_fixes_and_formats() {
             "  networking.hostName = \"box\";",
             "}",
         ]
+    );
+}
+
+const MAIN: &str = "{ lib, ... }:\nlet\n  helpers = import ./lib.nix;\n  name = \"demo\";\nin\n{\n  label = helpers.double 2;\n  title = lib.toUpper name;\n  items = map (x: x) [ ];\n}\n";
+
+const LIB: &str = "{\n  # Twice x.\n  double = x: x * 2;\n}\n";
+
+#[test]
+fn neovim_uses_every_editor_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("main.nix");
+    std::fs::write(&file, MAIN).unwrap();
+    std::fs::write(dir.path().join("lib.nix"), LIB).unwrap();
+    let Some(seen) = run_nvim("neovim_ide.lua", dir.path(), &file) else {
+        return;
+    };
+    let step = |name: &str| step(&seen, name);
+    assert_eq!(step("hover"), json!("map f list"));
+    // The definition is written (3), the use read (2).
+    assert_eq!(step("highlight_kinds"), json!([3, 2]));
+    assert_eq!(step("references"), json!([3, 7]));
+    assert_eq!(step("completion"), json!(["toUpper"]));
+    assert_eq!(step("completion_doc"), json!(true));
+    assert_eq!(
+        step("symbols"),
+        json!(["helpers", "name", "label", "title", "items"])
+    );
+    assert_eq!(step("folds"), json!([[1, 3], [5, 8]]));
+    // "demo": its text, the string, the binding, the `let`, the function,
+    // the file.
+    assert_eq!(step("selection_depth"), json!(6));
+    // `lib`: line 0, column 2, 3 long, a parameter (6) declared (1).
+    assert_eq!(step("tokens_first"), json!([0, 2, 3, 6, 1]));
+    assert_eq!(step("links"), json!(["lib.nix"]));
+    assert_eq!(step("hints"), json!(0));
+    assert_eq!(step("workspace_symbol"), json!("lib.nix"));
+    assert_eq!(step("rewritten"), json!("  name = ''demo'';"));
+    let renamed = step("renamed");
+    assert_eq!(renamed[3], json!("  label2 = ''demo'';"), "{renamed}");
+    assert_eq!(
+        renamed[7],
+        json!("  title = lib.toUpper label2;"),
+        "{renamed}"
+    );
+    // Jumped into lib.nix, on `double` (line 3, 1-based).
+    assert_eq!(
+        step("definition"),
+        json!({"file": "lib.nix", "line": 3, "col": 2})
     );
 }

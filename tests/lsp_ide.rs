@@ -471,3 +471,206 @@ fn completion_of_attributes_scope_and_lib_with_documentation() {
     let docs = resolved["documentation"]["value"].as_str().unwrap();
     assert!(docs.contains("lib.modules.mkIf"), "{docs}");
 }
+
+/// Decodes LSP's relative semantic tokens into (line, column, length,
+/// type, modifiers).
+fn decode(data: &[Value]) -> Vec<[u64; 5]> {
+    let ints: Vec<u64> = data.iter().map(|v| v.as_u64().unwrap()).collect();
+    let (mut line, mut col) = (0, 0);
+    ints.chunks(5)
+        .map(|c| {
+            if c[0] > 0 {
+                line += c[0];
+                col = c[1];
+            } else {
+                col += c[1];
+            }
+            [line, col, c[2], c[3], c[4]]
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_full_delta_and_range() {
+    let mut w = Workspace::start();
+    let text =
+        "{ pkgs, ... }:\nlet\n  f = x: x;\nin\n{\n  a = f pkgs.hello;\n  b = map f [ ];\n}\n";
+    let main = w.open("tokens.nix", text);
+    let full = w
+        .server
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": main}}),
+        )
+        .unwrap();
+    let tokens = decode(full["data"].as_array().unwrap());
+    let legend_types = [
+        "comment",
+        "string",
+        "number",
+        "keyword",
+        "operator",
+        "variable",
+        "parameter",
+        "property",
+        "function",
+    ];
+    let shown: Vec<String> = tokens
+        .iter()
+        .map(|[l, c, len, t, m]| {
+            let line = text.lines().nth(*l as usize).unwrap();
+            format!(
+                "{} {}{}",
+                &line[*c as usize..(*c + *len) as usize],
+                legend_types[*t as usize],
+                if *m != 0 {
+                    format!(" {m}")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "pkgs parameter 1",
+            "let keyword",
+            "f function 1",
+            "= operator",
+            "x parameter 1",
+            "x parameter",
+            "in keyword",
+            "a property 1",
+            "= operator",
+            "f function",
+            "pkgs parameter",
+            "hello property",
+            "b property 1",
+            "= operator",
+            "map function 2",
+            "f function",
+        ]
+    );
+    // A change: the delta applied to the old array gives the new one.
+    let old: Vec<Value> = full["data"].as_array().unwrap().clone();
+    w.server.change(&main, 2, [5, 6, 5, 7], "map");
+    let delta = w
+        .server
+        .request(
+            "textDocument/semanticTokens/full/delta",
+            json!({"textDocument": {"uri": main}, "previousResultId": full["resultId"]}),
+        )
+        .unwrap();
+    let mut patched = old.clone();
+    for edit in delta["edits"].as_array().expect("a delta") {
+        let start = edit["start"].as_u64().unwrap() as usize;
+        let count = edit["deleteCount"].as_u64().unwrap() as usize;
+        let data = edit["data"].as_array().cloned().unwrap_or_default();
+        patched.splice(start..start + count, data);
+    }
+    let fresh = w
+        .server
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": main}}),
+        )
+        .unwrap();
+    assert_eq!(&patched, fresh["data"].as_array().unwrap());
+    assert!(delta["edits"][0]["data"].as_array().unwrap().len() < old.len());
+    // A range: only its tokens, positions absolute from the document start.
+    let range = w
+        .server
+        .request(
+            "textDocument/semanticTokens/range",
+            json!({"textDocument": {"uri": main},
+                   "range": {"start": {"line": 2, "character": 0}, "end": {"line": 3, "character": 0}}}),
+        )
+        .unwrap();
+    let tokens = decode(range["data"].as_array().unwrap());
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    assert_eq!(tokens[0][..2], [2, 2]);
+}
+
+#[test]
+fn folding_selection_inlay_hints_and_rewrites() {
+    let mut w = Workspace::start();
+    let body = "    x = 1;\n".repeat(10);
+    let text =
+        format!("{{\n  # one\n  # two\n  services.web = {{\n{body}  }};\n  y = \"a\";\n}}\n");
+    let main = w.open("structure.nix", &text);
+    let folds = w
+        .server
+        .request(
+            "textDocument/foldingRange",
+            json!({"textDocument": {"uri": main}}),
+        )
+        .unwrap();
+    let folds: Vec<(u64, u64, &str)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+                f["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The file's set (its `}` stays visible), the comments, the nested set.
+    assert_eq!(
+        folds,
+        [(0, 15, "region"), (1, 2, "comment"), (3, 13, "region")]
+    );
+
+    let selection = w
+        .server
+        .request(
+            "textDocument/selectionRange",
+            json!({"textDocument": {"uri": main}, "positions": [{"line": 4, "character": 4}]}),
+        )
+        .unwrap();
+    let mut depth = 0;
+    let mut at = &selection[0];
+    while !at.is_null() {
+        depth += 1;
+        at = &at["parent"];
+    }
+    // x, x = 1;, the nested set, services.web = ...;, the file's set, the
+    // whole file with its last line break.
+    assert_eq!(depth, 6, "{selection}");
+
+    let hints = w
+        .server
+        .request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": main},
+                   "range": {"start": {"line": 0, "character": 0}, "end": {"line": 17, "character": 0}}}),
+        )
+        .unwrap();
+    assert_eq!(hints.as_array().unwrap().len(), 1, "{hints}");
+    assert_eq!(hints[0]["label"], "# services.web");
+    assert_eq!(hints[0]["position"], json!({"line": 14, "character": 4}));
+
+    let actions = w
+        .server
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": main},
+                   "range": {"start": {"line": 15, "character": 7}, "end": {"line": 15, "character": 7}},
+                   "context": {"diagnostics": [], "only": ["refactor"]}}),
+        )
+        .unwrap();
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["kind"] == "refactor.rewrite" && a["title"].as_str().unwrap().contains("indented")
+        })
+        .expect("the string rewrite");
+    let edits = &action["edit"]["documentChanges"][0]["edits"];
+    let rewritten = apply_text_edits(&text, edits);
+    assert!(rewritten.contains("y = ''a'';"), "{rewritten}");
+}

@@ -12,6 +12,7 @@ use rowan::TextRange;
 
 use super::{paths, Doc, PathKind, World};
 use crate::flake::{flakeref, FlakeModel};
+use crate::syntax::green::{E, N};
 
 use SyntaxKind::*;
 
@@ -29,47 +30,53 @@ pub struct Link {
 
 /// The links of a file, in source order.
 pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
-    let Some(root) = doc.root() else {
-        return Vec::new();
-    };
     let mut links = Vec::new();
-    for node in root.descendants() {
-        match node.kind() {
-            NODE_PATH_REL | NODE_PATH_ABS => {
-                if let Some(path) = path_of(doc, &node, world) {
-                    if world.path_kind(&path) == PathKind::File {
-                        links.push(Link {
-                            range: node.text_range(),
-                            target: LinkTarget::File(path),
-                        });
-                    }
-                }
-            }
-            NODE_LITERAL => {
-                if let Some(token) = node.first_token().filter(|t| t.kind() == TOKEN_URI) {
-                    if is_web_url(token.text()) {
-                        links.push(Link {
-                            range: token.text_range(),
-                            target: LinkTarget::Url(token.text().to_string()),
-                        });
-                    }
-                }
-            }
-            NODE_STRING => {
-                if let Some((range, content)) = plain_string(&node) {
-                    if is_web_url(&content) {
-                        links.push(Link {
-                            range,
-                            target: LinkTarget::Url(content),
-                        });
-                    }
-                }
-            }
-            _ => {}
+    // Walked on the green tree: all-packages.nix has thousands of paths.
+    walk(doc, &mut |node| match node.kind() {
+        NODE_PATH_REL | NODE_PATH_ABS => {
+            let Some(literal) = path_literal(node) else {
+                return;
+            };
+            let Some(path) = paths::absolute(doc.path.as_deref(), literal) else {
+                return;
+            };
+            // A directory stands for its `default.nix`, as `import` reads it.
+            let target = match world.path_kind(&path) {
+                PathKind::File => path,
+                PathKind::Directory => path.join("default.nix"),
+                PathKind::Missing => return,
+            };
+            links.push(Link {
+                range: node.text_range(),
+                target: LinkTarget::File(target),
+            });
         }
-    }
+        NODE_LITERAL => {
+            if let Some(E::Token(token)) = node.children_with_tokens().next() {
+                if token.kind() == TOKEN_URI && is_web_url(token.text()) {
+                    links.push(Link {
+                        range: token.text_range(),
+                        target: LinkTarget::Url(token.text().to_string()),
+                    });
+                }
+            }
+        }
+        NODE_STRING => {
+            if let Some((range, content)) = plain_string(node) {
+                if is_web_url(content) {
+                    links.push(Link {
+                        range,
+                        target: LinkTarget::Url(content.to_string()),
+                    });
+                }
+            }
+        }
+        _ => {}
+    });
     if is_flake(doc) {
-        links.extend(flake_links(doc, root, world));
+        if let Some(root) = doc.root() {
+            links.extend(flake_links(doc, root, world));
+        }
     }
     links.sort_by_key(|l| (l.range.start(), l.range.end()));
     // A flake reference that is also a web URL is one link.
@@ -79,22 +86,44 @@ pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
 
 /// The files a file's path literals name (whether or not they exist).
 pub fn file_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
-    let Some(root) = doc.root() else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = root
-        .descendants()
-        .filter(|n| matches!(n.kind(), NODE_PATH_REL | NODE_PATH_ABS))
-        .filter_map(|n| path_of(doc, &n, world))
-        .collect();
+    let mut out = Vec::new();
+    walk(doc, &mut |node| {
+        if matches!(node.kind(), NODE_PATH_REL | NODE_PATH_ABS) {
+            if let Some(literal) = path_literal(node) {
+                if let Some(path) = paths::resolve(doc.path.as_deref(), literal, world) {
+                    out.push(path);
+                }
+            }
+        }
+    });
     out.sort();
     out.dedup();
     out
 }
 
-fn path_of(doc: &Doc, node: &SyntaxNode, world: &dyn World) -> Option<PathBuf> {
-    let literal = paths::literal(node)?;
-    paths::resolve(doc.path.as_deref(), &literal, world)
+/// Calls `visit` on every node of the file's green tree.
+fn walk(doc: &Doc, visit: &mut dyn FnMut(&N<'_>)) {
+    let Some(green) = doc.analysis().parse.as_ref().and_then(|p| p.green()) else {
+        return;
+    };
+    let mut stack = vec![N {
+        green,
+        offset: 0.into(),
+    }];
+    while let Some(node) = stack.pop() {
+        visit(&node);
+        let children: Vec<N<'_>> = node.children().collect();
+        stack.extend(children.into_iter().rev());
+    }
+}
+
+/// The text of a path literal without interpolation.
+fn path_literal<'a>(node: &N<'a>) -> Option<&'a str> {
+    let mut tokens = node.children_with_tokens();
+    let Some(E::Token(first)) = tokens.next() else {
+        return None;
+    };
+    tokens.next().is_none().then(|| first.text())
 }
 
 fn is_web_url(text: &str) -> bool {
@@ -104,14 +133,13 @@ fn is_web_url(text: &str) -> bool {
 }
 
 /// A string without interpolation: the range of its content and the text.
-fn plain_string(node: &SyntaxNode) -> Option<(TextRange, String)> {
+fn plain_string<'a>(node: &N<'a>) -> Option<(TextRange, &'a str)> {
     let mut content = None;
     for child in node.children_with_tokens() {
-        match child.kind() {
-            TOKEN_STRING_START | TOKEN_STRING_END => {}
-            TOKEN_STRING_CONTENT if content.is_none() => {
-                let token = child.into_token()?;
-                content = Some((token.text_range(), token.text().to_string()));
+        match child {
+            E::Token(t) if matches!(t.kind(), TOKEN_STRING_START | TOKEN_STRING_END) => {}
+            E::Token(t) if t.kind() == TOKEN_STRING_CONTENT && content.is_none() => {
+                content = Some((t.text_range(), t.text()));
             }
             _ => return None,
         }

@@ -30,7 +30,7 @@ use crate::panics;
 
 pub struct Backend {
     pub client: Client,
-    pub(super) shared: Arc<Shared>,
+    shared: Arc<Shared>,
     capabilities: std::sync::OnceLock<ClientCapabilities>,
     /// A settings problem found during `initialize`, shown once initialized
     /// (tower-lsp drops messages sent before that).
@@ -55,43 +55,6 @@ impl Backend {
 
     fn caps(&self) -> ClientCapabilities {
         self.capabilities.get().cloned().unwrap_or_default()
-    }
-
-    fn text_document_caps(&self) -> TextDocumentClientCapabilities {
-        self.capabilities
-            .get()
-            .and_then(|c| c.text_document.clone())
-            .unwrap_or_default()
-    }
-
-    /// The client takes `LocationLink`s for go to definition.
-    pub(super) fn supports_definition_links(&self) -> bool {
-        self.text_document_caps()
-            .definition
-            .and_then(|d| d.link_support)
-            == Some(true)
-    }
-
-    /// The client applies versioned `documentChanges`.
-    pub(super) fn supports_document_changes(&self) -> bool {
-        self.caps()
-            .workspace
-            .and_then(|w| w.workspace_edit)
-            .and_then(|e| e.document_changes)
-            == Some(true)
-    }
-
-    /// The client shows nested document symbols.
-    pub(super) fn supports_hierarchical_symbols(&self) -> bool {
-        self.text_document_caps()
-            .document_symbol
-            .and_then(|d| d.hierarchical_document_symbol_support)
-            == Some(true)
-    }
-
-    /// `textDocument/hover`, stamped by the transport.
-    pub async fn hover_at(&self, params: Stamped<HoverParams>) -> Result<Option<Hover>> {
-        guarded("textDocument/hover", self.hover_stamped(params)).await
     }
 
     /// `cim-nix/syntaxTree`: the server's current tree of a document, in
@@ -220,6 +183,7 @@ impl LanguageServer for Backend {
             let encoding = convert::negotiate_encoding(&params.capabilities);
             self.shared.set_encoding(encoding);
             let _ = self.capabilities.set(params.capabilities.clone());
+            self.shared.client.set(params.capabilities.clone());
             if let Some(options) = &params.initialization_options {
                 if let Some(report) = self
                     .shared
@@ -399,17 +363,6 @@ impl LanguageServer for Backend {
                 tokio::task::spawn_blocking(move || shared.index.refresh(&shared, &path));
             }
         }
-    }
-
-    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
-        guarded("completionItem/resolve", self.resolve_completion_item(item)).await
-    }
-
-    async fn symbol(
-        &self,
-        params: WorkspaceSymbolParams,
-    ) -> Result<Option<Vec<SymbolInformation>>> {
-        guarded("workspace/symbol", self.workspace_symbol(params)).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

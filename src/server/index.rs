@@ -51,7 +51,7 @@ impl WorkspaceIndex {
     pub fn update(&self, shared: &Shared, path: &Path, text: String) {
         let source = Arc::new(SourceFile::parse(text));
         let doc = Doc::new(Some(path.to_path_buf()), source);
-        let world = ServerWorld { shared };
+        let world = ServerWorld::new(shared);
         let links = ide::file_links(&doc, &world);
         let symbols = ide::workspace_symbols_of(&doc);
         self.files

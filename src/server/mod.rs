@@ -62,6 +62,8 @@ pub struct Shared {
     pub index: index::WorkspaceIndex,
     /// Each document's last semantic tokens, for deltas.
     pub semantic_tokens: features::SemanticTokensCache,
+    /// What the client supports, from `initialize`.
+    pub client: features::ClientSupport,
 }
 
 impl Shared {
@@ -188,6 +190,7 @@ async fn serve(
         files: world::DiskFiles::default(),
         index: index::WorkspaceIndex::default(),
         semantic_tokens: features::SemanticTokensCache::default(),
+        client: features::ClientSupport::default(),
     });
     worker::start(shared.clone(), jobs, outgoing_tx);
     tokio::spawn(flush_events_on_signal(shared.clone()));
@@ -200,49 +203,6 @@ async fn serve(
             .custom_method(
                 formatting::RANGE_FORMATTING,
                 backend::Backend::range_formatting_at,
-            )
-            .custom_method("cim-nix/stamped/hover", backend::Backend::hover_at)
-            .custom_method("cim-nix/stamped/definition", backend::Backend::definition)
-            .custom_method("cim-nix/stamped/references", backend::Backend::references)
-            .custom_method(
-                "cim-nix/stamped/documentHighlight",
-                backend::Backend::document_highlight,
-            )
-            .custom_method(
-                "cim-nix/stamped/prepareRename",
-                backend::Backend::prepare_rename,
-            )
-            .custom_method("cim-nix/stamped/rename", backend::Backend::rename)
-            .custom_method(
-                "cim-nix/stamped/documentSymbol",
-                backend::Backend::document_symbol,
-            )
-            .custom_method(
-                "cim-nix/stamped/documentLink",
-                backend::Backend::document_link,
-            )
-            .custom_method("cim-nix/stamped/completion", backend::Backend::completion)
-            .custom_method(
-                "cim-nix/stamped/foldingRange",
-                backend::Backend::folding_range,
-            )
-            .custom_method(
-                "cim-nix/stamped/selectionRange",
-                backend::Backend::selection_range,
-            )
-            .custom_method("cim-nix/stamped/inlayHint", backend::Backend::inlay_hint)
-            .custom_method("cim-nix/stamped/codeAction", backend::Backend::code_action)
-            .custom_method(
-                "cim-nix/stamped/semanticTokens/full",
-                backend::Backend::semantic_tokens_full,
-            )
-            .custom_method(
-                "cim-nix/stamped/semanticTokens/full/delta",
-                backend::Backend::semantic_tokens_delta,
-            )
-            .custom_method(
-                "cim-nix/stamped/semanticTokens/range",
-                backend::Backend::semantic_tokens_range,
             )
             .finish();
     let client = service.inner().client.clone();

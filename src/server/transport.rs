@@ -31,6 +31,9 @@ use crate::panics;
 /// What the stdout thread is asked to do.
 pub enum Out {
     Frame(Vec<u8>),
+    /// A frame that starts at an offset of its buffer (written in place
+    /// after its body, so a large answer is not copied).
+    FrameFrom(Vec<u8>, usize),
     /// Flush everything written so far, then end the process.
     Exit(i32),
 }
@@ -73,6 +76,12 @@ fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn write_frames(stdout: &mut dyn Write, frames: impl Iterator<Item = Out>) {
     for out in frames {
         match out {
+            Out::FrameFrom(bytes, start) => {
+                if let Err(e) = stdout.write_all(&bytes[start..]) {
+                    tracing::info!("stdout closed ({e}); exiting");
+                    std::process::exit(1);
+                }
+            }
             Out::Frame(bytes) => {
                 if let Err(e) = stdout.write_all(&bytes) {
                     tracing::info!("stdout closed ({e}); exiting");
@@ -276,8 +285,9 @@ impl Transport {
                 return None;
             }
             return Some(encode(self.stamp(&value, internal).to_string().as_bytes()));
-        } else if let Some(internal) = super::features::stamped_method(method) {
-            return Some(encode(self.stamp(&value, internal).to_string().as_bytes()));
+        } else if super::features::answers(method) {
+            self.answer_feature(value);
+            return None;
         } else if method == "shutdown" {
             self.shared.shutdown_requested.store(true, Ordering::SeqCst);
         } else if method.starts_with("$/") {
@@ -338,6 +348,40 @@ impl Transport {
             );
         }
         stamped
+    }
+
+    /// Answers an editor-feature request on the runtime, stamped with its
+    /// document's revision now, on arrival (see `features`). The answer is
+    /// serialised from its type and queued for stdout, not passed through
+    /// tower-lsp, which would build it as a JSON value tree first.
+    fn answer_feature(&self, mut message: Value) {
+        let id = message.get("id").cloned().unwrap_or(Value::Null);
+        if self.shared.shutdown_requested.load(Ordering::SeqCst) {
+            return self.send_error(id, -32600, "the server is shutting down".into());
+        }
+        if !self.shared.initialized.load(Ordering::SeqCst) {
+            return self.send_error(id, -32002, "the server is not initialized".into());
+        }
+        let method = message
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let params = message
+            .get_mut("params")
+            .map(Value::take)
+            .unwrap_or(Value::Null);
+        let revision = params
+            .pointer("/textDocument/uri")
+            .and_then(Value::as_str)
+            .and_then(|uri| tower_lsp::lsp_types::Url::parse(uri).ok())
+            .and_then(|uri| self.shared.documents.current_revision(&uri));
+        let shared = self.shared.clone();
+        let out = self.out.clone();
+        self.shared.runtime.spawn(async move {
+            let (frame, start) = super::features::answer(shared, id, method, params, revision).await;
+            out.send(Out::FrameFrom(frame, start));
+        });
     }
 
     fn apply_document(&self, method: &str, mut message: Value) -> Result<(), String> {

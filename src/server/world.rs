@@ -4,6 +4,9 @@
 //! workspace index for who refers to whom. The `ide` layer reads them
 //! through [`ide::World`] and does no I/O itself.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -64,9 +67,52 @@ impl DiskFiles {
 /// The world as the server sees it, for one request.
 pub struct ServerWorld<'a> {
     pub shared: &'a Shared,
+    /// Directories listed during this request: what is in each (and
+    /// whether it is a directory), or `None` when it cannot be read. A
+    /// file's thousands of paths (all-packages.nix) cost one listing per
+    /// folder they are in, not one look-up each.
+    listings: RefCell<HashMap<PathBuf, Option<HashMap<OsString, bool>>>>,
 }
 
-impl ServerWorld<'_> {
+impl<'a> ServerWorld<'a> {
+    pub fn new(shared: &'a Shared) -> ServerWorld<'a> {
+        ServerWorld {
+            shared,
+            listings: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// What `path` is on disk, from its folder's listing.
+    fn disk_kind(&self, path: &Path) -> PathKind {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return match std::fs::metadata(path) {
+                Ok(meta) if meta.is_dir() => PathKind::Directory,
+                Ok(_) => PathKind::File,
+                Err(_) => PathKind::Missing,
+            };
+        };
+        let mut listings = self.listings.borrow_mut();
+        let listing = listings.entry(parent.to_path_buf()).or_insert_with(|| {
+            let entries = std::fs::read_dir(parent).ok()?;
+            let mut names = HashMap::new();
+            for entry in entries.flatten() {
+                let is_dir = match entry.file_type() {
+                    // A link: what it points to.
+                    Ok(t) if t.is_symlink() => entry.path().is_dir(),
+                    Ok(t) => t.is_dir(),
+                    Err(_) => continue,
+                };
+                names.insert(entry.file_name(), is_dir);
+            }
+            Some(names)
+        });
+        match listing.as_ref().and_then(|l| l.get(name)) {
+            Some(true) => PathKind::Directory,
+            Some(false) => PathKind::File,
+            None => PathKind::Missing,
+        }
+    }
+
     /// The open document at `path`, as the editor has it now, with its
     /// version: the stored analysis when it is of the current text, else
     /// the current text parsed now.
@@ -90,11 +136,7 @@ impl ide::World for ServerWorld<'_> {
         if open {
             return PathKind::File;
         }
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => PathKind::Directory,
-            Ok(_) => PathKind::File,
-            Err(_) => PathKind::Missing,
-        }
+        self.disk_kind(path)
     }
 
     fn load(&self, path: &Path) -> Option<Arc<dyn Source>> {

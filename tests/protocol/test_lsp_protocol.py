@@ -156,12 +156,38 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
         code_action_provider=types.CodeActionOptions(
             code_action_kinds=(
                 types.CodeActionKind.QuickFix,
+                types.CodeActionKind.RefactorRewrite,
+                types.CodeActionKind.RefactorInline,
                 "source.fixAll.cim-nix",
             )
         ),
         document_formatting_provider=True,
         document_range_formatting_provider=True,
         hover_provider=True,
+        completion_provider=types.CompletionOptions(
+            trigger_characters=(".",), resolve_provider=True
+        ),
+        definition_provider=True,
+        references_provider=True,
+        document_highlight_provider=True,
+        document_symbol_provider=True,
+        workspace_symbol_provider=True,
+        rename_provider=types.RenameOptions(prepare_provider=True),
+        document_link_provider=types.DocumentLinkOptions(resolve_provider=False),
+        folding_range_provider=True,
+        selection_range_provider=True,
+        inlay_hint_provider=True,
+        semantic_tokens_provider=types.SemanticTokensOptions(
+            legend=types.SemanticTokensLegend(
+                token_types=(
+                    "comment", "string", "number", "keyword", "operator",
+                    "variable", "parameter", "property", "function",
+                ),
+                token_modifiers=("declaration", "defaultLibrary", "deprecated"),
+            ),
+            range=True,
+            full=types.SemanticTokensFullDelta(delta=True),
+        ),
         experimental={"syntaxTree": True},
     )
 
@@ -191,6 +217,7 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
     assert list(watched.watchers) == [
         types.FileSystemWatcher(glob_pattern="**/cim-nix.toml"),
         types.FileSystemWatcher(glob_pattern="**/flake.lock"),
+        types.FileSystemWatcher(glob_pattern="**/*.nix"),
     ]
 
 

@@ -20,9 +20,12 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Server {
     child: Child,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
-    messages: Receiver<Value>,
+    /// Each message with when its last byte was read (before it was parsed).
+    messages: Receiver<(Value, Instant)>,
     /// Messages received but not yet consumed.
-    inbox: VecDeque<Value>,
+    inbox: VecDeque<(Value, Instant)>,
+    /// When the message [`Server::wait_for`] last returned was read.
+    pub last_arrival: Option<Instant>,
     next_id: i64,
     pub stderr_path: PathBuf,
     _stderr_dir: tempfile::TempDir,
@@ -35,10 +38,20 @@ pub fn binary() -> PathBuf {
 impl Server {
     /// Starts `cim-nix lsp`, answering the server's requests with `responder`.
     pub fn start_with(args: &[&str], envs: &[(&str, &str)], responder: Responder) -> Server {
+        Server::start_program(&binary(), args, envs, responder)
+    }
+
+    /// Starts another language server (to compare with, in benchmarks).
+    pub fn start_program(
+        program: &std::path::Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        responder: Responder,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-        let mut command = Command::new(binary());
+        let mut command = Command::new(program);
         command
             .args(args)
             .stdin(Stdio::piped())
@@ -54,7 +67,7 @@ impl Server {
         let writer = stdin.clone();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_frame(&mut reader) {
+            while let Some((message, arrived)) = read_timed_frame(&mut reader) {
                 // Answer requests from the server here, so that a test that
                 // waits for something else never blocks the server.
                 if message.get("method").is_some() && message.get("id").is_some() {
@@ -68,7 +81,7 @@ impl Server {
                         }
                     });
                 }
-                if tx.send(message).is_err() {
+                if tx.send((message, arrived)).is_err() {
                     break;
                 }
             }
@@ -78,6 +91,7 @@ impl Server {
             stdin,
             messages,
             inbox: VecDeque::new(),
+            last_arrival: None,
             next_id: 1,
             stderr_path,
             _stderr_dir: dir,
@@ -143,7 +157,7 @@ impl Server {
         self.try_wait_for(timeout, pred).unwrap_or_else(|| {
             panic!(
                 "no matching message within {timeout:?}; unconsumed: {:?}\nserver stderr:\n{}",
-                self.inbox,
+                self.inbox.iter().map(|(m, _)| m).collect::<Vec<_>>(),
                 self.stderr()
             )
         })
@@ -154,14 +168,19 @@ impl Server {
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
-        if let Some(i) = self.inbox.iter().position(&pred) {
-            return self.inbox.remove(i);
+        if let Some(i) = self.inbox.iter().position(|(m, _)| pred(m)) {
+            let (message, arrived) = self.inbox.remove(i)?;
+            self.last_arrival = Some(arrived);
+            return Some(message);
         }
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.messages.recv_timeout(left) {
-                Ok(m) if pred(&m) => return Some(m),
+                Ok((m, arrived)) if pred(&m) => {
+                    self.last_arrival = Some(arrived);
+                    return Some(m);
+                }
                 Ok(m) => self.inbox.push_back(m),
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
                     return None
@@ -284,6 +303,13 @@ pub fn write_frame(out: &mut impl Write, message: &Value) -> std::io::Result<()>
 }
 
 pub fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
+    read_timed_frame(reader).map(|(message, _)| message)
+}
+
+/// A frame and when its last byte was read, before it was parsed: what a
+/// benchmark times, so that the test client's JSON parsing is not counted
+/// as the server's.
+pub fn read_timed_frame(reader: &mut impl BufRead) -> Option<(Value, Instant)> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -300,7 +326,11 @@ pub fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
     }
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
-    Some(serde_json::from_slice(&body).expect("server sent invalid JSON"))
+    let arrived = Instant::now();
+    Some((
+        serde_json::from_slice(&body).expect("server sent invalid JSON"),
+        arrived,
+    ))
 }
 
 /// The text a syntax tree dump (`cim-nix/syntaxTree`) holds, token by token.

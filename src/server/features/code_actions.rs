@@ -4,6 +4,8 @@
 //! the rewrites `ide` offers where the cursor is (`refactor.rewrite`,
 //! `refactor.inline`).
 
+use std::sync::Arc;
+
 use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types as lsp;
 
@@ -11,104 +13,102 @@ use super::{doc_of, stamped, still_current, Stamped};
 use crate::diagnostic::registry;
 use crate::format::minimal_edits;
 use crate::ide;
-use crate::server::backend::Backend;
 use crate::server::convert;
+use crate::server::Shared;
 
 /// The kind of the source action that removes all unused code.
 pub const FIX_ALL: &str = "source.fixAll.cim-nix";
 
-impl Backend {
-    pub async fn code_action(
-        &self,
-        params: Stamped<lsp::CodeActionParams>,
-    ) -> Result<Option<lsp::CodeActionResponse>> {
-        let request = &params.request;
-        let uri = &request.text_document.uri;
-        let doc = stamped(&self.shared, uri, params.revision).await?;
-        let encoding = self.shared.encoding();
-        let index = &doc.line_index;
-        let only = request.context.only.as_ref();
-        let wanted = |kind: &lsp::CodeActionKind| {
-            only.is_none_or(|only| only.iter().any(|o| kind.as_str().starts_with(o.as_str())))
-        };
-        let range = convert::text_range(index, request.range, encoding);
-        let mut actions = Vec::new();
-        if wanted(&lsp::CodeActionKind::QUICKFIX) {
-            for d in &doc.analysis.diagnostics {
-                let Some(fix) = &d.fix else { continue };
-                let touches = d.range.intersect(range).is_some() || d.range.contains_range(range);
-                if !touches {
-                    continue;
-                }
-                let edits = convert::text_edits(index, &fix.edits, encoding);
-                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                    title: fix.title.clone(),
-                    kind: Some(lsp::CodeActionKind::QUICKFIX),
-                    diagnostics: Some(vec![convert::diagnostic(uri, index, d, encoding)]),
-                    edit: Some(workspace_edit(uri, doc.version, edits)),
-                    is_preferred: Some(fix.preferred),
-                    ..Default::default()
-                }));
+pub async fn code_action(
+    shared: &Arc<Shared>,
+    params: Stamped<lsp::CodeActionParams>,
+) -> Result<Option<lsp::CodeActionResponse>> {
+    let request = &params.request;
+    let uri = &request.text_document.uri;
+    let doc = stamped(shared, uri, params.revision).await?;
+    let encoding = shared.encoding();
+    let index = &doc.line_index;
+    let only = request.context.only.as_ref();
+    let wanted = |kind: &lsp::CodeActionKind| {
+        only.is_none_or(|only| only.iter().any(|o| kind.as_str().starts_with(o.as_str())))
+    };
+    let range = convert::text_range(index, request.range, encoding);
+    let mut actions = Vec::new();
+    if wanted(&lsp::CodeActionKind::QUICKFIX) {
+        for d in &doc.analysis.diagnostics {
+            let Some(fix) = &d.fix else { continue };
+            let touches = d.range.intersect(range).is_some() || d.range.contains_range(range);
+            if !touches {
+                continue;
             }
+            let edits = convert::text_edits(index, &fix.edits, encoding);
+            actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: fix.title.clone(),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![convert::diagnostic(uri, index, d, encoding)]),
+                edit: Some(workspace_edit(uri, doc.version, edits)),
+                is_preferred: Some(fix.preferred),
+                ..Default::default()
+            }));
         }
-        let rewrites = wanted(&lsp::CodeActionKind::REFACTOR_REWRITE)
-            || wanted(&lsp::CodeActionKind::REFACTOR_INLINE);
-        if rewrites {
-            let assists = {
-                let ide_doc = doc_of(uri, &doc);
-                ide::assists(&ide_doc, range)
-            };
-            for assist in assists {
-                let kind = match assist.kind {
-                    ide::AssistKind::Rewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
-                    ide::AssistKind::Inline => lsp::CodeActionKind::REFACTOR_INLINE,
-                };
-                if !wanted(&kind) {
-                    continue;
-                }
-                let edits = convert::text_edits(index, &assist.edits, encoding);
-                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                    title: assist.title,
-                    kind: Some(kind),
-                    edit: Some(workspace_edit(uri, doc.version, edits)),
-                    ..Default::default()
-                }));
-            }
-        }
-        // Only when asked for by kind (`source`, `source.fixAll`, ...): it
-        // reanalyses the file, too much for every cursor move.
-        let asked_for_fix_all =
-            only.is_some_and(|only| only.iter().any(|o| FIX_ALL.starts_with(o.as_str())));
-        if asked_for_fix_all {
-            let has_dead_code = doc
-                .analysis
-                .diagnostics
-                .iter()
-                .any(|d| is_dead_code(d.rule) && d.fix.is_some());
-            if has_dead_code {
-                let (settings, _) = self.shared.settings.for_document(uri);
-                let text = doc.text.clone();
-                let fixed = tokio::task::spawn_blocking(move || {
-                    ide::fix_all(&text, &settings, &|d| {
-                        is_dead_code(d.rule) && d.fix.as_ref().is_some_and(|f| f.preferred)
-                    })
-                })
-                .await
-                .map_err(|e| Error::invalid_params(format!("fixing failed: {e}")))?;
-                let edits = convert::text_edits(index, &minimal_edits(&doc.text, &fixed), encoding);
-                if !edits.is_empty() {
-                    actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                        title: "Remove all unused code in this file".into(),
-                        kind: Some(lsp::CodeActionKind::new(FIX_ALL)),
-                        edit: Some(workspace_edit(uri, doc.version, edits)),
-                        ..Default::default()
-                    }));
-                }
-            }
-        }
-        still_current(&self.shared, uri, doc.revision)?;
-        Ok(Some(actions))
     }
+    let rewrites = wanted(&lsp::CodeActionKind::REFACTOR_REWRITE)
+        || wanted(&lsp::CodeActionKind::REFACTOR_INLINE);
+    if rewrites {
+        let assists = {
+            let ide_doc = doc_of(uri, &doc);
+            ide::assists(&ide_doc, range)
+        };
+        for assist in assists {
+            let kind = match assist.kind {
+                ide::AssistKind::Rewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
+                ide::AssistKind::Inline => lsp::CodeActionKind::REFACTOR_INLINE,
+            };
+            if !wanted(&kind) {
+                continue;
+            }
+            let edits = convert::text_edits(index, &assist.edits, encoding);
+            actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: assist.title,
+                kind: Some(kind),
+                edit: Some(workspace_edit(uri, doc.version, edits)),
+                ..Default::default()
+            }));
+        }
+    }
+    // Only when asked for by kind (`source`, `source.fixAll`, ...): it
+    // reanalyses the file, too much for every cursor move.
+    let asked_for_fix_all =
+        only.is_some_and(|only| only.iter().any(|o| FIX_ALL.starts_with(o.as_str())));
+    if asked_for_fix_all {
+        let has_dead_code = doc
+            .analysis
+            .diagnostics
+            .iter()
+            .any(|d| is_dead_code(d.rule) && d.fix.is_some());
+        if has_dead_code {
+            let (settings, _) = shared.settings.for_document(uri);
+            let text = doc.text.clone();
+            let fixed = tokio::task::spawn_blocking(move || {
+                ide::fix_all(&text, &settings, &|d| {
+                    is_dead_code(d.rule) && d.fix.as_ref().is_some_and(|f| f.preferred)
+                })
+            })
+            .await
+            .map_err(|e| Error::invalid_params(format!("fixing failed: {e}")))?;
+            let edits = convert::text_edits(index, &minimal_edits(&doc.text, &fixed), encoding);
+            if !edits.is_empty() {
+                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: "Remove all unused code in this file".into(),
+                    kind: Some(lsp::CodeActionKind::new(FIX_ALL)),
+                    edit: Some(workspace_edit(uri, doc.version, edits)),
+                    ..Default::default()
+                }));
+            }
+        }
+    }
+    still_current(shared, uri, doc.revision)?;
+    Ok(Some(actions))
 }
 
 fn is_dead_code(rule: &str) -> bool {

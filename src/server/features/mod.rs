@@ -16,13 +16,15 @@ use std::sync::Arc;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::{self as lsp, Url};
 
+mod client;
 mod code_actions;
 mod information;
 mod navigation;
 mod structure;
 mod tokens;
 
-use super::backend::Backend;
+use serde_json::Value;
+
 use super::convert;
 use super::documents::DocumentAnalysis;
 use super::world::ServerWorld;
@@ -31,6 +33,7 @@ use crate::ide::{self, Doc, Source};
 use crate::syntax::{LineIndex, PositionEncoding};
 
 pub use super::formatting::Stamped;
+pub use client::ClientSupport;
 pub use code_actions::FIX_ALL;
 pub use tokens::{legend as semantic_tokens_legend, SemanticTokensCache};
 
@@ -192,12 +195,154 @@ impl<'a> Places<'a> {
         Some(lsp::Location::new(uri, range))
     }
 }
-impl Backend {
-    pub(super) fn position_params(
-        &self,
-        p: &lsp::TextDocumentPositionParams,
-        analysis: &DocumentAnalysis,
-    ) -> rowan::TextSize {
-        convert::offset(&analysis.line_index, p.position, self.shared.encoding())
+/// The byte offset of a request's position in the analysed text.
+pub(super) fn position_params(
+    shared: &Shared,
+    p: &lsp::TextDocumentPositionParams,
+    analysis: &DocumentAnalysis,
+) -> rowan::TextSize {
+    convert::offset(&analysis.line_index, p.position, shared.encoding())
+}
+
+/// Parses a request's params, or says what is wrong with them.
+fn params<P: serde::de::DeserializeOwned>(params: Value) -> Result<P> {
+    serde_json::from_value(params)
+        .map_err(|e| Error::invalid_params(format!("invalid params: {e}")))
+}
+
+/// Room left before a response's body for its header.
+const HEADER_ROOM: usize = 40;
+
+/// The JSON-RPC response frame to request `id` and where in its buffer it
+/// starts: serialised straight from the result's type (a 3 MB symbol list
+/// is never built as a JSON value tree), after room for the header, which
+/// is then written in front of it (the body is never copied).
+fn response<T: serde::Serialize>(id: &Value, result: Result<T>) -> (Vec<u8>, usize) {
+    let body = body(id, result);
+    let mut frame = body;
+    let length = frame.len() - HEADER_ROOM;
+    let header = format!("Content-Length: {length}\r\n\r\n");
+    let start = HEADER_ROOM - header.len();
+    frame[start..HEADER_ROOM].copy_from_slice(header.as_bytes());
+    (frame, start)
+}
+
+/// The response's JSON, after [`HEADER_ROOM`] bytes of room.
+fn body<T: serde::Serialize>(id: &Value, result: Result<T>) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Reply<'a, T> {
+        jsonrpc: &'static str,
+        id: &'a Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<T>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<Error>,
+    }
+    let (result, error) = match result {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let reply = Reply {
+        jsonrpc: "2.0",
+        id,
+        result,
+        error,
+    };
+    let mut out = vec![b' '; HEADER_ROOM];
+    if let Err(e) = serde_json::to_writer(&mut out, &reply) {
+        out.truncate(HEADER_ROOM);
+        let failed = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": -32603, "message": format!("cim-nix could not write its answer: {e}")},
+        });
+        let _ = serde_json::to_writer(&mut out, &failed);
+    }
+    out
+}
+
+/// Whether the transport hands `method` to [`answer`] rather than to
+/// tower-lsp: the stamped requests, `completionItem/resolve` and
+/// `workspace/symbol`.
+pub fn answers(method: &str) -> bool {
+    stamped_method(method).is_some()
+        || matches!(method, "completionItem/resolve" | "workspace/symbol")
+}
+
+/// Answers an editor-feature request: the response frame, and where in
+/// the buffer it starts.
+/// `revision` is the document's revision when the request arrived.
+pub async fn answer(
+    shared: Arc<Shared>,
+    id: Value,
+    method: String,
+    raw: Value,
+    revision: Option<u64>,
+) -> (Vec<u8>, usize) {
+    let handled = std::panic::AssertUnwindSafe(dispatch(&shared, &id, &method, raw, revision));
+    match futures::FutureExt::catch_unwind(handled).await {
+        Ok(body) => body,
+        Err(panic) => {
+            let why = crate::panics::message(&*panic);
+            tracing::error!("{method} panicked: {why}");
+            response::<()>(
+                &id,
+                Err(Error {
+                    code: ErrorCode::InternalError,
+                    message: format!(
+                        "cim-nix hit an internal error answering {method}: {why}; the server \
+                         keeps running"
+                    )
+                    .into(),
+                    data: None,
+                }),
+            )
+        }
+    }
+}
+
+async fn dispatch(
+    shared: &Arc<Shared>,
+    id: &Value,
+    method: &str,
+    raw: Value,
+    revision: Option<u64>,
+) -> (Vec<u8>, usize) {
+    macro_rules! stamped_request {
+        ($handler:path) => {
+            match params(raw) {
+                Ok(request) => response(id, $handler(shared, Stamped { request, revision }).await),
+                Err(e) => response::<()>(id, Err(e)),
+            }
+        };
+    }
+    match method {
+        "textDocument/hover" => stamped_request!(information::hover),
+        "textDocument/completion" => stamped_request!(information::completion),
+        "textDocument/inlayHint" => stamped_request!(information::inlay_hint),
+        "textDocument/definition" => stamped_request!(navigation::definition),
+        "textDocument/references" => stamped_request!(navigation::references),
+        "textDocument/documentHighlight" => stamped_request!(navigation::document_highlight),
+        "textDocument/prepareRename" => stamped_request!(navigation::prepare_rename),
+        "textDocument/rename" => stamped_request!(navigation::rename),
+        "textDocument/documentSymbol" => stamped_request!(structure::document_symbol),
+        "textDocument/documentLink" => stamped_request!(structure::document_link),
+        "textDocument/foldingRange" => stamped_request!(structure::folding_range),
+        "textDocument/selectionRange" => stamped_request!(structure::selection_range),
+        "textDocument/codeAction" => stamped_request!(code_actions::code_action),
+        "textDocument/semanticTokens/full" => stamped_request!(tokens::semantic_tokens_full),
+        "textDocument/semanticTokens/full/delta" => {
+            stamped_request!(tokens::semantic_tokens_delta)
+        }
+        "textDocument/semanticTokens/range" => stamped_request!(tokens::semantic_tokens_range),
+        "completionItem/resolve" => match params(raw) {
+            Ok(item) => response(id, information::resolve_completion_item(item).await),
+            Err(e) => response::<()>(id, Err(e)),
+        },
+        "workspace/symbol" => match params(raw) {
+            Ok(query) => response(id, structure::workspace_symbol(shared, query).await),
+            Err(e) => response::<()>(id, Err(e)),
+        },
+        _ => response::<()>(id, Err(Error::method_not_found())),
     }
 }

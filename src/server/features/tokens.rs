@@ -12,8 +12,8 @@ use tower_lsp::lsp_types::{self as lsp, Url};
 
 use super::{doc_of, stamped, still_current, Stamped};
 use crate::ide;
-use crate::server::backend::Backend;
 use crate::server::convert;
+use crate::server::Shared;
 use crate::syntax::{LineIndex, PositionEncoding};
 
 /// The last full answer of each document.
@@ -93,10 +93,19 @@ pub fn encode(
     data
 }
 
+/// An edit of the encoded array: replace `delete` integers at `start`
+/// with `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokensEdit {
+    pub start: usize,
+    pub delete: usize,
+    /// The integers that go in, as a range of the new array.
+    pub data: std::ops::Range<usize>,
+}
+
 /// The one edit that turns `old` into `new`: the tokens between their
-/// common prefix and common suffix (whole tokens of five integers, as
-/// LSP's types carry them).
-pub fn delta(old: &[u32], new: &[u32]) -> Vec<lsp::SemanticTokensEdit> {
+/// common prefix and common suffix (whole tokens of five integers).
+pub fn delta(old: &[u32], new: &[u32]) -> Option<TokensEdit> {
     let (old_tokens, new_tokens): (Vec<&[u32]>, Vec<&[u32]>) =
         (old.chunks(5).collect(), new.chunks(5).collect());
     let prefix = old_tokens
@@ -105,7 +114,7 @@ pub fn delta(old: &[u32], new: &[u32]) -> Vec<lsp::SemanticTokensEdit> {
         .take_while(|(a, b)| a == b)
         .count();
     if prefix == old_tokens.len() && prefix == new_tokens.len() {
-        return Vec::new();
+        return None;
     }
     let room = old_tokens.len().min(new_tokens.len()) - prefix;
     let suffix = old_tokens
@@ -115,116 +124,130 @@ pub fn delta(old: &[u32], new: &[u32]) -> Vec<lsp::SemanticTokensEdit> {
         .take(room)
         .take_while(|(a, b)| a == b)
         .count();
-    let changed = &new[prefix * 5..(new_tokens.len() - suffix) * 5];
-    vec![lsp::SemanticTokensEdit {
-        start: (prefix * 5) as u32,
-        delete_count: ((old_tokens.len() - prefix - suffix) * 5) as u32,
-        data: Some(semantic_tokens(changed)),
-    }]
+    Some(TokensEdit {
+        start: prefix * 5,
+        delete: (old_tokens.len() - prefix - suffix) * 5,
+        data: prefix * 5..(new_tokens.len() - suffix) * 5,
+    })
 }
 
-/// LSP's token type, from the flat integers.
-fn semantic_tokens(data: &[u32]) -> Vec<lsp::SemanticToken> {
-    data.chunks_exact(5)
-        .map(|c| lsp::SemanticToken {
-            delta_line: c[0],
-            delta_start: c[1],
-            length: c[2],
-            token_type: c[3],
-            token_modifiers_bitset: c[4],
-        })
-        .collect()
+/// A semantic tokens answer, serialised from the flat integers (never as
+/// 150 000 LSP token structs): full tokens, or one edit of the last ones.
+pub struct TokensAnswer {
+    result_id: Option<String>,
+    data: Arc<Vec<u32>>,
+    /// For a delta: the edit of the previous array (`None`: no change).
+    edit: Option<Option<TokensEdit>>,
 }
 
-impl Backend {
-    /// The encoded tokens of a document's stamped revision, with the
-    /// result id that names them.
-    async fn encoded_tokens(
-        &self,
-        uri: &Url,
-        revision: Option<u64>,
-        range: Option<lsp::Range>,
-    ) -> Result<(String, Vec<u32>)> {
-        let analysis = stamped(&self.shared, uri, revision).await?;
-        let encoding = self.shared.encoding();
-        let data = {
-            let doc = doc_of(uri, &analysis);
-            let range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
-            let tokens = ide::semantic_tokens(&doc, range);
-            encode(&tokens, &analysis.text, &analysis.line_index, encoding)
-        };
-        still_current(&self.shared, uri, analysis.revision)?;
-        Ok((analysis.revision.to_string(), data))
-    }
-
-    pub async fn semantic_tokens_full(
-        &self,
-        params: Stamped<lsp::SemanticTokensParams>,
-    ) -> Result<Option<lsp::SemanticTokensResult>> {
-        let uri = &params.request.text_document.uri;
-        let (id, data) = self.encoded_tokens(uri, params.revision, None).await?;
-        let tokens = semantic_tokens(&data);
-        self.shared
-            .semantic_tokens
-            .last
-            .insert(uri.clone(), (id.clone(), Arc::new(data)));
-        Ok(Some(lsp::SemanticTokensResult::Tokens(
-            lsp::SemanticTokens {
-                result_id: Some(id),
-                data: tokens,
-            },
-        )))
-    }
-
-    pub async fn semantic_tokens_delta(
-        &self,
-        params: Stamped<lsp::SemanticTokensDeltaParams>,
-    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
-        let request = &params.request;
-        let uri = &request.text_document.uri;
-        let (id, data) = self.encoded_tokens(uri, params.revision, None).await?;
-        let previous = self
-            .shared
-            .semantic_tokens
-            .last
-            .get(uri)
-            .filter(|p| p.0 == request.previous_result_id)
-            .map(|p| p.1.clone());
-        let data = Arc::new(data);
-        self.shared
-            .semantic_tokens
-            .last
-            .insert(uri.clone(), (id.clone(), data.clone()));
-        Ok(Some(match previous {
-            Some(old) => {
-                lsp::SemanticTokensFullDeltaResult::TokensDelta(lsp::SemanticTokensDelta {
-                    result_id: Some(id),
-                    edits: delta(&old, &data),
-                })
+impl serde::Serialize for TokensAnswer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(id) = &self.result_id {
+            map.serialize_entry("resultId", id)?;
+        }
+        match &self.edit {
+            None => map.serialize_entry("data", self.data.as_slice())?,
+            Some(edit) => {
+                #[derive(serde::Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Edit<'a> {
+                    start: usize,
+                    delete_count: usize,
+                    data: &'a [u32],
+                }
+                let edits: Vec<Edit> = edit
+                    .iter()
+                    .map(|e| Edit {
+                        start: e.start,
+                        delete_count: e.delete,
+                        data: &self.data[e.data.clone()],
+                    })
+                    .collect();
+                map.serialize_entry("edits", &edits)?
             }
-            None => lsp::SemanticTokensFullDeltaResult::Tokens(lsp::SemanticTokens {
-                result_id: Some(id),
-                data: semantic_tokens(&data),
-            }),
-        }))
+        }
+        map.end()
     }
+}
 
-    pub async fn semantic_tokens_range(
-        &self,
-        params: Stamped<lsp::SemanticTokensRangeParams>,
-    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
-        let request = &params.request;
-        let uri = &request.text_document.uri;
-        let (_, data) = self
-            .encoded_tokens(uri, params.revision, Some(request.range))
-            .await?;
-        Ok(Some(lsp::SemanticTokensRangeResult::Tokens(
-            lsp::SemanticTokens {
-                result_id: None,
-                data: semantic_tokens(&data),
-            },
-        )))
-    }
+/// The encoded tokens of a document's stamped revision, with the
+/// result id that names them.
+async fn encoded_tokens(
+    shared: &Arc<Shared>,
+    uri: &Url,
+    revision: Option<u64>,
+    range: Option<lsp::Range>,
+) -> Result<(String, Vec<u32>)> {
+    let analysis = stamped(shared, uri, revision).await?;
+    let encoding = shared.encoding();
+    let data = {
+        let doc = doc_of(uri, &analysis);
+        let range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
+        let tokens = ide::semantic_tokens(&doc, range);
+        encode(&tokens, &analysis.text, &analysis.line_index, encoding)
+    };
+    still_current(shared, uri, analysis.revision)?;
+    Ok((analysis.revision.to_string(), data))
+}
+
+pub async fn semantic_tokens_full(
+    shared: &Arc<Shared>,
+    params: Stamped<lsp::SemanticTokensParams>,
+) -> Result<Option<TokensAnswer>> {
+    let uri = &params.request.text_document.uri;
+    let (id, data) = encoded_tokens(shared, uri, params.revision, None).await?;
+    let data = Arc::new(data);
+    shared
+        .semantic_tokens
+        .last
+        .insert(uri.clone(), (id.clone(), data.clone()));
+    Ok(Some(TokensAnswer {
+        result_id: Some(id),
+        data,
+        edit: None,
+    }))
+}
+
+pub async fn semantic_tokens_delta(
+    shared: &Arc<Shared>,
+    params: Stamped<lsp::SemanticTokensDeltaParams>,
+) -> Result<Option<TokensAnswer>> {
+    let request = &params.request;
+    let uri = &request.text_document.uri;
+    let (id, data) = encoded_tokens(shared, uri, params.revision, None).await?;
+    let previous = shared
+        .semantic_tokens
+        .last
+        .get(uri)
+        .filter(|p| p.0 == request.previous_result_id)
+        .map(|p| p.1.clone());
+    let data = Arc::new(data);
+    shared
+        .semantic_tokens
+        .last
+        .insert(uri.clone(), (id.clone(), data.clone()));
+    let edit = previous.map(|old| delta(&old, &data));
+    Ok(Some(TokensAnswer {
+        result_id: Some(id),
+        data,
+        edit,
+    }))
+}
+
+pub async fn semantic_tokens_range(
+    shared: &Arc<Shared>,
+    params: Stamped<lsp::SemanticTokensRangeParams>,
+) -> Result<Option<TokensAnswer>> {
+    let request = &params.request;
+    let uri = &request.text_document.uri;
+    let (_, data) = encoded_tokens(shared, uri, params.revision, Some(request.range)).await?;
+    Ok(Some(TokensAnswer {
+        result_id: None,
+        data: Arc::new(data),
+        edit: None,
+    }))
 }
 
 #[cfg(test)]
@@ -259,16 +282,13 @@ mod tests {
     fn a_delta_replaces_what_changed() {
         let old = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
         let new = [1, 2, 3, 4, 5, 0, 0, 8, 9, 10];
-        let edits = delta(&old, &new);
-        assert_eq!(edits.len(), 1);
         // The second token of five integers changed.
-        assert_eq!(edits[0].start, 5);
-        assert_eq!(edits[0].delete_count, 5);
-        assert_eq!(edits[0].data.as_ref().map(Vec::len), Some(1));
-        assert!(delta(&old, &old).is_empty());
+        let edit = delta(&old, &new).unwrap();
+        assert_eq!(edit, TokensEdit { start: 5, delete: 5, data: 5..10 });
+        assert_eq!(delta(&old, &old), None);
         // Growing at the end.
         let longer: Vec<u32> = old.iter().copied().chain([1, 1, 1, 1, 1]).collect();
-        let edits = delta(&old, &longer);
-        assert_eq!((edits[0].start, edits[0].delete_count), (10, 0));
+        let edit = delta(&old, &longer).unwrap();
+        assert_eq!((edit.start, edit.delete, edit.data), (10, 0, 10..15));
     }
 }
