@@ -326,18 +326,22 @@ fn main() {
         let theirs = other.as_ref().map(|p| run("other", p, &[], target, runs));
         println!("\n{} (median / p95 ms)", target.name);
         println!(
-            "{:<36} {:>19} {:>19}",
+            "{:<36} {:>19} {:>19}   answer size (KB)",
             "request",
             "cim-nix",
             if other.is_some() { "other" } else { "" }
         );
+        let size = |outcome: &Outcome| match outcome {
+            Outcome::Timed(_, _, bytes) => format!("{:.1}", *bytes as f64 / 1024.0),
+            _ => "-".to_string(),
+        };
         for (i, (name, outcome)) in mine.iter().enumerate() {
             let compared = theirs.as_ref().map(|t| show(&t[i].1)).unwrap_or_default();
-            let size = match outcome {
-                Outcome::Timed(_, _, bytes) if *bytes > 0 => format!("  ({} KB)", bytes / 1024),
-                _ => String::new(),
+            let sizes = match &theirs {
+                Some(t) => format!("{} / {}", size(outcome), size(&t[i].1)),
+                None => size(outcome),
             };
-            println!("{name:<36} {} {compared}{size}", show(outcome));
+            println!("{name:<36} {} {compared}   {sizes}", show(outcome));
         }
     }
 }

@@ -297,3 +297,78 @@ fn requests_after_shutdown_are_refused() {
     server.notify("exit", Value::Null);
     assert_eq!(server.wait_exit(TIMEOUT).unwrap().code(), Some(0));
 }
+
+/// Every editor feature survives what a client may send: bad params,
+/// positions past the end, documents never opened, requests before
+/// `initialize` and after `shutdown`, and texts that do not parse or are
+/// refused; the server answers each and keeps serving.
+#[test]
+fn editor_features_answer_bad_requests_and_hostile_documents() {
+    let methods = [
+        "textDocument/hover",
+        "textDocument/definition",
+        "textDocument/references",
+        "textDocument/documentHighlight",
+        "textDocument/prepareRename",
+        "textDocument/rename",
+        "textDocument/completion",
+        "textDocument/documentSymbol",
+        "textDocument/documentLink",
+        "textDocument/foldingRange",
+        "textDocument/selectionRange",
+        "textDocument/inlayHint",
+        "textDocument/codeAction",
+        "textDocument/semanticTokens/full",
+        "textDocument/semanticTokens/full/delta",
+        "textDocument/semanticTokens/range",
+    ];
+    let params = |uri: &str| {
+        json!({"textDocument": {"uri": uri}, "position": {"line": 99999, "character": 99999},
+               "positions": [{"line": 99999, "character": 0}], "newName": "x",
+               "context": {"includeDeclaration": true, "diagnostics": []},
+               "previousResultId": "nope",
+               "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99999, "character": 0}}})
+    };
+
+    // Before `initialize`: refused, not crashed.
+    let mut early = Server::start();
+    let id = early.send_request("textDocument/hover", params(&file_uri("x.nix")));
+    expect_error(&mut early, json!(id), -32002, "not initialized");
+
+    let (mut server, probe) = start();
+    // Malformed params: an error that names the problem.
+    let id = server.send_request("textDocument/definition", json!({"textDocument": 7}));
+    expect_error(&mut server, json!(id), -32602, "invalid params");
+    // A document never opened.
+    let id = server.send_request("textDocument/hover", params(&file_uri("never.nix")));
+    expect_error(&mut server, json!(id), -32602, "is not open");
+    // Texts that do not parse, are nested too deep, or empty: every feature
+    // answers (a result or an error reply) at a position past the end.
+    let hostile = [
+        ("broken.nix", "let a = { b = ; in [ ( ".to_string()),
+        ("deep.nix", "[".repeat(100_000)),
+        ("chain.nix", "1 + ".repeat(200_000) + "1"),
+        ("empty.nix", String::new()),
+        ("unicode.nix", "{ \"é🦀\" = ''\n  ${x} 🦀 ''; }".to_string()),
+    ];
+    for (name, text) in &hostile {
+        let uri = file_uri(name);
+        server.open(&uri, 1, text);
+        server.diagnostics(&uri);
+        for method in methods {
+            let id = server.send_request(method, params(&uri));
+            let reply = server.response(&json!(id));
+            if let Err(e) = reply {
+                assert!(
+                    [-32602, -32803, -32801].contains(&e["code"].as_i64().unwrap()),
+                    "{method} on {name}: {e}"
+                );
+            }
+        }
+        assert_alive(&mut server, &probe);
+    }
+    // After shutdown: refused.
+    server.request("shutdown", Value::Null).unwrap();
+    let id = server.send_request("textDocument/documentSymbol", params(&probe));
+    expect_error(&mut server, json!(id), -32600, "shutting down");
+}

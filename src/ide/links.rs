@@ -101,20 +101,26 @@ pub fn file_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
     out
 }
 
-/// Calls `visit` on every node of the file's green tree.
+/// Calls `visit` on every node of the file's green tree, in order.
 fn walk(doc: &Doc, visit: &mut dyn FnMut(&N<'_>)) {
     let Some(green) = doc.analysis().parse.as_ref().and_then(|p| p.green()) else {
         return;
     };
-    let mut stack = vec![N {
-        green,
-        offset: 0.into(),
-    }];
-    while let Some(node) = stack.pop() {
-        visit(&node);
-        let children: Vec<N<'_>> = node.children().collect();
-        stack.extend(children.into_iter().rev());
+    // Recursive: the parse keeps trees within MAX_TREE_DEPTH, and features
+    // run on threads with room for that.
+    fn each(node: &N<'_>, visit: &mut dyn FnMut(&N<'_>)) {
+        visit(node);
+        for child in node.children() {
+            each(&child, visit);
+        }
     }
+    each(
+        &N {
+            green,
+            offset: 0.into(),
+        },
+        visit,
+    );
 }
 
 /// The text of a path literal without interpolation.

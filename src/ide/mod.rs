@@ -53,7 +53,9 @@ pub use links::{document_links, file_links, Link, LinkTarget};
 pub use references::{highlights, references, Highlight, HighlightKind};
 pub use rename::{prepare_rename, rename, FileEdit, RenameError};
 pub use selection::selection_ranges;
-pub use semantic_tokens::{semantic_tokens, SemanticToken, TOKEN_MODIFIERS, TOKEN_TYPES};
+pub use semantic_tokens::{
+    semantic_tokens, semantic_tokens_with, SemanticToken, TOKEN_MODIFIERS, TOKEN_TYPES,
+};
 pub use symbols::{
     document_symbols, symbol_match, workspace_symbols_of, DocumentSymbol, SymbolKind,
     WorkspaceSymbol,

@@ -61,11 +61,23 @@ pub struct SemanticToken {
 
 /// The tokens of the file, or of `range` of it, in order.
 pub fn semantic_tokens(doc: &Doc, range: Option<TextRange>) -> Vec<SemanticToken> {
+    let mut out = Vec::new();
+    semantic_tokens_with(doc, range, &mut |token| out.push(token));
+    out
+}
+
+/// [`semantic_tokens`], handed to `sink` one at a time as they are found
+/// (the server encodes them so, without a list of 150 000 in between).
+pub fn semantic_tokens_with(
+    doc: &Doc,
+    range: Option<TextRange>,
+    sink: &mut dyn FnMut(SemanticToken),
+) {
     let Some(green) = doc.analysis().parse.as_ref().and_then(|p| p.green()) else {
-        return Vec::new();
+        return;
     };
     let Some(model) = doc.model() else {
-        return Vec::new();
+        return;
     };
     let mut defs: Vec<(TextSize, usize)> = model
         .defs
@@ -82,7 +94,7 @@ pub fn semantic_tokens(doc: &Doc, range: Option<TextRange>) -> Vec<SemanticToken
         next_def: 0,
         next_ref: 0,
         range,
-        out: Vec::with_capacity(usize::from(green.text_len()) / 6),
+        out: sink,
     };
     if let Some(range) = range {
         walker.next_ref = model
@@ -97,7 +109,6 @@ pub fn semantic_tokens(doc: &Doc, range: Option<TextRange>) -> Vec<SemanticToken
         },
         Context::Expr,
     );
-    walker.out
 }
 
 /// What an identifier token is, from the nodes around it.
@@ -127,12 +138,12 @@ struct Walker<'m> {
     next_def: usize,
     next_ref: usize,
     range: Option<TextRange>,
-    out: Vec<SemanticToken>,
+    out: &'m mut dyn FnMut(SemanticToken),
 }
 
 impl Walker<'_> {
     fn push(&mut self, range: TextRange, kind: u32, modifiers: u32) {
-        self.out.push(SemanticToken {
+        (self.out)(SemanticToken {
             range,
             kind,
             modifiers,

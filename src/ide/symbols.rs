@@ -196,8 +196,19 @@ fn inherited(entry: &N<'_>, text: &str, in_let: bool, out: &mut Vec<DocumentSymb
 
 /// An attribute path as written, without spaces or comments.
 fn attrpath_text(path: &N<'_>, text: &str) -> String {
-    let parts: Vec<&str> = path.children().map(|a| &text[a.text_range()]).collect();
-    parts.join(".")
+    // Most paths are written without spaces: one slice of the text.
+    let whole = &text[path.text_range()];
+    if !whole.contains(|c: char| c.is_whitespace() || c == '#' || c == '/') {
+        return whole.to_string();
+    }
+    let mut out = String::with_capacity(whole.len());
+    for (i, attr) in path.children().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&text[attr.text_range()]);
+    }
+    out
 }
 
 fn unparen<'a>(node: &N<'a>) -> N<'a> {

@@ -6,7 +6,7 @@
 //! `workspace/symbol` searches its symbols.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -25,11 +25,17 @@ use crate::ide::{self, Doc, SourceFile};
 /// nixpkgs checkout) gets the first ones, and a log line says so.
 const MAX_FILES: usize = 60_000;
 
+/// At most this many symbols are kept (about 40 MB): past it, files are
+/// indexed for their links only.
+const MAX_SYMBOLS: usize = 400_000;
+
 #[derive(Default)]
 pub struct WorkspaceIndex {
     files: DashMap<PathBuf, Entry>,
     /// Set once the first build has run.
     pub ready: AtomicBool,
+    /// Symbols kept, over all files.
+    symbols: AtomicUsize,
 }
 
 struct Entry {
@@ -53,9 +59,21 @@ impl WorkspaceIndex {
         let doc = Doc::new(Some(path.to_path_buf()), source);
         let world = ServerWorld::new(shared);
         let links = ide::file_links(&doc, &world);
-        let symbols = ide::workspace_symbols_of(&doc);
-        self.files
-            .insert(path.to_path_buf(), Entry { links, symbols });
+        let mut symbols = ide::workspace_symbols_of(&doc);
+        if self.symbols.load(Ordering::Relaxed) + symbols.len() > MAX_SYMBOLS {
+            tracing::debug!(
+                "{}: indexed for its links only (symbol limit)",
+                path.display()
+            );
+            symbols = Vec::new();
+        }
+        self.symbols.fetch_add(symbols.len(), Ordering::Relaxed);
+        if let Some(old) = self
+            .files
+            .insert(path.to_path_buf(), Entry { links, symbols })
+        {
+            self.symbols.fetch_sub(old.symbols.len(), Ordering::Relaxed);
+        }
     }
 
     /// Reads the file at `path` again, or forgets it when it is gone.
@@ -63,7 +81,9 @@ impl WorkspaceIndex {
         match std::fs::read_to_string(path) {
             Ok(text) => self.update(shared, path, text),
             Err(_) => {
-                self.files.remove(path);
+                if let Some((_, old)) = self.files.remove(path) {
+                    self.symbols.fetch_sub(old.symbols.len(), Ordering::Relaxed);
+                }
             }
         }
     }

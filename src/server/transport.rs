@@ -379,7 +379,8 @@ impl Transport {
         let shared = self.shared.clone();
         let out = self.out.clone();
         self.shared.runtime.spawn(async move {
-            let (frame, start) = super::features::answer(shared, id, method, params, revision).await;
+            let (frame, start) =
+                super::features::answer(shared, id, method, params, revision).await;
             out.send(Out::FrameFrom(frame, start));
         });
     }

@@ -72,6 +72,8 @@ pub struct ServerWorld<'a> {
     /// file's thousands of paths (all-packages.nix) cost one listing per
     /// folder they are in, not one look-up each.
     listings: RefCell<HashMap<PathBuf, Option<HashMap<OsString, bool>>>>,
+    /// The paths of the open documents, read once per request.
+    open: std::cell::OnceCell<std::collections::HashSet<PathBuf>>,
 }
 
 impl<'a> ServerWorld<'a> {
@@ -79,6 +81,7 @@ impl<'a> ServerWorld<'a> {
         ServerWorld {
             shared,
             listings: RefCell::new(HashMap::new()),
+            open: std::cell::OnceCell::new(),
         }
     }
 
@@ -130,10 +133,15 @@ impl<'a> ServerWorld<'a> {
 
 impl ide::World for ServerWorld<'_> {
     fn path_kind(&self, path: &Path) -> PathKind {
-        let open = Url::from_file_path(path)
-            .ok()
-            .is_some_and(|uri| self.shared.documents.current_revision(&uri).is_some());
-        if open {
+        let open = self.open.get_or_init(|| {
+            self.shared
+                .documents
+                .uris()
+                .into_iter()
+                .filter_map(|u| u.to_file_path().ok())
+                .collect()
+        });
+        if open.contains(path) {
             return PathKind::File;
         }
         self.disk_kind(path)

@@ -210,6 +210,43 @@ fn params<P: serde::de::DeserializeOwned>(params: Value) -> Result<P> {
         .map_err(|e| Error::invalid_params(format!("invalid params: {e}")))
 }
 
+/// An answer to a request, with about how long its JSON is.
+pub trait Answer: serde::Serialize {
+    /// The expected length of the JSON, when it may be large.
+    fn json_size(&self) -> usize {
+        0
+    }
+}
+
+impl<T: serde::Serialize> Answer for Option<T>
+where
+    T: Answer,
+{
+    fn json_size(&self) -> usize {
+        self.as_ref().map_or(0, Answer::json_size)
+    }
+}
+
+impl<T: serde::Serialize> Answer for Vec<T> {
+    fn json_size(&self) -> usize {
+        // Locations, highlights, folds: about a hundred bytes each.
+        self.len() * 100
+    }
+}
+
+macro_rules! small_answers {
+    ($($t:ty),*) => { $(impl Answer for $t {})* };
+}
+small_answers!(
+    (),
+    lsp::Hover,
+    lsp::GotoDefinitionResponse,
+    lsp::PrepareRenameResponse,
+    lsp::WorkspaceEdit,
+    lsp::CompletionResponse,
+    lsp::CompletionItem
+);
+
 /// Room left before a response's body for its header.
 const HEADER_ROOM: usize = 40;
 
@@ -217,7 +254,7 @@ const HEADER_ROOM: usize = 40;
 /// starts: serialised straight from the result's type (a 3 MB symbol list
 /// is never built as a JSON value tree), after room for the header, which
 /// is then written in front of it (the body is never copied).
-fn response<T: serde::Serialize>(id: &Value, result: Result<T>) -> (Vec<u8>, usize) {
+fn response<T: Answer>(id: &Value, result: Result<T>) -> (Vec<u8>, usize) {
     let body = body(id, result);
     let mut frame = body;
     let length = frame.len() - HEADER_ROOM;
@@ -228,7 +265,8 @@ fn response<T: serde::Serialize>(id: &Value, result: Result<T>) -> (Vec<u8>, usi
 }
 
 /// The response's JSON, after [`HEADER_ROOM`] bytes of room.
-fn body<T: serde::Serialize>(id: &Value, result: Result<T>) -> Vec<u8> {
+fn body<T: Answer>(id: &Value, result: Result<T>) -> Vec<u8> {
+    let capacity = result.as_ref().map_or(0, Answer::json_size);
     #[derive(serde::Serialize)]
     struct Reply<'a, T> {
         jsonrpc: &'static str,
@@ -248,7 +286,10 @@ fn body<T: serde::Serialize>(id: &Value, result: Result<T>) -> Vec<u8> {
         result,
         error,
     };
-    let mut out = vec![b' '; HEADER_ROOM];
+    // Big answers (symbols, tokens) are megabytes: room for all of it at
+    // once, rather than growing by doubling (two copies alive at each step).
+    let mut out = Vec::with_capacity(HEADER_ROOM + 256 + capacity);
+    out.resize(HEADER_ROOM, b' ');
     if let Err(e) = serde_json::to_writer(&mut out, &reply) {
         out.truncate(HEADER_ROOM);
         let failed = serde_json::json!({

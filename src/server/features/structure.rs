@@ -27,8 +27,24 @@ pub enum SymbolsAnswer {
     Flat(Vec<lsp::SymbolInformation>),
 }
 
+impl super::Answer for SymbolsAnswer {
+    fn json_size(&self) -> usize {
+        fn count(symbols: &[ide::DocumentSymbol]) -> usize {
+            symbols.iter().map(|s| 1 + count(&s.children)).sum()
+        }
+        // A symbol with its ranges is about 220 bytes of JSON.
+        match self {
+            SymbolsAnswer::Nested { symbols, .. } => count(symbols) * 220,
+            SymbolsAnswer::Flat(flat) => flat.len() * 250,
+        }
+    }
+}
+
 impl serde::Serialize for SymbolsAnswer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         match self {
             SymbolsAnswer::Nested {
                 symbols,
@@ -52,7 +68,10 @@ struct NestedSymbols<'a> {
 }
 
 impl serde::Serialize for NestedSymbols<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeSeq};
         let mut seq = serializer.serialize_seq(Some(self.symbols.len()))?;
         for s in self.symbols {

@@ -41,47 +41,39 @@ pub fn legend() -> lsp::SemanticTokensLegend {
     }
 }
 
-/// Encodes tokens as LSP's relative integers, splitting those that span
-/// lines.
-pub fn encode(
-    tokens: &[ide::SemanticToken],
-    text: &str,
-    index: &LineIndex,
+/// Encodes tokens as LSP's relative integers (splitting those that span
+/// lines), one at a time, as they are found (a file's 150 000
+/// tokens are never kept as a list of their own).
+pub struct Encoder<'a> {
+    text: &'a str,
+    index: &'a LineIndex,
     encoding: PositionEncoding,
-) -> Vec<u32> {
-    let mut data = Vec::with_capacity(tokens.len() * 5);
-    let (mut last_line, mut last_col) = (0u32, 0u32);
-    let mut push = |start: rowan::TextSize, piece: &str, kind: u32, modifiers: u32| {
-        if piece.is_empty() {
-            return;
+    last: (u32, u32),
+    pub data: Vec<u32>,
+}
+
+impl<'a> Encoder<'a> {
+    pub fn new(text: &'a str, index: &'a LineIndex, encoding: PositionEncoding) -> Encoder<'a> {
+        Encoder {
+            text,
+            index,
+            encoding,
+            last: (0, 0),
+            // About one token per twelve bytes of Nix.
+            data: Vec::with_capacity(text.len() / 12 * 5),
         }
-        let at = index.line_col(start, encoding);
-        let length = match encoding {
-            _ if piece.is_ascii() => piece.len(),
-            PositionEncoding::Utf8 => piece.len(),
-            PositionEncoding::Utf16 => piece.encode_utf16().count(),
-            PositionEncoding::Utf32 => piece.chars().count(),
-        } as u32;
-        let delta_line = at.line - last_line;
-        let delta_col = if delta_line == 0 {
-            at.col - last_col
-        } else {
-            at.col
-        };
-        data.extend_from_slice(&[delta_line, delta_col, length, kind, modifiers]);
-        last_line = at.line;
-        last_col = at.col;
-    };
-    for token in tokens {
-        let piece = &text[token.range];
+    }
+
+    pub fn push(&mut self, token: ide::SemanticToken) {
+        let piece = &self.text[token.range];
         if !piece.contains(['\n', '\r']) {
-            push(token.range.start(), piece, token.kind, token.modifiers);
-            continue;
+            self.piece(token.range.start(), piece, token.kind, token.modifiers);
+            return;
         }
         let mut start = usize::from(token.range.start());
         for line in piece.split_inclusive('\n') {
             let content = line.trim_end_matches(['\n', '\r']);
-            push(
+            self.piece(
                 rowan::TextSize::from(start as u32),
                 content,
                 token.kind,
@@ -90,7 +82,29 @@ pub fn encode(
             start += line.len();
         }
     }
-    data
+
+    fn piece(&mut self, start: rowan::TextSize, piece: &str, kind: u32, modifiers: u32) {
+        if piece.is_empty() {
+            return;
+        }
+        let at = self.index.line_col(start, self.encoding);
+        let length = match self.encoding {
+            _ if piece.is_ascii() => piece.len(),
+            PositionEncoding::Utf8 => piece.len(),
+            PositionEncoding::Utf16 => piece.encode_utf16().count(),
+            PositionEncoding::Utf32 => piece.chars().count(),
+        } as u32;
+        let (last_line, last_col) = self.last;
+        let delta_line = at.line - last_line;
+        let delta_col = if delta_line == 0 {
+            at.col - last_col
+        } else {
+            at.col
+        };
+        self.data
+            .extend_from_slice(&[delta_line, delta_col, length, kind, modifiers]);
+        self.last = (at.line, at.col);
+    }
 }
 
 /// An edit of the encoded array: replace `delete` integers at `start`
@@ -106,28 +120,32 @@ pub struct TokensEdit {
 /// The one edit that turns `old` into `new`: the tokens between their
 /// common prefix and common suffix (whole tokens of five integers).
 pub fn delta(old: &[u32], new: &[u32]) -> Option<TokensEdit> {
-    let (old_tokens, new_tokens): (Vec<&[u32]>, Vec<&[u32]>) =
-        (old.chunks(5).collect(), new.chunks(5).collect());
-    let prefix = old_tokens
-        .iter()
-        .zip(&new_tokens)
-        .take_while(|(a, b)| a == b)
+    // Whole tokens of five integers, compared in place.
+    let (old_len, new_len) = (old.len() / 5, new.len() / 5);
+    let token = |data: &[u32], i: usize| -> [u32; 5] {
+        let at = i * 5;
+        [
+            data[at],
+            data[at + 1],
+            data[at + 2],
+            data[at + 3],
+            data[at + 4],
+        ]
+    };
+    let prefix = (0..old_len.min(new_len))
+        .take_while(|&i| token(old, i) == token(new, i))
         .count();
-    if prefix == old_tokens.len() && prefix == new_tokens.len() {
+    if prefix == old_len && prefix == new_len {
         return None;
     }
-    let room = old_tokens.len().min(new_tokens.len()) - prefix;
-    let suffix = old_tokens
-        .iter()
-        .rev()
-        .zip(new_tokens.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
+    let room = old_len.min(new_len) - prefix;
+    let suffix = (1..=room)
+        .take_while(|&k| token(old, old_len - k) == token(new, new_len - k))
         .count();
     Some(TokensEdit {
         start: prefix * 5,
-        delete: (old_tokens.len() - prefix - suffix) * 5,
-        data: prefix * 5..(new_tokens.len() - suffix) * 5,
+        delete: (old_len - prefix - suffix) * 5,
+        data: prefix * 5..(new_len - suffix) * 5,
     })
 }
 
@@ -140,8 +158,21 @@ pub struct TokensAnswer {
     edit: Option<Option<TokensEdit>>,
 }
 
+impl super::Answer for TokensAnswer {
+    fn json_size(&self) -> usize {
+        // Five numbers and their commas a token: about three bytes each.
+        match &self.edit {
+            None => self.data.len() * 3,
+            Some(edit) => edit.as_ref().map_or(0, |e| e.data.len() * 3),
+        }
+    }
+}
+
 impl serde::Serialize for TokensAnswer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         if let Some(id) = &self.result_id {
@@ -185,8 +216,9 @@ async fn encoded_tokens(
     let data = {
         let doc = doc_of(uri, &analysis);
         let range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
-        let tokens = ide::semantic_tokens(&doc, range);
-        encode(&tokens, &analysis.text, &analysis.line_index, encoding)
+        let mut encoder = Encoder::new(&analysis.text, &analysis.line_index, encoding);
+        ide::semantic_tokens_with(&doc, range, &mut |token| encoder.push(token));
+        encoder.data
     };
     still_current(shared, uri, analysis.revision)?;
     Ok((analysis.revision.to_string(), data))
@@ -271,7 +303,11 @@ mod tests {
                 modifiers: 0,
             },
         ];
-        let data = encode(&tokens, text, &index, PositionEncoding::Utf16);
+        let mut encoder = Encoder::new(text, &index, PositionEncoding::Utf16);
+        for token in tokens {
+            encoder.push(token);
+        }
+        let data = encoder.data;
         assert_eq!(
             data,
             [0, 0, 1, 5, 0, 1, 0, 2, 1, 0, 1, 0, 3, 1, 0, 1, 0, 2, 1, 0]
@@ -284,7 +320,14 @@ mod tests {
         let new = [1, 2, 3, 4, 5, 0, 0, 8, 9, 10];
         // The second token of five integers changed.
         let edit = delta(&old, &new).unwrap();
-        assert_eq!(edit, TokensEdit { start: 5, delete: 5, data: 5..10 });
+        assert_eq!(
+            edit,
+            TokensEdit {
+                start: 5,
+                delete: 5,
+                data: 5..10
+            }
+        );
         assert_eq!(delta(&old, &old), None);
         // Growing at the end.
         let longer: Vec<u32> = old.iter().copied().chain([1, 1, 1, 1, 1]).collect();
