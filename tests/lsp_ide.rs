@@ -674,3 +674,39 @@ fn folding_selection_inlay_hints_and_rewrites() {
     let rewritten = apply_text_edits(&text, edits);
     assert!(rewritten.contains("y = ''a'';"), "{rewritten}");
 }
+
+/// A client that resolves code actions gets rewrites without their edit,
+/// and the edit when it resolves one; a stale one is refused.
+#[test]
+fn rewrites_are_resolved_lazily_when_the_client_can() {
+    let mut server = Server::start();
+    server.initialize(
+        json!({"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}),
+        Value::Null,
+    );
+    let uri = support::lsp::file_uri("lazy.nix");
+    let text = "let x = 1 + 2; in x * x\n";
+    server.open(&uri, 1, text);
+    server.diagnostics(&uri);
+    let actions = server
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri},
+                   "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}},
+                   "context": {"diagnostics": [], "only": ["refactor.inline"]}}),
+        )
+        .unwrap();
+    let action = actions[0].clone();
+    assert_eq!(action["title"], "Inline `x`");
+    assert!(action["edit"].is_null(), "{action}");
+    let resolved = server
+        .request("codeAction/resolve", action.clone())
+        .unwrap();
+    let edits = &resolved["edit"]["documentChanges"][0]["edits"];
+    assert_eq!(apply_text_edits(text, edits), "(1 + 2) * (1 + 2)\n");
+    // After an edit, the action is for a text the client no longer has.
+    server.change(&uri, 2, [0, 0, 0, 0], " ");
+    server.diagnostics_for_version(&uri, 2);
+    let stale = server.request("codeAction/resolve", action).unwrap_err();
+    assert_eq!(stale["code"], -32801, "{stale}");
+}

@@ -229,6 +229,9 @@ impl LanguageServer for Backend {
                                 CodeActionKind::REFACTOR_INLINE,
                                 CodeActionKind::new(super::features::FIX_ALL),
                             ]),
+                            // Rewrites' edits are made when the client
+                            // resolves them, if it can.
+                            resolve_provider: Some(true),
                             ..Default::default()
                         },
                     )),

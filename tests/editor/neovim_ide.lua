@@ -127,6 +127,11 @@ local ok, err = pcall(function()
   }) or {}
   for _, action in ipairs(actions) do
     if action.title:find('indented', 1, true) then
+      -- As Neovim's code_action() does: resolve an action sent without
+      -- its edit.
+      if not action.edit then
+        action = ask(buf, 'codeAction/resolve', action)
+      end
       vim.lsp.util.apply_workspace_edit(action.edit, 'utf-16')
     end
   end

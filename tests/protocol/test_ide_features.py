@@ -295,3 +295,10 @@ async def test_structure_tokens_links_hints_and_rewrites(client, workspace, name
     ))
     titles = [a.title for a in actions]
     assert "Write as an ''indented string''" in titles, titles
+    action = next(a for a in actions if a.title == "Write as an ''indented string''")
+    if action.edit is None:
+        # Sent to be resolved (VS Code, Neovim, Helix declare it).
+        action = await request(client.code_action_resolve_async(action))
+    change = action.edit.document_changes[0] if action.edit.document_changes else None
+    edits = change.edits if change else action.edit.changes[uri]
+    assert [e.new_text for e in edits] == ["''demo''"]

@@ -159,7 +159,8 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
                 types.CodeActionKind.RefactorRewrite,
                 types.CodeActionKind.RefactorInline,
                 "source.fixAll.cim-nix",
-            )
+            ),
+            resolve_provider=True,
         ),
         document_formatting_provider=True,
         document_range_formatting_provider=True,

@@ -41,6 +41,15 @@ impl ClientSupport {
             == Some(true)
     }
 
+    /// Code actions sent without their edit, which `codeAction/resolve`
+    /// fills in.
+    pub fn resolves_code_action_edits(&self) -> bool {
+        self.text_document()
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "edit"))
+    }
+
     /// Nested document symbols.
     pub fn hierarchical_symbols(&self) -> bool {
         self.text_document()

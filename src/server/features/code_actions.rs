@@ -59,19 +59,32 @@ pub async fn code_action(
             let ide_doc = doc_of(uri, &doc);
             ide::assists(&ide_doc, range)
         };
+        // A client that resolves code actions gets each rewrite's edit when
+        // it picks one (an inlining can touch hundreds of uses).
+        let lazy = shared.client.resolves_code_action_edits();
         for assist in assists {
-            let kind = match assist.kind {
-                ide::AssistKind::Rewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
-                ide::AssistKind::Inline => lsp::CodeActionKind::REFACTOR_INLINE,
-            };
+            let kind = assist_kind(assist.kind);
             if !wanted(&kind) {
                 continue;
             }
-            let edits = convert::text_edits(index, &assist.edits, encoding);
+            let (edit, data) = if lazy {
+                let data = serde_json::json!({
+                    "uri": uri,
+                    "revision": doc.revision,
+                    "assist": assist.id,
+                    "start": u32::from(range.start()),
+                    "end": u32::from(range.end()),
+                });
+                (None, Some(data))
+            } else {
+                let edits = convert::text_edits(index, &assist.edits, encoding);
+                (Some(workspace_edit(uri, doc.version, edits)), None)
+            };
             actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
                 title: assist.title,
                 kind: Some(kind),
-                edit: Some(workspace_edit(uri, doc.version, edits)),
+                edit,
+                data,
                 ..Default::default()
             }));
         }
@@ -109,6 +122,54 @@ pub async fn code_action(
     }
     still_current(shared, uri, doc.revision)?;
     Ok(Some(actions))
+}
+
+/// `codeAction/resolve`: the edit of a rewrite sent without one, made for
+/// the revision it was offered on (ContentModified when the document has
+/// changed since).
+pub async fn resolve_code_action(
+    shared: &Arc<Shared>,
+    mut action: lsp::CodeAction,
+) -> Result<lsp::CodeAction> {
+    let Some(data) = action.data.clone() else {
+        return Ok(action);
+    };
+    let field = |name: &str| data.get(name).cloned().unwrap_or_default();
+    let uri: lsp::Url = serde_json::from_value(field("uri"))
+        .map_err(|e| Error::invalid_params(format!("invalid code action data: {e}")))?;
+    let revision = field("revision").as_u64();
+    let (Some(id), Some(start), Some(end)) = (
+        field("assist").as_str().map(str::to_string),
+        field("start").as_u64(),
+        field("end").as_u64(),
+    ) else {
+        return Err(Error::invalid_params("invalid code action data"));
+    };
+    let doc = stamped(shared, &uri, revision).await?;
+    let encoding = shared.encoding();
+    let range = rowan::TextRange::new((start as u32).into(), (end as u32).into());
+    let found = {
+        let ide_doc = doc_of(&uri, &doc);
+        ide::assists(&ide_doc, range)
+            .into_iter()
+            .find(|a| a.id == id)
+    };
+    let Some(assist) = found else {
+        return Err(Error::invalid_params(format!(
+            "the rewrite `{id}` no longer applies here"
+        )));
+    };
+    let edits = convert::text_edits(&doc.line_index, &assist.edits, encoding);
+    action.edit = Some(workspace_edit(&uri, doc.version, edits));
+    still_current(shared, &uri, doc.revision)?;
+    Ok(action)
+}
+
+fn assist_kind(kind: ide::AssistKind) -> lsp::CodeActionKind {
+    match kind {
+        ide::AssistKind::Rewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
+        ide::AssistKind::Inline => lsp::CodeActionKind::REFACTOR_INLINE,
+    }
 }
 
 fn is_dead_code(rule: &str) -> bool {

@@ -244,7 +244,8 @@ small_answers!(
     lsp::PrepareRenameResponse,
     lsp::WorkspaceEdit,
     lsp::CompletionResponse,
-    lsp::CompletionItem
+    lsp::CompletionItem,
+    lsp::CodeAction
 );
 
 /// Room left before a response's body for its header.
@@ -303,11 +304,14 @@ fn body<T: Answer>(id: &Value, result: Result<T>) -> Vec<u8> {
 }
 
 /// Whether the transport hands `method` to [`answer`] rather than to
-/// tower-lsp: the stamped requests, `completionItem/resolve` and
-/// `workspace/symbol`.
+/// tower-lsp: the stamped requests, `completionItem/resolve`,
+/// `codeAction/resolve` and `workspace/symbol`.
 pub fn answers(method: &str) -> bool {
     stamped_method(method).is_some()
-        || matches!(method, "completionItem/resolve" | "workspace/symbol")
+        || matches!(
+            method,
+            "completionItem/resolve" | "codeAction/resolve" | "workspace/symbol"
+        )
 }
 
 /// Answers an editor-feature request: the response frame, and where in
@@ -376,6 +380,10 @@ async fn dispatch(
             stamped_request!(tokens::semantic_tokens_delta)
         }
         "textDocument/semanticTokens/range" => stamped_request!(tokens::semantic_tokens_range),
+        "codeAction/resolve" => match params(raw) {
+            Ok(action) => response(id, code_actions::resolve_code_action(shared, action).await),
+            Err(e) => response::<()>(id, Err(e)),
+        },
         "completionItem/resolve" => match params(raw) {
             Ok(item) => response(id, information::resolve_completion_item(item).await),
             Err(e) => response::<()>(id, Err(e)),
