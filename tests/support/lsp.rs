@@ -31,8 +31,12 @@ pub struct Server {
     _stderr_dir: tempfile::TempDir,
 }
 
+/// The server under test: this build's `cim-nix`, or for a benchmark's
+/// A/B run another build named by `CIM_NIX_SERVER`.
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_cim-nix"))
+    std::env::var_os("CIM_NIX_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cim-nix")))
 }
 
 impl Server {
