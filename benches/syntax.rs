@@ -54,6 +54,21 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str, anchor: &str) {
             })
         });
     }
+    // The model after a keystroke in one member: from the previous model
+    // (its unchanged chunks spliced in), and from scratch.
+    let keyed = typed(text, anchor, "x");
+    let keyed_parse = syntax::reparse(&parsed, text, &keyed);
+    if let (Some(old), Some(new)) = (parsed.green(), keyed_parse.green()) {
+        let previous = analysis::semantic::SemanticModel::from_green(old);
+        group.bench_function("semantic model after a keystroke, from the previous", |b| {
+            b.iter(|| {
+                analysis::semantic::SemanticModel::from_green_after(black_box(new), Some(&previous))
+            })
+        });
+        group.bench_function("semantic model after a keystroke, from scratch", |b| {
+            b.iter(|| analysis::semantic::SemanticModel::from_green(black_box(new)))
+        });
+    }
     group.bench_function("open: parse + line index + diagnostics", |b| {
         b.iter(|| {
             let analysis = analysis::analyze(black_box(text), None, &settings);

@@ -76,70 +76,85 @@ fn char_boundary(text: &str, mut at: usize) -> usize {
 fn five_hundred_edits_answer_as_a_fresh_open() {
     for round in 0..stress_rounds() {
         let mut rng = Rng::new(0x5eed + round);
-        let mut text = nixgen::module(&mut rng, 300);
-        let mut server = Server::start();
-        server.initialize(
-            json!({"textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}}),
-            Value::Null,
-        );
-        let uri = file_uri("edited.nix");
-        server.open(&uri, 1, &text);
-        server.diagnostics(&uri);
-        // Tokens are asked for along the way, so later answers are deltas
-        // against kept state.
-        let mut last_id = server
-            .request(
-                "textDocument/semanticTokens/full",
-                json!({"textDocument": {"uri": uri}}),
-            )
-            .expect("tokens")["resultId"]
-            .clone();
-        for edit in 0..500i64 {
-            let at = char_boundary(&text, rng.below(text.len() + 1));
-            let delete = if rng.chance(40) {
-                let end = char_boundary(&text, (at + rng.below(12)).min(text.len()));
-                end - at
-            } else {
-                0
-            };
-            let insert = if delete > 0 && rng.chance(50) {
-                ""
-            } else {
-                *rng.pick(PIECES)
-            };
-            let (l1, c1) = position(&text, at);
-            let (l2, c2) = position(&text, at + delete);
-            text.replace_range(at..at + delete, insert);
-            let version = edit + 2;
-            server.change(&uri, version, [l1, c1, l2, c2], insert);
-            if edit % 25 == 0 {
-                let tokens = server
-                    .request(
-                        "textDocument/semanticTokens/full/delta",
-                        json!({"textDocument": {"uri": uri}, "previousResultId": last_id}),
-                    )
-                    .expect("tokens");
-                last_id = tokens["resultId"].clone();
-            }
-            if edit % 100 == 99 {
-                let edited = answers(&mut server, &uri);
-                let edited_diagnostics = server.diagnostics_for_version(&uri, version);
-                let fresh_uri = file_uri(&format!("fresh-{round}-{edit}.nix"));
-                server.open(&fresh_uri, 1, &text);
-                let fresh_diagnostics = server.diagnostics(&fresh_uri);
-                let fresh = answers(&mut server, &fresh_uri);
-                assert_eq!(edited, fresh, "after {} edits:\n{text}", edit + 1);
-                assert_eq!(
-                    edited_diagnostics["diagnostics"],
-                    fresh_diagnostics["diagnostics"],
-                    "diagnostics after {} edits:\n{text}",
-                    edit + 1
-                );
-                server.notify(
-                    "textDocument/didClose",
-                    json!({"textDocument": {"uri": fresh_uri}}),
-                );
-            }
+        let text = nixgen::module(&mut rng, 300);
+        edits_answer_as_a_fresh_open(&mut rng, text, round);
+    }
+}
+
+/// A package set of a few hundred members, walked in chunks that the
+/// model and the features keep across revisions.
+#[test]
+fn five_hundred_edits_of_a_big_set_answer_as_a_fresh_open() {
+    for round in 0..stress_rounds() {
+        let mut rng = Rng::new(0xb16 + round);
+        let text = nixgen::package_set(&mut rng, 600);
+        edits_answer_as_a_fresh_open(&mut rng, text, round);
+    }
+}
+
+fn edits_answer_as_a_fresh_open(rng: &mut Rng, mut text: String, round: u64) {
+    let mut server = Server::start();
+    server.initialize(
+        json!({"textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}}),
+        Value::Null,
+    );
+    let uri = file_uri("edited.nix");
+    server.open(&uri, 1, &text);
+    server.diagnostics(&uri);
+    // Tokens are asked for along the way, so later answers are deltas
+    // against kept state.
+    let mut last_id = server
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .expect("tokens")["resultId"]
+        .clone();
+    for edit in 0..500i64 {
+        let at = char_boundary(&text, rng.below(text.len() + 1));
+        let delete = if rng.chance(40) {
+            let end = char_boundary(&text, (at + rng.below(12)).min(text.len()));
+            end - at
+        } else {
+            0
+        };
+        let insert = if delete > 0 && rng.chance(50) {
+            ""
+        } else {
+            *rng.pick(PIECES)
+        };
+        let (l1, c1) = position(&text, at);
+        let (l2, c2) = position(&text, at + delete);
+        text.replace_range(at..at + delete, insert);
+        let version = edit + 2;
+        server.change(&uri, version, [l1, c1, l2, c2], insert);
+        if edit % 25 == 0 {
+            let tokens = server
+                .request(
+                    "textDocument/semanticTokens/full/delta",
+                    json!({"textDocument": {"uri": uri}, "previousResultId": last_id}),
+                )
+                .expect("tokens");
+            last_id = tokens["resultId"].clone();
+        }
+        if edit % 100 == 99 {
+            let edited = answers(&mut server, &uri);
+            let edited_diagnostics = server.diagnostics_for_version(&uri, version);
+            let fresh_uri = file_uri(&format!("fresh-{round}-{edit}.nix"));
+            server.open(&fresh_uri, 1, &text);
+            let fresh_diagnostics = server.diagnostics(&fresh_uri);
+            let fresh = answers(&mut server, &fresh_uri);
+            assert_eq!(edited, fresh, "after {} edits:\n{text}", edit + 1);
+            assert_eq!(
+                edited_diagnostics["diagnostics"],
+                fresh_diagnostics["diagnostics"],
+                "diagnostics after {} edits:\n{text}",
+                edit + 1
+            );
+            server.notify(
+                "textDocument/didClose",
+                json!({"textDocument": {"uri": fresh_uri}}),
+            );
         }
     }
 }

@@ -18,13 +18,32 @@ use semantic::SemanticModel;
 /// A file's parse (absent when the file was too big to parse), its
 /// diagnostics after the settings' rule levels, and its semantic model
 /// (kept from the rules, or built on first use).
-#[derive(Clone)]
 pub struct Analysis {
     pub parse: Option<Parse>,
     pub diagnostics: Vec<Diagnostic>,
     /// How the parse was obtained (for logs and benchmarks).
     pub reparse: ReparseKind,
     model: OnceLock<Arc<SemanticModel>>,
+    /// An earlier model of the file, for building this one on first use
+    /// (a text with syntax errors, whose rules built none); let go once
+    /// used, so that it and the old trees it holds do not live on.
+    earlier_model: std::sync::Mutex<Option<Arc<SemanticModel>>>,
+}
+
+impl Clone for Analysis {
+    fn clone(&self) -> Self {
+        let earlier = match self.earlier_model.lock() {
+            Ok(earlier) => earlier.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        Analysis {
+            parse: self.parse.clone(),
+            diagnostics: self.diagnostics.clone(),
+            reparse: self.reparse,
+            model: self.model.clone(),
+            earlier_model: std::sync::Mutex::new(earlier),
+        }
+    }
 }
 
 impl Analysis {
@@ -36,7 +55,18 @@ impl Analysis {
             diagnostics,
             reparse,
             model: OnceLock::new(),
+            earlier_model: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The model, shared, if it has been built already.
+    pub fn shared_model(&self) -> Option<Arc<SemanticModel>> {
+        self.model.get().cloned()
+    }
+
+    /// The model, only if it has been built already (no work done).
+    pub fn built_model(&self) -> Option<&SemanticModel> {
+        self.model.get().map(|m| &**m)
     }
 
     /// The semantic model of the tree: the rules' when they built one,
@@ -44,10 +74,13 @@ impl Analysis {
     /// resolve as far as the recovered tree shows). `None` without a tree.
     pub fn model(&self) -> Option<&SemanticModel> {
         let green = self.parse.as_ref()?.green()?;
-        Some(
-            self.model
-                .get_or_init(|| Arc::new(SemanticModel::from_green(green))),
-        )
+        Some(self.model.get_or_init(|| {
+            let earlier = match self.earlier_model.lock() {
+                Ok(mut earlier) => earlier.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            Arc::new(SemanticModel::from_green_after(green, earlier.as_deref()))
+        }))
     }
 }
 
@@ -60,6 +93,19 @@ pub fn analyze(text: &str, previous: Option<(&str, &Parse)>, settings: &Settings
 /// [`analyze`] with several earlier texts and parses of the file, newest
 /// first (see [`syntax::reparse_from`]).
 pub fn analyze_after(text: &str, earlier: &[(&str, &Parse)], settings: &Settings) -> Analysis {
+    analyze_incremental(text, earlier, None, settings)
+}
+
+/// [`analyze_after`], also given the model of an earlier analysis of the
+/// file: the walk of the big sets' members that did not change is taken
+/// from it (see [`semantic`]), and the result is what a fresh analysis
+/// gives.
+pub fn analyze_incremental(
+    text: &str,
+    earlier: &[(&str, &Parse)],
+    previous: Option<&Arc<SemanticModel>>,
+    settings: &Settings,
+) -> Analysis {
     let limit = settings.max_file_size;
     if text.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
@@ -83,15 +129,20 @@ pub fn analyze_after(text: &str, earlier: &[(&str, &Parse)], settings: &Settings
     if settings.diagnostics_enabled {
         if let Some(green) = parse.green() {
             let complete = parse.errors().is_empty();
-            let (found, built) = rules::analyze_tree(green, text, complete, settings);
+            let (found, built) =
+                rules::analyze_tree(green, text, complete, settings, previous.map(|p| &**p));
             diagnostics.extend(found);
             model = built;
         }
     }
     let diagnostics = apply_levels(suppress(diagnostics, text), settings);
-    let analysis = Analysis::new(Some(parse), diagnostics, reparse);
-    if let Some(model) = model {
-        let _ = analysis.model.set(Arc::new(model));
+    let mut analysis = Analysis::new(Some(parse), diagnostics, reparse);
+    match model {
+        Some(model) => {
+            let _ = analysis.model.set(Arc::new(model));
+        }
+        // Built when a feature asks, from the earlier one.
+        None => analysis.earlier_model = std::sync::Mutex::new(previous.cloned()),
     }
     analysis
 }

@@ -191,6 +191,7 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
             let context = FileContext {
                 is_flake,
                 flake_lock: lock.as_deref(),
+                previous: None,
             };
             let analysis = ide::analyze(&text, &[], &settings, context);
             (text, analysis.diagnostics)

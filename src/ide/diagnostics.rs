@@ -9,12 +9,15 @@ use crate::diagnostic::{registry, Diagnostic};
 use crate::syntax::Parse;
 
 /// What the caller knows of the file beyond its text.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct FileContext<'a> {
     /// The file is a flake.nix.
     pub is_flake: bool,
     /// For a flake: the text of the flake.lock beside it, if there is one.
     pub flake_lock: Option<&'a str>,
+    /// An earlier analysis of the file, whose semantic model's walk of
+    /// what did not change is reused.
+    pub previous: Option<&'a Analysis>,
 }
 
 /// Analyses `text`, reusing what it can of `earlier` parses of the same
@@ -25,7 +28,8 @@ pub fn analyze(
     settings: &Settings,
     context: FileContext<'_>,
 ) -> Analysis {
-    let mut analysis = analysis::analyze_after(text, earlier, settings);
+    let previous = context.previous.and_then(Analysis::shared_model);
+    let mut analysis = analysis::analyze_incremental(text, earlier, previous.as_ref(), settings);
     if context.is_flake {
         add_flake_findings(&mut analysis, text, context.flake_lock, settings);
     }

@@ -31,6 +31,7 @@ pub fn folding_ranges(doc: &Doc) -> Vec<Fold> {
     let text = doc.text();
     let mut out = Vec::new();
     let mut comments: Option<TextRange> = None;
+    let mut memo = doc.memo().map(|m| m.folds.begin());
     walk(
         &N {
             green,
@@ -39,16 +40,25 @@ pub fn folding_ranges(doc: &Doc) -> Vec<Fold> {
         text,
         &mut out,
         &mut comments,
+        &mut memo,
     );
     flush_comments(&mut comments, text, &mut out);
     out
 }
 
+type FoldMemo<'m> = Option<crate::ide::memo::Use<'m, Fold>>;
+
 fn spans_lines(text: &str, range: TextRange) -> bool {
     text[range].contains('\n')
 }
 
-fn walk(node: &N<'_>, text: &str, out: &mut Vec<Fold>, comments: &mut Option<TextRange>) {
+fn walk(
+    node: &N<'_>,
+    text: &str,
+    out: &mut Vec<Fold>,
+    comments: &mut Option<TextRange>,
+    memo: &mut FoldMemo<'_>,
+) {
     let region = match node.kind() {
         NODE_ATTR_SET | NODE_LIST | NODE_PAREN | NODE_PATTERN => {
             // From the opening bracket to the start of the closing one.
@@ -94,12 +104,59 @@ fn walk(node: &N<'_>, text: &str, out: &mut Vec<Fold>, comments: &mut Option<Tex
             kind: FoldKind::Region,
         });
     }
+    // A big plain set's members, chunk by chunk, from the memo where a
+    // chunk did not change.
+    let chunks = memo
+        .as_ref()
+        .and_then(|_| crate::analysis::semantic::memo::set_chunks(node))
+        .unwrap_or_default();
+    let mut members = crate::analysis::semantic::memo::chunk_members(&chunks);
+    let mut kept = None;
     for child in node.children_with_tokens() {
         match child {
-            E::Node(n) => {
-                // A comment run ends at the next code.
+            E::Node(n)
+                if !chunks.is_empty() && matches!(n.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT) =>
+            {
                 flush_comments(comments, text, out);
-                walk(&n, text, out, comments);
+                let Some((key, chunk, i)) = members.next() else {
+                    continue;
+                };
+                let start = chunk[0].offset;
+                if i == 0 {
+                    let found = memo.as_mut().and_then(|m| m.get(key, chunk, 0));
+                    kept = match found {
+                        Some(found) => Some(found),
+                        None => {
+                            let mut folds = Vec::new();
+                            let mut member_ends = Vec::with_capacity(chunk.len());
+                            for m in chunk {
+                                let mut run = None;
+                                walk(m, text, &mut folds, &mut run, memo);
+                                flush_comments(&mut run, text, &mut folds);
+                                member_ends.push(folds.len() as u32);
+                            }
+                            for f in &mut folds {
+                                f.range -= start;
+                            }
+                            let memo = memo.as_mut();
+                            memo.map(|m| m.put(key, chunk, 0, &folds, &member_ends, ""))
+                        }
+                    };
+                }
+                if let (Some(span), Some(memo)) = (kept, memo.as_ref()) {
+                    out.extend(memo.member_items(span, i).iter().map(|f| Fold {
+                        range: f.range + start,
+                        kind: f.kind,
+                    }));
+                }
+            }
+            E::Node(n) => {
+                // A comment run ends at the next code, and with a member.
+                flush_comments(comments, text, out);
+                walk(&n, text, out, comments, memo);
+                if matches!(n.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT) {
+                    flush_comments(comments, text, out);
+                }
             }
             E::Token(t) if t.kind() == TOKEN_COMMENT => {
                 let range = t.text_range();

@@ -28,51 +28,51 @@ pub struct Link {
     pub target: LinkTarget,
 }
 
+/// What the walk finds that may be a link, by its range (the text there
+/// is the literal): a path literal (resolved against the world
+/// afterwards) or a web URL. Twelve bytes: all-packages.nix has 9 000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    Path(TextRange),
+    Url(TextRange),
+}
+
+impl Found {
+    fn moved(self, by: rowan::TextSize, up: bool) -> Found {
+        let shift = |r: TextRange| if up { r + by } else { r - by };
+        match self {
+            Found::Path(range) => Found::Path(shift(range)),
+            Found::Url(range) => Found::Url(shift(range)),
+        }
+    }
+}
+
 /// The links of a file, in source order.
 pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
     let mut links = Vec::new();
-    // Walked on the green tree: all-packages.nix has thousands of paths.
-    walk(doc, &mut |node| match node.kind() {
-        NODE_PATH_REL | NODE_PATH_ABS => {
-            let Some(literal) = path_literal(node) else {
-                return;
-            };
-            let Some(path) = paths::absolute(doc.path.as_deref(), literal) else {
-                return;
-            };
-            // A directory stands for its `default.nix`, as `import` reads it.
-            let target = match world.path_kind(&path) {
-                PathKind::File => path,
-                PathKind::Directory => path.join("default.nix"),
-                PathKind::Missing => return,
-            };
-            links.push(Link {
-                range: node.text_range(),
-                target: LinkTarget::File(target),
-            });
-        }
-        NODE_LITERAL => {
-            if let Some(E::Token(token)) = node.children_with_tokens().next() {
-                if token.kind() == TOKEN_URI && is_web_url(token.text()) {
-                    links.push(Link {
-                        range: token.text_range(),
-                        target: LinkTarget::Url(token.text().to_string()),
-                    });
-                }
+    for found in find(doc) {
+        match found {
+            Found::Path(range) => {
+                let Some(path) = paths::absolute(doc.path.as_deref(), &doc.text()[range]) else {
+                    continue;
+                };
+                // A directory stands for its `default.nix`, as `import` reads it.
+                let target = match world.path_kind(&path) {
+                    PathKind::File => path,
+                    PathKind::Directory => path.join("default.nix"),
+                    PathKind::Missing => continue,
+                };
+                links.push(Link {
+                    range,
+                    target: LinkTarget::File(target),
+                });
             }
+            Found::Url(range) => links.push(Link {
+                range,
+                target: LinkTarget::Url(doc.text()[range].to_string()),
+            }),
         }
-        NODE_STRING => {
-            if let Some((range, content)) = plain_string(node) {
-                if is_web_url(content) {
-                    links.push(Link {
-                        range,
-                        target: LinkTarget::Url(content.to_string()),
-                    });
-                }
-            }
-        }
-        _ => {}
-    });
+    }
     if is_flake(doc) {
         if let Some(root) = doc.root() {
             links.extend(flake_links(doc, root, world));
@@ -86,50 +86,110 @@ pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
 
 /// The files a file's path literals name (whether or not they exist).
 pub fn file_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    walk(doc, &mut |node| {
-        if matches!(node.kind(), NODE_PATH_REL | NODE_PATH_ABS) {
-            if let Some(literal) = path_literal(node) {
-                if let Some(path) = paths::resolve(doc.path.as_deref(), literal, world) {
-                    out.push(path);
-                }
-            }
-        }
-    });
+    let mut out: Vec<PathBuf> = find(doc)
+        .into_iter()
+        .filter_map(|found| match found {
+            Found::Path(range) => paths::resolve(doc.path.as_deref(), &doc.text()[range], world),
+            Found::Url(_) => None,
+        })
+        .collect();
     out.sort();
     out.dedup();
     out
 }
 
-/// Calls `visit` on every node of the file's green tree, in order.
-fn walk(doc: &Doc, visit: &mut dyn FnMut(&N<'_>)) {
+type LinkMemo<'m> = Option<crate::ide::memo::Use<'m, Found>>;
+
+/// Every path literal and web URL of the file, in order; big sets' chunks
+/// that did not change from the memo.
+fn find(doc: &Doc) -> Vec<Found> {
     let Some(green) = doc.analysis().parse.as_ref().and_then(|p| p.green()) else {
-        return;
+        return Vec::new();
     };
-    // Recursive: the parse keeps trees within MAX_TREE_DEPTH, and features
-    // run on threads with room for that.
-    fn each(node: &N<'_>, visit: &mut dyn FnMut(&N<'_>)) {
-        visit(node);
-        for child in node.children() {
-            each(&child, visit);
-        }
-    }
-    each(
+    let mut out = Vec::new();
+    let mut memo = doc.memo().map(|m| m.links.begin());
+    find_in(
         &N {
             green,
             offset: 0.into(),
         },
-        visit,
+        &mut out,
+        &mut memo,
     );
+    out
 }
 
-/// The text of a path literal without interpolation.
-fn path_literal<'a>(node: &N<'a>) -> Option<&'a str> {
+/// Recursive: the parse keeps trees within MAX_TREE_DEPTH, and features
+/// run on threads with room for that.
+fn find_in(node: &N<'_>, out: &mut Vec<Found>, memo: &mut LinkMemo<'_>) {
+    if memo.is_some() {
+        if let Some(chunks) = crate::analysis::semantic::memo::set_chunks(node) {
+            for child in node.children() {
+                if !matches!(child.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT) {
+                    find_in(&child, out, memo);
+                }
+            }
+            // Links are sorted afterwards: the members' may come after.
+            for (key, members) in &chunks {
+                let start = members[0].offset;
+                let span = match memo.as_mut().and_then(|m| m.get(*key, members, 0)) {
+                    Some(span) => span,
+                    None => {
+                        let mut found = Vec::new();
+                        for m in members {
+                            find_in(m, &mut found, memo);
+                        }
+                        let found: Vec<Found> =
+                            found.iter().map(|f| f.moved(start, false)).collect();
+                        // Links are not split by member: one end for all.
+                        let ends = vec![found.len() as u32; members.len()];
+                        match memo.as_mut() {
+                            Some(m) => m.put(*key, members, 0, &found, &ends, ""),
+                            None => continue,
+                        }
+                    }
+                };
+                if let Some(memo) = memo.as_ref() {
+                    out.extend(memo.items(span).iter().map(|f| f.moved(start, true)));
+                }
+            }
+            return;
+        }
+    }
+    match node.kind() {
+        NODE_PATH_REL | NODE_PATH_ABS => {
+            if let Some(range) = path_literal(node) {
+                out.push(Found::Path(range));
+            }
+        }
+        NODE_LITERAL => {
+            if let Some(E::Token(token)) = node.children_with_tokens().next() {
+                if token.kind() == TOKEN_URI && is_web_url(token.text()) {
+                    out.push(Found::Url(token.text_range()));
+                }
+            }
+        }
+        NODE_STRING => {
+            if let Some((range, content)) = plain_string(node) {
+                if is_web_url(content) {
+                    out.push(Found::Url(range));
+                }
+            }
+        }
+        _ => {}
+    }
+    for child in node.children() {
+        find_in(&child, out, memo);
+    }
+}
+
+/// Where the text of a path literal without interpolation is.
+fn path_literal(node: &N<'_>) -> Option<TextRange> {
     let mut tokens = node.children_with_tokens();
     let Some(E::Token(first)) = tokens.next() else {
         return None;
     };
-    tokens.next().is_none().then(|| first.text())
+    tokens.next().is_none().then(|| first.text_range())
 }
 
 fn is_web_url(text: &str) -> bool {

@@ -24,6 +24,7 @@ mod hover;
 mod inlay_hints;
 mod lib_docs;
 mod links;
+pub mod memo;
 mod paths;
 mod references;
 mod rename;
@@ -83,6 +84,13 @@ impl SourceFile {
     }
 }
 
+impl SourceFile {
+    /// A text with an analysis made elsewhere.
+    pub fn from_analysis(text: String, analysis: Analysis) -> SourceFile {
+        SourceFile { text, analysis }
+    }
+}
+
 impl Source for SourceFile {
     fn text(&self) -> &str {
         &self.text
@@ -101,6 +109,8 @@ pub struct Doc {
     pub path: Option<PathBuf>,
     source: Arc<dyn Source>,
     root: OnceLock<Option<SyntaxNode>>,
+    /// What the features kept of the file's earlier revisions.
+    memo: Option<Arc<memo::Memo>>,
 }
 
 // SAFETY-free note: `SyntaxNode` is not `Send`; a `Doc` lives within one
@@ -111,7 +121,19 @@ impl Doc {
             path,
             source,
             root: OnceLock::new(),
+            memo: None,
         }
+    }
+
+    /// The document with the memo of its earlier revisions, which the
+    /// features take what did not change from (and keep their work in).
+    pub fn with_memo(mut self, memo: Arc<memo::Memo>) -> Doc {
+        self.memo = Some(memo);
+        self
+    }
+
+    pub(crate) fn memo(&self) -> Option<&memo::Memo> {
+        self.memo.as_deref()
     }
 
     pub fn text(&self) -> &str {

@@ -39,13 +39,41 @@ pub(crate) fn resolve(from: Option<&Path>, literal: &str, world: &dyn World) -> 
 pub(crate) fn absolute(from: Option<&Path>, literal: &str) -> Option<PathBuf> {
     let literal = literal.trim_end_matches('/');
     let joined = if literal.starts_with('/') {
-        PathBuf::from(literal)
+        return Some(normalize_absolute("", literal));
     } else if literal.starts_with("./") || literal.starts_with("../") {
-        from?.parent()?.join(literal)
+        let dir = from?.parent()?;
+        match dir.to_str() {
+            Some(dir) if dir.starts_with('/') => return Some(normalize_absolute(dir, literal)),
+            _ => dir.join(literal),
+        }
     } else {
         return None;
     };
     Some(normalize(&joined))
+}
+
+/// [`normalize`] of `dir/rel` for a Unix path `dir` that is absolute (or
+/// empty, for `rel` absolute), on the text: one allocation, where the
+/// walk over components took a sixth of listing a package set's links.
+fn normalize_absolute(dir: &str, rel: &str) -> PathBuf {
+    let mut out = String::with_capacity(dir.len() + rel.len() + 1);
+    for part in dir.split('/').chain(rel.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                let up = out.rfind('/').unwrap_or(0);
+                out.truncate(up);
+            }
+            part => {
+                out.push('/');
+                out.push_str(part);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    PathBuf::from(out)
 }
 
 /// `a/./b/../c` as `a/c`, without asking the file system (Nix does the
@@ -86,5 +114,41 @@ mod tests {
         assert_eq!(absolute(None, "./x.nix"), None);
         assert_eq!(absolute(Some(from), "<nixpkgs>"), None);
         assert_eq!(absolute(Some(from), "~/x.nix"), None);
+    }
+
+    #[test]
+    fn the_text_walk_normalises_as_the_components_walk() {
+        for dir in ["/", "/w", "/w/a b/", "/w/./x/../y", "//w//v"] {
+            for rel in [
+                "./a.nix",
+                "../a",
+                "../../../../a",
+                "./a/./b/../c/",
+                "./.",
+                "../",
+                "./a//b",
+                "/abs/../x",
+                "/",
+                "/..",
+                "/a/b/..",
+            ] {
+                let by_text = if rel.starts_with('/') {
+                    normalize_absolute("", rel.trim_end_matches('/'))
+                } else {
+                    normalize_absolute(dir, rel.trim_end_matches('/'))
+                };
+                let joined = if rel.starts_with('/') {
+                    PathBuf::from(rel.trim_end_matches('/'))
+                } else {
+                    Path::new(dir).join(rel.trim_end_matches('/'))
+                };
+                let joined = if joined.as_os_str().is_empty() {
+                    PathBuf::from("/")
+                } else {
+                    joined
+                };
+                assert_eq!(by_text, normalize(&joined), "{dir} + {rel}");
+            }
+        }
     }
 }

@@ -86,8 +86,15 @@ pub fn semantic_tokens_with(
         .map(|(i, d)| (d.range.start(), i))
         .collect();
     defs.sort_unstable();
+    // A whole file's tokens take each unchanged chunk of a big set from
+    // the document's memo (a range request is small: walked as it is).
+    let memo = match (range, doc.memo()) {
+        (None, Some(memo)) => Some(memo.tokens.begin()),
+        _ => None,
+    };
     let mut walker = Walker {
         model,
+        text: doc.text(),
         root: doc.root(),
         functions: vec![None; model.defs.len()],
         defs,
@@ -95,6 +102,8 @@ pub fn semantic_tokens_with(
         next_ref: 0,
         range,
         out: sink,
+        memo,
+        capture: None,
     };
     if let Some(range) = range {
         walker.next_ref = model
@@ -128,8 +137,19 @@ enum Context {
     Param,
 }
 
+/// A token kept in a chunk, relative to the chunk's start: twelve bytes
+/// (the kind and modifiers, both under 2^16, share one integer), as a
+/// package set has 56 000.
+#[derive(Clone, Copy)]
+pub(crate) struct KeptToken {
+    start: u32,
+    len: u32,
+    kind_modifiers: u32,
+}
+
 struct Walker<'m> {
     model: &'m SemanticModel,
+    text: &'m str,
     root: Option<&'m rnix::SyntaxNode>,
     /// Whether each binding's value is a function, found when first asked.
     functions: Vec<Option<bool>>,
@@ -139,21 +159,37 @@ struct Walker<'m> {
     next_ref: usize,
     range: Option<TextRange>,
     out: &'m mut dyn FnMut(SemanticToken),
+    memo: Option<crate::ide::memo::Use<'m, KeptToken>>,
+    /// While a chunk is walked to be kept: its start and its tokens so far
+    /// (relative to it), which go there instead of to `out`.
+    capture: Option<(TextSize, Vec<KeptToken>)>,
 }
 
 impl Walker<'_> {
     fn push(&mut self, range: TextRange, kind: u32, modifiers: u32) {
-        (self.out)(SemanticToken {
-            range,
-            kind,
-            modifiers,
-        });
+        match &mut self.capture {
+            Some((base, kept)) => kept.push(KeptToken {
+                start: u32::from(range.start() - *base),
+                len: u32::from(range.len()),
+                kind_modifiers: kind << 16 | modifiers,
+            }),
+            None => (self.out)(SemanticToken {
+                range,
+                kind,
+                modifiers,
+            }),
+        }
     }
 
     fn node(&mut self, node: &N<'_>, context: Context) {
         if let Some(range) = self.range {
             if node.text_range().end() < range.start() || node.offset > range.end() {
                 return;
+            }
+        }
+        if self.memo.is_some() && node.kind() == NODE_ATTR_SET {
+            if let Some(chunks) = crate::analysis::semantic::memo::set_chunks(node) {
+                return self.chunked_set(node, &chunks, context);
             }
         }
         match node.kind() {
@@ -165,14 +201,22 @@ impl Walker<'_> {
                 for child in node.children_with_tokens() {
                     match child {
                         E::Node(n) if n.kind() == NODE_ATTRPATH => {
-                            for (i, attr) in n.children().enumerate() {
-                                let key = Context::Key {
-                                    first: i == 0,
-                                    value_is_function,
-                                };
-                                self.node(&attr, key);
+                            // In order: a recovered tree may hold comments
+                            // between (or before) the names.
+                            let mut first = true;
+                            for part in n.children_with_tokens() {
+                                match part {
+                                    E::Node(attr) => {
+                                        let key = Context::Key {
+                                            first,
+                                            value_is_function,
+                                        };
+                                        first = false;
+                                        self.node(&attr, key);
+                                    }
+                                    E::Token(t) => self.token(&t, Context::Expr),
+                                }
                             }
-                            self.tokens_of(&n);
                         }
                         E::Node(n) => self.node(&n, Context::Expr),
                         E::Token(t) => self.token(&t, context),
@@ -183,10 +227,12 @@ impl Walker<'_> {
                 for child in node.children_with_tokens() {
                     match child {
                         E::Node(n) if n.kind() == NODE_ATTRPATH => {
-                            for attr in n.children() {
-                                self.node(&attr, Context::Selected);
+                            for part in n.children_with_tokens() {
+                                match part {
+                                    E::Node(attr) => self.node(&attr, Context::Selected),
+                                    E::Token(t) => self.token(&t, Context::Expr),
+                                }
                             }
-                            self.tokens_of(&n);
                         }
                         E::Node(n) => self.node(&n, Context::Expr),
                         E::Token(t) => self.token(&t, Context::Expr),
@@ -226,6 +272,87 @@ impl Walker<'_> {
         }
     }
 
+    /// A big plain set: its members' tokens chunk by chunk, each chunk
+    /// from the memo when it and the names it uses are unchanged.
+    fn chunked_set(&mut self, node: &N<'_>, chunks: &[(u64, Vec<N<'_>>)], context: Context) {
+        let (mut chunk, mut member) = (0, 0);
+        let mut kept = None;
+        for child in node.children_with_tokens() {
+            match child {
+                E::Token(t) => self.token(&t, context),
+                E::Node(n) if matches!(n.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT) => {
+                    let Some((key, members)) = chunks.get(chunk) else {
+                        continue;
+                    };
+                    if member == 0 {
+                        kept = self.chunk_tokens(*key, members);
+                    }
+                    // Out of `self` while its tokens go through `push`.
+                    if let (Some(span), Some(memo)) = (kept, self.memo.take()) {
+                        let start = members[0].offset;
+                        for t in memo.member_items(span, member) {
+                            let at = start + TextSize::from(t.start);
+                            let range = TextRange::at(at, TextSize::from(t.len));
+                            self.push(range, t.kind_modifiers >> 16, t.kind_modifiers & 0xFFFF);
+                        }
+                        self.memo = Some(memo);
+                    }
+                    member += 1;
+                    if member == members.len() {
+                        chunk += 1;
+                        member = 0;
+                    }
+                }
+                E::Node(n) => self.node(&n, Context::Expr),
+            }
+        }
+    }
+
+    /// A chunk's tokens: kept, or walked and kept.
+    fn chunk_tokens(&mut self, key: u64, members: &[N<'_>]) -> Option<crate::ide::memo::Span> {
+        let start = members[0].offset;
+        let end = members[members.len() - 1].text_range().end();
+        let signature = self.signature(TextRange::new(start, end));
+        if let Some(kept) = self
+            .memo
+            .as_mut()
+            .and_then(|m| m.get(key, members, signature))
+        {
+            return Some(kept);
+        }
+        let outer = self.capture.replace((start, Vec::new()));
+        let mut member_ends = Vec::with_capacity(members.len());
+        for m in members {
+            self.node(m, Context::Expr);
+            member_ends.push(self.capture.as_ref().map_or(0, |c| c.1.len()) as u32);
+        }
+        let tokens = std::mem::replace(&mut self.capture, outer)
+            .map(|c| c.1)
+            .unwrap_or_default();
+        let memo = self.memo.as_mut()?;
+        Some(memo.put(key, members, signature, &tokens, &member_ends, ""))
+    }
+
+    /// How the names in `range` resolve, as their tokens show it: the part
+    /// of a chunk's tokens that can change while its text does not.
+    fn signature(&mut self, range: TextRange) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let refs = &self.model.refs;
+        let from = refs.partition_point(|r| r.range.start() < range.start());
+        let to = from + refs[from..].partition_point(|r| r.range.start() < range.end());
+        let mut hasher = rustc_hash::FxHasher::default();
+        for i in from..to {
+            let r = &self.model.refs[i];
+            let (kind, modifiers) = match r.resolution {
+                Resolution::Def(d) => (self.def_kind(d), 0),
+                Resolution::Builtin => builtin(&self.text[r.range]),
+                Resolution::With(_) | Resolution::Undefined => (VARIABLE, 0),
+            };
+            (u32::from(r.range.start() - range.start()), kind, modifiers).hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
     fn children(&mut self, node: &N<'_>, context: Context) {
         for child in node.children_with_tokens() {
             match child {
@@ -238,15 +365,6 @@ impl Walker<'_> {
                     self.node(&n, inner)
                 }
                 E::Token(t) => self.token(&t, context),
-            }
-        }
-    }
-
-    /// The tokens (dots, spaces) directly in a node.
-    fn tokens_of(&mut self, node: &N<'_>) {
-        for child in node.children_with_tokens() {
-            if let E::Token(t) = child {
-                self.token(&t, Context::Expr);
             }
         }
     }

@@ -59,9 +59,144 @@ pub fn document_symbols(doc: &Doc) -> Vec<DocumentSymbol> {
         offset: 0.into(),
     };
     let mut out = Vec::new();
-    collect(&root, doc.text(), &mut out);
+    let mut memo = doc.memo().map(|m| m.symbols.begin());
+    collect(&root, doc.text(), &mut out, &mut memo);
     out
 }
+
+/// A text a kept symbol shows.
+#[derive(Clone, Copy)]
+enum Shown {
+    /// A range of the document, relative to the chunk's start.
+    Text(TextRange),
+    /// A range of the chunk's kept texts.
+    Kept(TextRange),
+}
+
+/// A chunk's symbol, kept small: a chunk's symbols are flat, in pre-order,
+/// relative to the chunk's start, names and details as ranges of the text
+/// where they are one (the text of an unchanged chunk is unchanged).
+#[derive(Clone, Copy)]
+pub(crate) struct Packed {
+    name: Shown,
+    detail: Option<Shown>,
+    kind: SymbolKind,
+    range: TextRange,
+    selection: TextRange,
+    /// How many symbols after this one are its children (all levels).
+    descendants: u32,
+}
+
+impl Packed {
+    /// Adds `symbols` (absolute) of a chunk at `start` of `text` to `out`,
+    /// texts that are not the document's to `strings`.
+    fn pack(
+        symbols: &[DocumentSymbol],
+        text: &str,
+        start: rowan::TextSize,
+        out: &mut Vec<Packed>,
+        strings: &mut String,
+    ) {
+        fn shown(
+            s: &str,
+            near: TextRange,
+            text: &str,
+            start: rowan::TextSize,
+            strings: &mut String,
+        ) -> Shown {
+            // Where the name is written: at the start of its range.
+            let at = usize::from(near.start());
+            if text.get(at..at + s.len()) == Some(s) {
+                return Shown::Text(TextRange::at(near.start() - start, rowan::TextSize::of(s)));
+            }
+            let from = rowan::TextSize::of(strings.as_str());
+            strings.push_str(s);
+            Shown::Kept(TextRange::at(from, rowan::TextSize::of(s)))
+        }
+        fn go(
+            s: &DocumentSymbol,
+            text: &str,
+            start: rowan::TextSize,
+            out: &mut Vec<Packed>,
+            strings: &mut String,
+        ) {
+            let at = out.len();
+            out.push(Packed {
+                name: shown(&s.name, s.selection, text, start, strings),
+                detail: s
+                    .detail
+                    .as_deref()
+                    .map(|d| shown(d, value_range(s, text, d), text, start, strings)),
+                kind: s.kind,
+                range: s.range - start,
+                selection: s.selection - start,
+                descendants: 0,
+            });
+            for c in &s.children {
+                go(c, text, start, out, strings);
+            }
+            out[at].descendants = (out.len() - at - 1) as u32;
+        }
+        for s in symbols {
+            go(s, text, start, out, strings);
+        }
+    }
+
+    /// The kept symbols (a member's, in pre-order) as they are at `start`
+    /// of `text`; `strings` are their chunk's kept texts.
+    fn unpack(
+        symbols: &[Packed],
+        strings: &str,
+        text: &str,
+        start: rowan::TextSize,
+    ) -> Vec<DocumentSymbol> {
+        let shown = |s: Shown| -> String {
+            match s {
+                Shown::Text(r) => text[r + start].to_string(),
+                Shown::Kept(r) => strings[r].to_string(),
+            }
+        };
+        fn one(
+            symbols: &[Packed],
+            at: &mut usize,
+            shown: &dyn Fn(Shown) -> String,
+            start: rowan::TextSize,
+        ) -> DocumentSymbol {
+            let p = &symbols[*at];
+            let end = *at + 1 + p.descendants as usize;
+            *at += 1;
+            let mut children = Vec::new();
+            while *at < end {
+                children.push(one(symbols, at, shown, start));
+            }
+            DocumentSymbol {
+                name: shown(p.name),
+                detail: p.detail.map(shown),
+                kind: p.kind,
+                range: p.range + start,
+                selection: p.selection + start,
+                children,
+            }
+        }
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < symbols.len() {
+            out.push(one(symbols, &mut at, &shown, start));
+        }
+        out
+    }
+}
+
+/// Where a symbol's detail may be written: its value, after the name.
+fn value_range(s: &DocumentSymbol, text: &str, detail: &str) -> TextRange {
+    let within = &text[s.range];
+    match within.rfind(detail) {
+        Some(i) => TextRange::at(s.range.start() + rowan::TextSize::from(i as u32), 0.into()),
+        None => s.range,
+    }
+}
+
+type SymbolMemo<'m> = Option<crate::ide::memo::Use<'m, Packed>>;
 
 /// At most this many symbols of one file go into the workspace index.
 const MAX_WORKSPACE_SYMBOLS: usize = 50_000;
@@ -116,28 +251,91 @@ pub fn symbol_match(query: &str, name: &str) -> Option<u32> {
 }
 
 /// The symbols of the bindings in `node` and below.
-fn collect(node: &N<'_>, text: &str, out: &mut Vec<DocumentSymbol>) {
+fn collect(node: &N<'_>, text: &str, out: &mut Vec<DocumentSymbol>, memo: &mut SymbolMemo<'_>) {
+    if memo.is_some() {
+        if let Some(chunks) = crate::analysis::semantic::memo::set_chunks(node) {
+            return chunked_set(node, &chunks, text, out, memo);
+        }
+    }
     match node.kind() {
         NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
             let in_let = node.kind() != NODE_ATTR_SET;
             for child in node.children() {
-                match child.kind() {
-                    NODE_ATTRPATH_VALUE => out.push(binding(&child, text, in_let)),
-                    NODE_INHERIT => inherited(&child, text, in_let, out),
-                    // The body of a `let`, and what else is not a binding.
-                    _ => collect(&child, text, out),
-                }
+                member(&child, text, in_let, out, memo);
             }
         }
         _ => {
             for child in node.children() {
-                collect(&child, text, out);
+                collect(&child, text, out, memo);
             }
         }
     }
 }
 
-fn binding(entry: &N<'_>, text: &str, in_let: bool) -> DocumentSymbol {
+/// The symbols of one child of a set or `let`.
+fn member(
+    child: &N<'_>,
+    text: &str,
+    in_let: bool,
+    out: &mut Vec<DocumentSymbol>,
+    memo: &mut SymbolMemo<'_>,
+) {
+    match child.kind() {
+        NODE_ATTRPATH_VALUE => out.push(binding(child, text, in_let, memo)),
+        NODE_INHERIT => inherited(child, text, in_let, out),
+        // The body of a `let`, and what else is not a binding.
+        _ => collect(child, text, out, memo),
+    }
+}
+
+/// A big plain set's symbols, chunk by chunk, from the memo where a chunk
+/// did not change.
+fn chunked_set(
+    node: &N<'_>,
+    chunks: &[(u64, Vec<N<'_>>)],
+    text: &str,
+    out: &mut Vec<DocumentSymbol>,
+    memo: &mut SymbolMemo<'_>,
+) {
+    let mut members = crate::analysis::semantic::memo::chunk_members(chunks);
+    let mut kept = None;
+    for child in node.children() {
+        if !matches!(child.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT) {
+            collect(&child, text, out, memo);
+            continue;
+        }
+        let Some((key, chunk, i)) = members.next() else {
+            continue;
+        };
+        let start = chunk[0].offset;
+        if i == 0 {
+            let found = memo.as_mut().and_then(|m| m.get(key, chunk, 0));
+            kept = match found {
+                Some(found) => Some(found),
+                None => {
+                    let mut symbols = Vec::new();
+                    let mut packed = Vec::new();
+                    let mut strings = String::new();
+                    let mut member_ends = Vec::with_capacity(chunk.len());
+                    for m in chunk {
+                        member(m, text, false, &mut symbols, memo);
+                        Packed::pack(&symbols, text, start, &mut packed, &mut strings);
+                        symbols.clear();
+                        member_ends.push(packed.len() as u32);
+                    }
+                    let memo = memo.as_mut();
+                    memo.map(|m| m.put(key, chunk, 0, &packed, &member_ends, &strings))
+                }
+            };
+        }
+        if let (Some(span), Some(memo)) = (kept, memo.as_ref()) {
+            let symbols = memo.member_items(span, i);
+            out.extend(Packed::unpack(symbols, memo.strings(span), text, start));
+        }
+    }
+}
+
+fn binding(entry: &N<'_>, text: &str, in_let: bool, memo: &mut SymbolMemo<'_>) -> DocumentSymbol {
     let mut children_nodes = entry.children();
     let path = children_nodes.next();
     let value = children_nodes.next();
@@ -158,7 +356,7 @@ fn binding(entry: &N<'_>, text: &str, in_let: bool) -> DocumentSymbol {
     };
     let mut children = Vec::new();
     if let Some(value) = value {
-        collect(&value, text, &mut children);
+        collect(&value, text, &mut children, memo);
     }
     DocumentSymbol {
         name,

@@ -31,6 +31,8 @@ pub struct Document {
     /// through broken states, the last complete tree still has the
     /// structure the rest of the file will have again.
     pub clean: Option<Arc<DocumentAnalysis>>,
+    /// What the editor features kept of earlier revisions.
+    pub memo: Arc<crate::ide::memo::Memo>,
 }
 
 /// An analysis of one revision of a document.
@@ -95,6 +97,7 @@ impl Documents {
             analysis: None,
             base: None,
             clean: None,
+            memo: Arc::default(),
         };
         self.map.insert(uri, document);
         self.analysed.notify_waiters();
@@ -196,6 +199,11 @@ impl Documents {
             .as_ref()
             .filter(|a| a.revision == revision)
             .cloned()
+    }
+
+    /// The document's memo of the features' work, while it is open.
+    pub fn memo(&self, uri: &Url) -> Option<Arc<crate::ide::memo::Memo>> {
+        self.map.get(uri).map(|d| d.memo.clone())
     }
 
     pub fn current_revision(&self, uri: &Url) -> Option<u64> {

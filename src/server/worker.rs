@@ -131,9 +131,17 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         .then(|| uri.to_file_path().ok())
         .flatten()
         .and_then(|path| std::fs::read_to_string(path.with_file_name("flake.lock")).ok());
+    // The newest earlier analysis that built a model: its walk of what did
+    // not change is reused.
+    let previous = [&snapshot.previous, &snapshot.clean]
+        .into_iter()
+        .flatten()
+        .map(|p| &p.analysis)
+        .find(|a| a.built_model().is_some());
     let context = ide::FileContext {
         is_flake,
         flake_lock: lock.as_deref(),
+        previous,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         ide::analyze(&snapshot.text, &earlier, &settings, context)

@@ -144,7 +144,39 @@ impl LineIndex {
     /// The position of `offset`, clamped to the text and to the line's content.
     pub fn line_col(&self, offset: TextSize, encoding: PositionEncoding) -> LineCol {
         let offset = offset.min(self.len);
-        let line = self.line_of(offset);
+        self.col_in(self.line_of(offset), offset, encoding)
+    }
+
+    /// [`line_col`](Self::line_col) for an offset on line `from` or a few
+    /// after it, as when converting a file's tokens in order: a step
+    /// forward instead of a search (which, for 150 000 tokens, was an
+    /// eighth of answering semantic tokens). Anywhere else, the search.
+    pub fn line_col_from(
+        &self,
+        from: u32,
+        offset: TextSize,
+        encoding: PositionEncoding,
+    ) -> LineCol {
+        let offset = offset.min(self.len);
+        let mut line = from as usize;
+        if self
+            .line_starts
+            .get(line)
+            .is_none_or(|&start| start > offset)
+        {
+            return self.line_col(offset, encoding);
+        }
+        for _ in 0..16 {
+            match self.line_starts.get(line + 1) {
+                Some(&next) if next <= offset => line += 1,
+                _ => return self.col_in(line as u32, offset, encoding),
+            }
+        }
+        self.line_col(offset, encoding)
+    }
+
+    /// The position of `offset` (clamped to the text) on `line`.
+    fn col_in(&self, line: u32, offset: TextSize, encoding: PositionEncoding) -> LineCol {
         let start = self.line_starts[line as usize];
         let end = self.line_ends[line as usize];
         let byte_col = u32::from(offset.min(end) - start);
@@ -313,5 +345,26 @@ mod tests {
     #[test]
     fn mixed_scripts_round_trip() {
         check_round_trip("héllo\r\n世界 🌍🌎\n\n  ''\r\nÅ\u{10FFFF}z\r");
+    }
+
+    #[test]
+    fn stepping_from_a_line_finds_what_the_search_finds() {
+        let mut text = "héllo\r\n世界 🌍🌎\n\n  ''\r\nÅz\r".to_string();
+        text.push_str(&"x = 1;\n".repeat(40));
+        let index = LineIndex::new(&text);
+        for offset in 0..=text.len() as u32 + 2 {
+            for from in 0..index.line_count() + 1 {
+                for encoding in [Utf8, Utf16, Utf32] {
+                    assert_eq!(
+                        index.line_col_from(from, offset.into(), encoding),
+                        index.line_col(offset.into(), encoding),
+                        "offset {offset} from line {from}"
+                    );
+                }
+            }
+        }
+        // Twenty lines on is past the step limit: still found, by the search.
+        // The prefix is 35 bytes over lines 0-4; then 7 bytes a line.
+        assert_eq!(index.line_col_from(5, 200.into(), Utf8), lc(28, 4));
     }
 }

@@ -740,7 +740,13 @@ fn reparse_members(
     new_text: &str,
     budget: &mut u32,
 ) -> Option<Parse> {
-    let children: Vec<SyntaxElement> = set.children_with_tokens().collect();
+    // Green elements with their offsets: a package set has 40 000
+    // children, and a syntax element costs an allocation each.
+    let set_green = N {
+        green: set.green(),
+        offset: set.text_range().start(),
+    };
+    let children: Vec<E<'_>> = set_green.children_with_tokens().collect();
     let (open, close) = match set.kind() {
         NODE_ATTR_SET => (
             children.iter().position(|c| c.kind() == TOKEN_L_BRACE)?,
@@ -768,7 +774,7 @@ fn reparse_members(
         }
     }
     let first = first?;
-    if !ends_with_own_semicolon(children[first - 1].as_node()?) {
+    if !ends_with_own_semicolon_green(&children[first - 1]) {
         return None;
     }
     // Members that end at or after the edit, in order: candidate region ends.
@@ -788,7 +794,10 @@ fn reparse_members(
             return None;
         }
         *budget -= cost;
-        if let Some(parse) = splice_members(old, set, first..last + 1, old_range, edit, new_text) {
+        let replaced = first..last + 1;
+        if let Some(parse) =
+            splice_members(old, set, &children, replaced, old_range, edit, new_text)
+        {
             return Some(parse);
         }
     }
@@ -798,6 +807,7 @@ fn reparse_members(
 fn splice_members(
     old: &Parse,
     set: &SyntaxNode,
+    old_children: &[E<'_>],
     replaced: std::ops::Range<usize>,
     old_range: TextRange,
     edit: &Edit,
@@ -805,10 +815,11 @@ fn splice_members(
 ) -> Option<Parse> {
     // What follows the region lexes as before only if the old region, too,
     // closed everything it opened.
-    let old_children: Vec<SyntaxElement> = set.children_with_tokens().collect();
-    if !balanced(&old_children[replaced.clone()]) {
-        return None;
-    }
+    let old_region = old_children[replaced.clone()].iter().map(|e| match e {
+        E::Node(n) => NodeOrToken::Node(n.green),
+        E::Token(t) => NodeOrToken::Token(t.green),
+    });
+    run_shape(old_region)?;
     let new_range = edit.map_containing(old_range);
     let fragment = parse(&format!("{{{}}}", &new_text[new_range]));
     let fragment_root = fragment.syntax()?;

@@ -576,21 +576,28 @@ impl SetChecker {
         };
         let value = member.children().nth(1);
         let literal = value.as_ref().and_then(set_literal);
-        let attrs: Vec<N<'_>> = path.children().collect();
         let path_range = path.text_range();
-        let mut names = Vec::new();
+        // The path up to its `i`th name, for messages only: built when a
+        // finding needs it (a package set has 15 000 bindings to look at).
+        let dotted = |i: usize| -> String {
+            let names: Vec<SmolStr> = path
+                .children()
+                .take(i + 1)
+                .filter_map(|a| attr_name(&a))
+                .collect();
+            names.join(".")
+        };
         let mut cur = keys;
-        for (i, attr) in attrs.iter().enumerate() {
-            let Some(name) = attr_name(attr) else {
+        let mut attrs = path.children().enumerate().peekable();
+        while let Some((i, attr)) = attrs.next() {
+            let Some(name) = attr_name(&attr) else {
                 // A dynamic name: nothing more is known statically.
                 if let Some((set, _)) = &literal {
                     self.check_set(set);
                 }
                 return;
             };
-            names.push(name.clone());
-            let dotted = names.join(".");
-            let last = i + 1 == attrs.len();
+            let last = attrs.peek().is_none();
             if !last {
                 let entry = cur.entry(name, || Entry {
                     site: path_range,
@@ -600,7 +607,7 @@ impl SetChecker {
                 });
                 if entry.inherited || entry.sub.is_none() {
                     let first = entry.site;
-                    self.duplicate(path_range, &dotted, first);
+                    self.duplicate(path_range, &dotted(i), first);
                     if let Some((set, _)) = &literal {
                         self.check_set(set);
                     }
@@ -654,11 +661,11 @@ impl SetChecker {
                                 }
                             }
                             for (range, key, old) in conflicts {
-                                self.duplicate(range, &format!("{dotted}.{key}"), old);
+                                self.duplicate(range, &format!("{}.{key}", dotted(i)), old);
                             }
                         }
                         _ => {
-                            self.duplicate(path_range, &dotted, first);
+                            self.duplicate(path_range, &dotted(i), first);
                             if let Some((set, _)) = &literal {
                                 self.check_set(set);
                             }

@@ -48,13 +48,14 @@ pub fn analyze_tree(
     text: &str,
     complete: bool,
     settings: &Settings,
+    previous: Option<&SemanticModel>,
 ) -> (Vec<Diagnostic>, Option<SemanticModel>) {
     let root = SyntaxNode::new_root(green.clone());
     if !complete {
         return (check(&root, text, None, settings), None);
     }
     if text.len() < PARALLEL_MIN {
-        let model = SemanticModel::from_green(green);
+        let model = SemanticModel::from_green_after(green, previous);
         let found = check(&root, text, Some(&model), settings);
         return (found, Some(model));
     }
@@ -67,7 +68,7 @@ pub fn analyze_tree(
                 let root = SyntaxNode::new_root(green.clone());
                 correctness::tree_checks(green, &root, text, false, &on)
             });
-        let model = SemanticModel::from_green(green);
+        let model = SemanticModel::from_green_after(green, previous);
         let mut found = dead_code::check(&root, &model, text, &on);
         found.extend(correctness::model_checks(&root, text, &model, &on));
         match tree {

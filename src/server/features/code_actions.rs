@@ -56,7 +56,7 @@ pub async fn code_action(
         || wanted(&lsp::CodeActionKind::REFACTOR_INLINE);
     if rewrites {
         let assists = {
-            let ide_doc = doc_of(uri, &doc);
+            let ide_doc = doc_of(shared, uri, &doc);
             ide::assists(&ide_doc, range)
         };
         // A client that resolves code actions gets each rewrite's edit when
@@ -149,7 +149,7 @@ pub async fn resolve_code_action(
     let encoding = shared.encoding();
     let range = rowan::TextRange::new((start as u32).into(), (end as u32).into());
     let found = {
-        let ide_doc = doc_of(&uri, &doc);
+        let ide_doc = doc_of(shared, &uri, &doc);
         ide::assists(&ide_doc, range)
             .into_iter()
             .find(|a| a.id == id)

@@ -25,7 +25,7 @@ pub async fn hover(
         .map_or(0, |d| d.as_secs() as i64);
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         let context = ide::HoverContext {
             flake_lock: lock.as_deref(),
@@ -53,7 +53,7 @@ pub async fn inlay_hint(
     let encoding = shared.encoding();
     let lock = flake_lock_beside(uri);
     let answer = {
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let index = &analysis.line_index;
         let range = convert::text_range(index, request.range, encoding);
         ide::inlay_hints(&doc, range, lock.as_deref())
@@ -87,7 +87,7 @@ pub async fn completion(
     let encoding = shared.encoding();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         ide::completions(&doc, offset, &world).map(|found| {
             let range = convert::range(&analysis.line_index, found.replace, encoding);

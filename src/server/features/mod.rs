@@ -135,9 +135,14 @@ pub(super) fn still_current(shared: &Shared, uri: &Url, revision: u64) -> Result
     }
 }
 
-pub(super) fn doc_of(uri: &Url, analysis: &Arc<DocumentAnalysis>) -> Rc<Doc> {
+/// The `ide` view of a stored analysis, with the document's memo.
+pub(super) fn doc_of(shared: &Shared, uri: &Url, analysis: &Arc<DocumentAnalysis>) -> Rc<Doc> {
     let source: Arc<dyn Source> = analysis.clone();
-    Rc::new(Doc::new(uri.to_file_path().ok(), source))
+    let doc = Doc::new(uri.to_file_path().ok(), source);
+    Rc::new(match shared.documents.memo(uri) {
+        Some(memo) => doc.with_memo(memo),
+        None => doc,
+    })
 }
 
 /// Converts ranges of the requested file and of others (read through the

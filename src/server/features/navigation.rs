@@ -21,7 +21,7 @@ pub async fn definition(
     let links = shared.client.definition_links();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         let targets = ide::goto_definition(&doc, offset, &world);
         let mut places = Places::new(&world, uri, &analysis.line_index);
@@ -64,7 +64,7 @@ pub async fn references(
     let include = params.request.context.include_declaration;
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         let found = ide::references(&doc, offset, include, &world);
         let mut places = Places::new(&world, uri, &analysis.line_index);
@@ -88,7 +88,7 @@ pub async fn document_highlight(
     let encoding = shared.encoding();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         let found = ide::highlights(&doc, offset, &world);
         let highlights: Vec<lsp::DocumentHighlight> = found
@@ -117,7 +117,7 @@ pub async fn prepare_rename(
     let encoding = shared.encoding();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         ide::prepare_rename(&doc, offset, &world)
             .map(
@@ -143,7 +143,7 @@ pub async fn rename(
     let versioned = shared.client.document_changes();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let offset = position_params(shared, p, &analysis);
         match ide::rename(&doc, offset, &new_name, &world) {
             Err(e) => Err(request_failed(e.0)),

@@ -122,7 +122,7 @@ pub async fn document_symbol(
     let encoding = shared.encoding();
     let hierarchical = shared.client.hierarchical_symbols();
     let answer = {
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let symbols = ide::document_symbols(&doc);
         let index = &analysis.line_index;
         if hierarchical {
@@ -150,7 +150,7 @@ pub async fn document_link(
     let encoding = shared.encoding();
     let answer = {
         let world = ServerWorld::new(shared);
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         ide::document_links(&doc, &world)
             .into_iter()
             .filter_map(|link| {
@@ -178,7 +178,7 @@ pub async fn folding_range(
     let uri = &params.request.text_document.uri;
     let analysis = stamped(shared, uri, params.revision).await?;
     let answer = {
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let index = &analysis.line_index;
         let text = analysis.text.as_str();
         ide::folding_ranges(&doc)
@@ -223,7 +223,7 @@ pub async fn selection_range(
     let analysis = stamped(shared, uri, params.revision).await?;
     let encoding = shared.encoding();
     let answer = {
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let index = &analysis.line_index;
         let offsets: Vec<rowan::TextSize> = request
             .positions
@@ -275,7 +275,7 @@ pub async fn workspace_symbol(
             let Some(analysis) = shared.documents.analysis_of(&uri, snapshot.revision) else {
                 continue;
             };
-            let doc = doc_of(&uri, &analysis);
+            let doc = doc_of(&shared, &uri, &analysis);
             for symbol in ide::workspace_symbols_of(&doc) {
                 if let Some(score) = ide::symbol_match(&query, &symbol.name) {
                     found.push((

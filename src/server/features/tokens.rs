@@ -87,7 +87,7 @@ impl<'a> Encoder<'a> {
         if piece.is_empty() {
             return;
         }
-        let at = self.index.line_col(start, self.encoding);
+        let at = self.index.line_col_from(self.last.0, start, self.encoding);
         let length = match self.encoding {
             _ if piece.is_ascii() => piece.len(),
             PositionEncoding::Utf8 => piece.len(),
@@ -95,6 +95,12 @@ impl<'a> Encoder<'a> {
             PositionEncoding::Utf32 => piece.chars().count(),
         } as u32;
         let (last_line, last_col) = self.last;
+        // Tokens come in order; one that does not (a bug) is left out
+        // rather than sent as a position before the last.
+        if (at.line, at.col) < (last_line, last_col) {
+            debug_assert!(false, "semantic tokens out of order at {start:?}");
+            return;
+        }
         let delta_line = at.line - last_line;
         let delta_col = if delta_line == 0 {
             at.col - last_col
@@ -214,7 +220,7 @@ async fn encoded_tokens(
     let analysis = stamped(shared, uri, revision).await?;
     let encoding = shared.encoding();
     let data = {
-        let doc = doc_of(uri, &analysis);
+        let doc = doc_of(shared, uri, &analysis);
         let range = range.map(|r| convert::text_range(&analysis.line_index, r, encoding));
         let mut encoder = Encoder::new(&analysis.text, &analysis.line_index, encoding);
         ide::semantic_tokens_with(&doc, range, &mut |token| encoder.push(token));

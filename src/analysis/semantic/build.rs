@@ -1,260 +1,18 @@
-//! The semantic model of one file: every binding (definition), every use of
-//! a name (reference) and what it resolves to, and the `with` environments
-//! and `rec` sets names may come from. Built once per document version from
-//! the syntax tree and shared by every rule (and later by navigation).
-//!
-//! Scoping follows Nix: `let` bindings and `rec` members see each other;
-//! lambda parameters and pattern fields (whose defaults see the other fields
-//! and the `@` name) are visible in the body; a plain `inherit x;` looks `x`
-//! up outside the set or `let` it is in; global builtins come after every
-//! lexical binding; a name bound nowhere may come from any enclosing `with`.
-//!
-//! The walk recurses over the tree, whose depth the parser guard bounds
-//! (`syntax::MAX_TREE_DEPTH`); callers run on threads with room for that.
+//! Building the model: one walk over the green tree with a stack of
+//! frames (scopes and `with`s). The members of a big plain set are walked
+//! in chunks that [`super::memo`] can reuse from the previous model.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
-use rnix::{SyntaxKind, SyntaxNode};
-use rowan::{GreenNodeData, TextRange, TextSize};
+use std::sync::Arc;
 
-pub use crate::syntax::green::static_attr_name;
-use crate::syntax::green::{attr_name, ident_token, N, T};
+use rowan::{GreenNodeData, TextRange, TextSize};
 use smol_str::SmolStr;
 
-use SyntaxKind::*;
-
-pub type DefId = usize;
-pub type RefId = usize;
-pub type WithId = usize;
-pub type OwnerId = usize;
-pub type ScopeId = usize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefKind {
-    /// `let x = ...;` (the first name of `x.y = ...;` too).
-    LetBinding,
-    /// `let inherit x;` or `let inherit (e) x;`.
-    LetInherit,
-    /// `x: body`.
-    LambdaArg,
-    /// `{ x, ... }: body`.
-    PatternField,
-    /// `args@{ ... }: body`.
-    PatternBind,
-    /// A member of a `rec { }` set or `let { }`: an attribute, not a binding.
-    RecMember,
-}
-
-#[derive(Debug, Clone)]
-pub struct Def {
-    pub name: SmolStr,
-    pub kind: DefKind,
-    /// The name where it is defined (the first site when several merge).
-    pub range: TextRange,
-    /// Every node that defines it: the binding (`x = 1;`), the `inherit`
-    /// statement, the pattern entry, the lambda parameter or `@` binding.
-    pub sites: Vec<Site>,
-    /// For `let` bindings: the `let` node they belong to.
-    pub scope: Option<TextRange>,
-}
-
-/// A node, by position and kind (the model does not keep syntax nodes; see
-/// [`Site::node`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Site {
-    pub range: TextRange,
-    pub kind: SyntaxKind,
-}
-
-impl Site {
-    fn of(node: &N<'_>) -> Site {
-        Site {
-            range: node.text_range(),
-            kind: node.kind(),
-        }
-    }
-
-    /// The syntax node in `root` this site is.
-    pub fn node(&self, root: &SyntaxNode) -> Option<SyntaxNode> {
-        let mut node = match root.covering_element(self.range) {
-            rowan::NodeOrToken::Node(n) => n,
-            rowan::NodeOrToken::Token(t) => t.parent()?,
-        };
-        loop {
-            if node.text_range() == self.range && node.kind() == self.kind {
-                return Some(node);
-            }
-            node = node.parent()?;
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
-    Def(DefId),
-    Builtin,
-    /// Not bound lexically; the innermost enclosing `with` (and the ones
-    /// around it, see [`With::outer`]) may provide it.
-    With(WithId),
-    Undefined,
-}
-
-#[derive(Debug, Clone)]
-pub struct Ref {
-    /// The name as written (its text is the name).
-    pub range: TextRange,
-    pub resolution: Resolution,
-    /// The innermost binding whose value holds this reference: when that
-    /// binding is dead, so is this use.
-    pub owner: Option<OwnerId>,
-}
-
-#[derive(Debug, Clone)]
-pub struct With {
-    pub range: TextRange,
-    /// Where the body after `with e;` starts.
-    pub body_start: rowan::TextSize,
-    /// `with builtins;`.
-    pub env_is_builtins: bool,
-    /// The `with` keyword.
-    pub keyword: TextRange,
-    pub owner: Option<OwnerId>,
-    /// The next `with` around this one.
-    pub outer: Option<WithId>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecSet {
-    pub range: TextRange,
-    /// The `rec` keyword.
-    pub keyword: TextRange,
-    pub members: Vec<DefId>,
-}
-
-/// What makes a lexical scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScopeKind {
-    /// `let ... in` (and the legacy `let { }`).
-    Let,
-    /// A `rec { }` set.
-    Rec,
-    /// A lambda: its argument or pattern.
-    Lambda,
-}
-
-/// A lexical scope: the names one `let`, `rec` set or lambda binds, and
-/// where they are visible. Completion and rename read these.
-#[derive(Debug, Clone)]
-pub struct Scope {
-    pub kind: ScopeKind,
-    /// The node whose names these are; they are visible inside it.
-    pub range: TextRange,
-    pub defs: Vec<DefId>,
-}
-
-/// A binding's value (or a pattern field's default): the references in it
-/// count only while one of `defs` is alive.
-#[derive(Debug, Clone)]
-pub struct Owner {
-    pub defs: Vec<DefId>,
-    pub parent: Option<OwnerId>,
-}
-
-#[derive(Debug, Default)]
-pub struct SemanticModel {
-    pub defs: Vec<Def>,
-    /// Sorted by position.
-    pub refs: Vec<Ref>,
-    pub withs: Vec<With>,
-    pub recs: Vec<RecSet>,
-    pub owners: Vec<Owner>,
-    /// References resolving to each definition.
-    pub uses: Vec<Vec<RefId>>,
-    /// Selections from `builtins` (`builtins.toPath`), for the rules.
-    pub builtins_selects: Vec<Site>,
-    /// Every lexical scope, in source order of where it starts (so a
-    /// scope comes after every scope around it).
-    pub scopes: Vec<Scope>,
-}
-
-/// The names Nix puts in the global scope (besides every `__`-prefixed
-/// builtin, which `is_builtin` accepts).
-pub const GLOBAL_BUILTINS: &[&str] = &[
-    "abort",
-    "baseNameOf",
-    "break",
-    "builtins",
-    "derivation",
-    "derivationStrict",
-    "dirOf",
-    "false",
-    "fetchGit",
-    "fetchMercurial",
-    "fetchTarball",
-    "fetchTree",
-    "fromTOML",
-    "import",
-    "isNull",
-    "map",
-    "null",
-    "placeholder",
-    "removeAttrs",
-    "scopedImport",
-    "throw",
-    "toString",
-    "true",
-];
-
-impl SemanticModel {
-    /// The `with`s a name resolving to `With(w)` may come from, innermost
-    /// first.
-    pub fn with_chain(&self, w: WithId) -> impl Iterator<Item = WithId> + '_ {
-        std::iter::successors(Some(w), |&w| self.withs[w].outer)
-    }
-
-    /// The scopes whose names are visible at `offset`, innermost first.
-    pub fn scopes_at(&self, offset: TextSize) -> Vec<ScopeId> {
-        let mut found: Vec<ScopeId> = (0..self.scopes.len())
-            .filter(|&s| self.scopes[s].range.contains_inclusive(offset))
-            .collect();
-        // Scopes that contain one offset nest, and each starts before (or
-        // with) the ones inside it: the innermost comes last.
-        found.reverse();
-        found
-    }
-
-    /// The `with`s around `offset` (their bodies hold it), innermost first.
-    pub fn withs_at(&self, offset: TextSize) -> Vec<WithId> {
-        let mut found: Vec<WithId> = (0..self.withs.len())
-            .filter(|&w| {
-                let with = &self.withs[w];
-                with.body_start <= offset && offset <= with.range.end()
-            })
-            .collect();
-        found.reverse();
-        found
-    }
-
-    /// The reference whose name covers `offset`.
-    pub fn ref_at(&self, offset: TextSize) -> Option<RefId> {
-        let i = self.refs.partition_point(|r| r.range.end() < offset);
-        (i..self.refs.len())
-            .take_while(|&i| self.refs[i].range.start() <= offset)
-            .find(|&i| self.refs[i].range.contains_inclusive(offset))
-    }
-
-    /// The definition whose name covers `offset`.
-    pub fn def_at(&self, offset: TextSize) -> Option<DefId> {
-        self.defs
-            .iter()
-            .position(|d| d.range.contains_inclusive(offset))
-    }
-}
-
-pub fn is_builtin(name: &str) -> bool {
-    name.starts_with("__") || GLOBAL_BUILTINS.contains(&name)
-}
+use super::memo::{self, Chunk, ChunkOwner, ChunkRef, ChunkWith, Marks, Memo};
+use super::*;
+use crate::syntax::green::{attr_name, ident_token, N, T};
 
 type Names = Rc<HashMap<SmolStr, DefId>>;
 
@@ -263,10 +21,16 @@ enum Frame {
     With(WithId),
 }
 
-struct Builder {
+struct Builder<'p> {
     model: SemanticModel,
     frames: Vec<Frame>,
     owner: Option<OwnerId>,
+    /// The chunks of the previous model, to reuse.
+    previous: Option<&'p Memo>,
+    /// For each reference so far, its name and the innermost `with` around
+    /// it: what a chunk keeps of the names it does not bind.
+    ref_names: Vec<SmolStr>,
+    ref_withs: Vec<Option<WithId>>,
 }
 
 impl SemanticModel {
@@ -279,10 +43,23 @@ impl SemanticModel {
     /// node, which makes the walk several times faster than over syntax
     /// nodes.
     pub fn from_green(root: &GreenNodeData) -> SemanticModel {
+        SemanticModel::from_green_after(root, None)
+    }
+
+    /// [`SemanticModel::from_green`], reusing what `previous` (the model of
+    /// an earlier text of the same file) walked of the members of big sets
+    /// that did not change: equal to a model built from scratch.
+    pub fn from_green_after(
+        root: &GreenNodeData,
+        previous: Option<&SemanticModel>,
+    ) -> SemanticModel {
         let mut b = Builder {
             model: SemanticModel::default(),
             frames: Vec::new(),
             owner: None,
+            previous: previous.map(|p| &p.memo),
+            ref_names: Vec::new(),
+            ref_withs: Vec::new(),
         };
         b.expr(&N {
             green: root,
@@ -301,7 +78,7 @@ impl SemanticModel {
     }
 }
 
-impl Builder {
+impl Builder<'_> {
     fn define(&mut self, name: SmolStr, kind: DefKind, range: TextRange, site: Site) -> DefId {
         self.model.defs.push(Def {
             name,
@@ -367,6 +144,8 @@ impl Builder {
             resolution,
             owner: self.owner,
         });
+        self.ref_names.push(SmolStr::new(token.text()));
+        self.ref_withs.push(self.innermost_with());
     }
 
     fn children(&mut self, node: &N<'_>) {
@@ -618,7 +397,273 @@ impl Builder {
     }
 
     fn plain_set(&mut self, node: &N<'_>) {
-        self.member_values(node, None, false);
+        match memo::set_chunks(node) {
+            // Members of a big set, in chunks the next model can reuse.
+            Some(chunks) => {
+                for (key, members) in chunks {
+                    self.chunk(key, &members);
+                }
+            }
+            None => self.member_values(node, None, false),
+        }
+    }
+
+    /// One member of a plain set: what [`Builder::member_values`] does for
+    /// it when the set has no scope of its own.
+    fn plain_member(&mut self, member: &N<'_>) {
+        match member.kind() {
+            NODE_ATTRPATH_VALUE => {
+                for child in member.children() {
+                    match child.kind() {
+                        NODE_ATTRPATH => self.attrpath(&child),
+                        _ => self.expr(&child),
+                    }
+                }
+            }
+            NODE_INHERIT => self.inherit(member, None, 0),
+            _ => {}
+        }
+    }
+
+    /// Consecutive members of a big plain set: spliced in from the previous
+    /// model when it walked exactly these, else walked and kept.
+    fn chunk(&mut self, key: u64, members: &[N<'_>]) {
+        let greens: Vec<&GreenNodeData> = members.iter().map(|m| m.green).collect();
+        let start = members[0].offset;
+        if let Some(chunk) = self.previous.and_then(|p| p.get(key, &greens)).cloned() {
+            self.splice(&chunk, start);
+            self.model.memo.insert(key, chunk, true);
+            return;
+        }
+        let marks = self.marks();
+        let around_owner = self.owner;
+        let around_with = self.innermost_with();
+        for member in members {
+            self.plain_member(member);
+        }
+        let chunk = self.extract(marks, start, around_owner, around_with, members);
+        self.model.memo.insert(key, Arc::new(chunk), false);
+    }
+
+    fn marks(&self) -> Marks {
+        let m = &self.model;
+        Marks {
+            defs: m.defs.len(),
+            refs: m.refs.len(),
+            withs: m.withs.len(),
+            recs: m.recs.len(),
+            owners: m.owners.len(),
+            scopes: m.scopes.len(),
+            selects: m.builtins_selects.len(),
+        }
+    }
+
+    /// What the walk since `marks` added, as a chunk starting at `start`.
+    fn extract(
+        &self,
+        marks: Marks,
+        start: TextSize,
+        around_owner: Option<OwnerId>,
+        around_with: Option<WithId>,
+        members: &[N<'_>],
+    ) -> Chunk {
+        let m = &self.model;
+        let defs = m.defs[marks.defs..]
+            .iter()
+            .map(|d| Def {
+                name: d.name.clone(),
+                kind: d.kind,
+                range: memo::unshift(d.range, start),
+                sites: d
+                    .sites
+                    .iter()
+                    .map(|s| Site {
+                        range: memo::unshift(s.range, start),
+                        kind: s.kind,
+                    })
+                    .collect(),
+                scope: d.scope.map(|r| memo::unshift(r, start)),
+            })
+            .collect();
+        let mut names: Vec<SmolStr> = Vec::new();
+        let mut name_ids: HashMap<&str, u32> = HashMap::default();
+        let refs = (marks.refs..m.refs.len())
+            .map(|i| {
+                let r = &m.refs[i];
+                let (target, free, with_inside) = match r.resolution {
+                    Resolution::Def(d) if d >= marks.defs => ((d - marks.defs) as u32, false, None),
+                    _ => {
+                        let name = &self.ref_names[i];
+                        let id = *name_ids.entry(name.as_str()).or_insert_with(|| {
+                            names.push(name.clone());
+                            (names.len() - 1) as u32
+                        });
+                        let inside = self.ref_withs[i]
+                            .filter(|&w| w >= marks.withs)
+                            .map(|w| memo::Link::Local((w - marks.withs) as u32));
+                        (id, true, inside)
+                    }
+                };
+                ChunkRef {
+                    range: memo::unshift(r.range, start),
+                    target,
+                    free,
+                    with_inside: memo::Packed::of(with_inside),
+                    owner: memo::Packed::of(memo::link(r.owner, marks.owners, around_owner)),
+                }
+            })
+            .collect();
+        let withs = m.withs[marks.withs..]
+            .iter()
+            .map(|w| ChunkWith {
+                range: memo::unshift(w.range, start),
+                body_start: w.body_start - start,
+                env_is_builtins: w.env_is_builtins,
+                keyword: memo::unshift(w.keyword, start),
+                owner: memo::link(w.owner, marks.owners, around_owner),
+                outer: memo::link(w.outer, marks.withs, around_with),
+            })
+            .collect();
+        let recs = m.recs[marks.recs..]
+            .iter()
+            .map(|r| RecSet {
+                range: memo::unshift(r.range, start),
+                keyword: memo::unshift(r.keyword, start),
+                members: r.members.iter().map(|d| d - marks.defs).collect(),
+            })
+            .collect();
+        let owners = m.owners[marks.owners..]
+            .iter()
+            .map(|o| ChunkOwner {
+                defs: o.defs.iter().map(|d| (d - marks.defs) as u32).collect(),
+                parent: memo::link(o.parent, marks.owners, around_owner),
+            })
+            .collect();
+        let scopes = m.scopes[marks.scopes..]
+            .iter()
+            .map(|s| Scope {
+                kind: s.kind,
+                range: memo::unshift(s.range, start),
+                defs: s.defs.iter().map(|d| d - marks.defs).collect(),
+            })
+            .collect();
+        let selects = m.builtins_selects[marks.selects..]
+            .iter()
+            .map(|s| Site {
+                range: memo::unshift(s.range, start),
+                kind: s.kind,
+            })
+            .collect();
+        Chunk {
+            members: members.iter().map(|n| n.green.to_owned()).collect(),
+            defs,
+            refs,
+            names: names.into(),
+            withs,
+            recs,
+            owners,
+            scopes,
+            selects,
+        }
+    }
+
+    /// Adds a kept chunk at `start`, resolving the names it does not bind
+    /// against the scopes around the set now.
+    fn splice(&mut self, chunk: &Chunk, start: TextSize) {
+        let marks = self.marks();
+        let around_owner = self.owner;
+        let around_with = self.innermost_with();
+        for d in chunk.defs.iter() {
+            self.model.defs.push(Def {
+                name: d.name.clone(),
+                kind: d.kind,
+                range: memo::shift(d.range, start),
+                sites: d
+                    .sites
+                    .iter()
+                    .map(|s| Site {
+                        range: memo::shift(s.range, start),
+                        kind: s.kind,
+                    })
+                    .collect(),
+                scope: d.scope.map(|r| memo::shift(r, start)),
+            });
+        }
+        for w in chunk.withs.iter() {
+            self.model.withs.push(With {
+                range: memo::shift(w.range, start),
+                body_start: w.body_start + start,
+                env_is_builtins: w.env_is_builtins,
+                keyword: memo::shift(w.keyword, start),
+                owner: memo::unlink(w.owner, marks.owners, around_owner),
+                outer: memo::unlink(w.outer, marks.withs, around_with),
+            });
+        }
+        for r in chunk.recs.iter() {
+            self.model.recs.push(RecSet {
+                range: memo::shift(r.range, start),
+                keyword: memo::shift(r.keyword, start),
+                members: r.members.iter().map(|d| d + marks.defs).collect(),
+            });
+        }
+        for o in chunk.owners.iter() {
+            self.model.owners.push(Owner {
+                defs: o.defs.iter().map(|&d| marks.defs + d as usize).collect(),
+                parent: memo::unlink(o.parent, marks.owners, around_owner),
+            });
+        }
+        for s in chunk.scopes.iter() {
+            self.model.scopes.push(Scope {
+                kind: s.kind,
+                range: memo::shift(s.range, start),
+                defs: s.defs.iter().map(|d| d + marks.defs).collect(),
+            });
+        }
+        for s in chunk.selects.iter() {
+            self.model.builtins_selects.push(Site {
+                range: memo::shift(s.range, start),
+                kind: s.kind,
+            });
+        }
+        for r in chunk.refs.iter() {
+            let (resolution, name, with) = if r.free {
+                let name = &chunk.names[r.target as usize];
+                let inside = match r.with_inside.link() {
+                    Some(memo::Link::Local(w)) => Some(marks.withs + w as usize),
+                    _ => None,
+                };
+                (self.resolve_free(name, inside), Some(name), inside)
+            } else {
+                (Resolution::Def(marks.defs + r.target as usize), None, None)
+            };
+            self.model.refs.push(Ref {
+                range: memo::shift(r.range, start),
+                resolution,
+                owner: memo::unlink(r.owner.link(), marks.owners, around_owner),
+            });
+            // What an enclosing chunk being kept would need of it.
+            self.ref_names.push(name.cloned().unwrap_or_default());
+            self.ref_withs.push(with.or(around_with));
+        }
+    }
+
+    /// A name a chunk does not bind, as the scopes around the set resolve
+    /// it now; `inside` is the innermost `with` of the chunk around it.
+    fn resolve_free(&self, name: &str, inside: Option<WithId>) -> Resolution {
+        for frame in self.frames.iter().rev() {
+            if let Frame::Scope(names) = frame {
+                if let Some(&def) = names.get(name) {
+                    return Resolution::Def(def);
+                }
+            }
+        }
+        if is_builtin(name) {
+            return Resolution::Builtin;
+        }
+        match inside.or_else(|| self.innermost_with()) {
+            Some(w) => Resolution::With(w),
+            None => Resolution::Undefined,
+        }
     }
 
     fn lambda(&mut self, node: &N<'_>) {
@@ -712,105 +757,5 @@ impl Builder {
             self.expr(&body);
         }
         self.frames.pop();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn model(text: &str) -> SemanticModel {
-        let parse = crate::syntax::parse(text);
-        assert!(parse.errors().is_empty(), "{:?}", parse.errors());
-        SemanticModel::build(&parse.syntax().unwrap())
-    }
-
-    fn resolved(text: &str) -> Vec<(String, String)> {
-        let m = model(text);
-        m.refs
-            .iter()
-            .map(|r| {
-                let to = match &r.resolution {
-                    Resolution::Def(d) => format!(
-                        "{:?}@{}",
-                        m.defs[*d].kind,
-                        u32::from(m.defs[*d].range.start())
-                    ),
-                    Resolution::Builtin => "builtin".into(),
-                    Resolution::With(w) => format!("with{w:?}"),
-                    Resolution::Undefined => "undefined".into(),
-                };
-                (text[r.range].to_string(), to)
-            })
-            .collect()
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn let_bindings_see_each_other_and_inherit_looks_outside() {
-        assert_eq!(
-            resolved("x: let a = b; b = x; inherit x; in a"),
-            pairs(&[
-                ("b", "LetBinding@14"),
-                ("x", "LetInherit@29"),
-                ("x", "LambdaArg@0"),
-                ("a", "LetBinding@7")
-            ])
-        );
-    }
-
-    #[test]
-    fn pattern_defaults_see_other_fields_and_the_at_name() {
-        assert_eq!(
-            resolved("{ a, b ? a + c, ... }@args: args"),
-            pairs(&[
-                ("a", "PatternField@2"),
-                ("c", "undefined"),
-                ("args", "PatternBind@22")
-            ])
-        );
-    }
-
-    #[test]
-    fn builtins_come_before_with_and_with_provides_the_rest() {
-        assert_eq!(
-            resolved("with pkgs; [ map hello __findFile ]"),
-            pairs(&[
-                ("pkgs", "undefined"),
-                ("map", "builtin"),
-                ("hello", "with0"),
-                ("__findFile", "builtin")
-            ])
-        );
-    }
-
-    #[test]
-    fn attribute_names_are_not_references() {
-        assert_eq!(
-            resolved("{ a.b = c.d.${e} or f; g = h ? i.j; }"),
-            pairs(&[
-                ("c", "undefined"),
-                ("e", "undefined"),
-                ("f", "undefined"),
-                ("h", "undefined")
-            ])
-        );
-    }
-
-    #[test]
-    fn rec_members_see_each_other_and_inherit_from_sees_the_let() {
-        assert_eq!(
-            resolved("rec { a = 1; b = a; }"),
-            pairs(&[("a", "RecMember@6")])
-        );
-        assert_eq!(
-            resolved("let s = {}; inherit (s) x; in x"),
-            pairs(&[("s", "LetBinding@4"), ("x", "LetInherit@24")])
-        );
     }
 }
