@@ -32,6 +32,8 @@ const CAPABILITIES: &str = r#"{
                        "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
     "foldingRange": {"lineFoldingOnly": true},
     "inlayHint": {},
+    "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "refactor", "refactor.rewrite", "refactor.inline", "source"]}},
+                   "dataSupport": true, "resolveSupport": {"properties": ["edit"]}},
     "publishDiagnostics": {"versionSupport": true}
   }
 }"#;

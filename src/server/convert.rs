@@ -43,6 +43,22 @@ pub fn range(index: &LineIndex, range: TextRange, encoding: PositionEncoding) ->
     )
 }
 
+/// [`range`] for a range that starts on line `from` or a few lines after
+/// it (ranges converted in source order): steps instead of searching.
+pub fn range_from(
+    index: &LineIndex,
+    from: u32,
+    range: TextRange,
+    encoding: PositionEncoding,
+) -> lsp::Range {
+    let start = index.line_col_from(from, range.start(), encoding);
+    let end = index.line_col_from(start.line, range.end(), encoding);
+    lsp::Range::new(
+        lsp::Position::new(start.line, start.col),
+        lsp::Position::new(end.line, end.col),
+    )
+}
+
 pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
     match severity {
         Severity::Error => lsp::DiagnosticSeverity::ERROR,

@@ -12,6 +12,7 @@ pub mod features;
 pub mod formatting;
 pub mod framing;
 pub mod index;
+pub mod memory;
 pub mod settings;
 pub mod transport;
 pub mod worker;

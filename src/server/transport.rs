@@ -38,6 +38,17 @@ pub enum Out {
     Exit(i32),
 }
 
+impl Out {
+    /// The bytes this writes.
+    fn len(&self) -> usize {
+        match self {
+            Out::Frame(bytes) => bytes.len(),
+            Out::FrameFrom(bytes, start) => bytes.len().saturating_sub(*start),
+            Out::Exit(_) => 0,
+        }
+    }
+}
+
 /// Where frames for the client go. Most are queued for the stdout thread,
 /// so that nothing that reads stdin or serves a request ever waits on a
 /// client that is slow to read; the analysis worker, a plain thread, writes
@@ -119,7 +130,9 @@ pub fn start_writer(stdout: impl Write + Send + 'static) -> Output {
             }
             let mut stdout = lock(&writer.stdout);
             let queued: Vec<Out> = lock(&writer.queue.0).drain(..).collect();
+            let bytes = queued.iter().map(Out::len).sum();
             write_frames(&mut **stdout, queued.into_iter());
+            super::memory::give_back_after(std::time::Duration::ZERO, bytes);
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the stdout thread: {e}");

@@ -96,9 +96,11 @@ fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSen
                 }
             }
         }
+        let started = std::time::Instant::now();
         for uri in pending {
             analyze_one(shared, &uri, outgoing, force);
         }
+        super::memory::give_back_after(started.elapsed(), 0);
     }
 }
 

@@ -61,6 +61,22 @@ impl SemanticModel {
             ref_names: Vec::new(),
             ref_withs: Vec::new(),
         };
+        if let Some(p) = previous {
+            // An edit changes a few names at most: sized like the previous
+            // model, the vectors are allocated once instead of doubling
+            // (which, for all-packages.nix, left megabytes of freed
+            // copies for the allocator to hold at every keystroke).
+            let m = &mut b.model;
+            m.defs.reserve(p.defs.len() + 64);
+            m.refs.reserve(p.refs.len() + 64);
+            m.withs.reserve(p.withs.len() + 8);
+            m.recs.reserve(p.recs.len() + 8);
+            m.owners.reserve(p.owners.len() + 16);
+            m.scopes.reserve(p.scopes.len() + 16);
+            m.builtins_selects.reserve(p.builtins_selects.len() + 8);
+            b.ref_names.reserve(p.refs.len() + 64);
+            b.ref_withs.reserve(p.refs.len() + 64);
+        }
         b.expr(&N {
             green: root,
             offset: TextSize::from(0),

@@ -54,6 +54,7 @@ impl serde::Serialize for SymbolsAnswer {
                 symbols,
                 index,
                 encoding: *encoding,
+                line: &std::cell::Cell::new(0),
             }
             .serialize(serializer),
             SymbolsAnswer::Flat(flat) => flat.serialize(serializer),
@@ -65,6 +66,10 @@ struct NestedSymbols<'a> {
     symbols: &'a [ide::DocumentSymbol],
     index: &'a LineIndex,
     encoding: PositionEncoding,
+    /// The line of the last symbol's start: symbols come in source order,
+    /// so each position is a step from the one before, not a search (the
+    /// searches were a sixth of answering all-packages.nix's symbols).
+    line: &'a std::cell::Cell<u32>,
 }
 
 impl serde::Serialize for NestedSymbols<'_> {
@@ -75,13 +80,18 @@ impl serde::Serialize for NestedSymbols<'_> {
         use serde::ser::{SerializeMap, SerializeSeq};
         let mut seq = serializer.serialize_seq(Some(self.symbols.len()))?;
         for s in self.symbols {
-            struct One<'a>(&'a ide::DocumentSymbol, &'a LineIndex, PositionEncoding);
+            struct One<'a>(
+                &'a ide::DocumentSymbol,
+                &'a LineIndex,
+                PositionEncoding,
+                &'a std::cell::Cell<u32>,
+            );
             impl serde::Serialize for One<'_> {
                 fn serialize<S: serde::Serializer>(
                     &self,
                     serializer: S,
                 ) -> std::result::Result<S::Ok, S::Error> {
-                    let One(s, index, encoding) = *self;
+                    let One(s, index, encoding, line) = *self;
                     let mut map = serializer.serialize_map(None)?;
                     let name = if s.name.is_empty() { "_" } else { &s.name };
                     map.serialize_entry("name", name)?;
@@ -89,10 +99,12 @@ impl serde::Serialize for NestedSymbols<'_> {
                         map.serialize_entry("detail", detail)?;
                     }
                     map.serialize_entry("kind", &symbol_kind(s.kind))?;
-                    map.serialize_entry("range", &convert::range(index, s.range, encoding))?;
+                    let range = convert::range_from(index, line.get(), s.range, encoding);
+                    line.set(range.start.line);
+                    map.serialize_entry("range", &range)?;
                     map.serialize_entry(
                         "selectionRange",
-                        &convert::range(index, s.selection, encoding),
+                        &convert::range_from(index, range.start.line, s.selection, encoding),
                     )?;
                     if !s.children.is_empty() {
                         map.serialize_entry(
@@ -101,13 +113,14 @@ impl serde::Serialize for NestedSymbols<'_> {
                                 symbols: &s.children,
                                 index,
                                 encoding,
+                                line,
                             },
                         )?;
                     }
                     map.end()
                 }
             }
-            seq.serialize_element(&One(s, self.index, self.encoding))?;
+            seq.serialize_element(&One(s, self.index, self.encoding, self.line))?;
         }
         seq.end()
     }
