@@ -23,10 +23,6 @@ fn assert_same(incremental: &SemanticModel, fresh: &SemanticModel, context: &str
     assert_eq!(incremental.owners, fresh.owners, "owners {context}");
     assert_eq!(incremental.scopes, fresh.scopes, "scopes {context}");
     assert_eq!(incremental.uses, fresh.uses, "uses {context}");
-    assert_eq!(
-        incremental.builtins_selects, fresh.builtins_selects,
-        "builtins selects {context}"
-    );
 }
 
 /// Pieces an edit inserts: names that shadow or bind what members use,

@@ -13,7 +13,7 @@ use smol_str::SmolStr;
 use SyntaxKind::*;
 
 use super::edit;
-use crate::analysis::semantic::{static_attr_name, Resolution, SemanticModel, Site};
+use crate::analysis::semantic::{Resolution, SemanticModel, Site};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::green::{attr_name, N};
@@ -50,11 +50,9 @@ pub fn model_checks(
         undefined_names(root, text, model, &mut found);
     }
     if on(DEPRECATED_TO_PATH) {
-        to_path_names(text, model, &mut found);
-        for site in &model.builtins_selects {
-            if let Some(node) = site.node(root) {
-                to_path_select(&node, model, &mut found);
-            }
+        let names = crate::analysis::names::Names::new(root, model);
+        for range in names.builtin_uses(text, "toPath") {
+            found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, TO_PATH));
         }
     }
     found
@@ -235,48 +233,6 @@ fn add_to_pattern(pattern: &SyntaxNode, name: &str) -> Option<TextEdit> {
 }
 
 const TO_PATH: &str = "'toPath' is deprecated";
-
-/// `__toPath`, and `toPath` from a `with builtins;`.
-fn to_path_names(text: &str, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
-    for r in &model.refs {
-        let name = &text[r.range];
-        let deprecated = match (&r.resolution, name) {
-            (Resolution::Builtin, "__toPath") => true,
-            (Resolution::With(w), "toPath") => {
-                model.with_chain(*w).any(|w| model.withs[w].env_is_builtins)
-            }
-            _ => false,
-        };
-        if deprecated {
-            found.push(Diagnostic::new(DEPRECATED_TO_PATH, r.range, TO_PATH));
-        }
-    }
-}
-
-/// `builtins.toPath`, unless `builtins` is a local binding.
-fn to_path_select(node: &SyntaxNode, model: &SemanticModel, found: &mut Vec<Diagnostic>) {
-    let mut children = node.children();
-    let (Some(base), Some(path)) = (children.next(), children.next()) else {
-        return;
-    };
-    if base.kind() != NODE_IDENT || base.text() != "builtins" {
-        return;
-    }
-    let start = base.text_range().start();
-    let at = model.refs.partition_point(|r| r.range.start() < start);
-    let is_global = model
-        .refs
-        .get(at)
-        .is_some_and(|r| r.range.start() == start && r.resolution == Resolution::Builtin);
-    let mut attrs = path.children();
-    let (Some(attr), None) = (attrs.next(), attrs.next()) else {
-        return;
-    };
-    if is_global && static_attr_name(&attr).as_deref() == Some("toPath") {
-        let range = TextRange::new(start, path.text_range().end());
-        found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, TO_PATH));
-    }
-}
 
 fn dynamic_in_let(node: &N<'_>, with_errors: bool, found: &mut Vec<Diagnostic>) {
     let bindings = node

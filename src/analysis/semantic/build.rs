@@ -73,7 +73,6 @@ impl SemanticModel {
             m.recs.reserve(p.recs.len() + 8);
             m.owners.reserve(p.owners.len() + 16);
             m.scopes.reserve(p.scopes.len() + 16);
-            m.builtins_selects.reserve(p.builtins_selects.len() + 8);
             b.ref_names.reserve(p.refs.len() + 64);
             b.ref_withs.reserve(p.refs.len() + 64);
         }
@@ -192,10 +191,6 @@ impl Builder<'_> {
             NODE_LAMBDA => self.lambda(node),
             NODE_WITH => self.with(node),
             NODE_SELECT => {
-                let base = node.children().next();
-                if base.is_some_and(|b| b.ident_text() == Some("builtins")) {
-                    self.model.builtins_selects.push(Site::of(node));
-                }
                 // `e.a.${b} or d`: `e`, dynamic parts and `d` are expressions.
                 for child in node.children() {
                     match child.kind() {
@@ -470,7 +465,6 @@ impl Builder<'_> {
             recs: m.recs.len(),
             owners: m.owners.len(),
             scopes: m.scopes.len(),
-            selects: m.builtins_selects.len(),
         }
     }
 
@@ -563,13 +557,6 @@ impl Builder<'_> {
                 defs: s.defs.iter().map(|d| d - marks.defs).collect(),
             })
             .collect();
-        let selects = m.builtins_selects[marks.selects..]
-            .iter()
-            .map(|s| Site {
-                range: memo::unshift(s.range, start),
-                kind: s.kind,
-            })
-            .collect();
         Chunk {
             members: members.iter().map(|n| n.green.to_owned()).collect(),
             defs,
@@ -579,7 +566,6 @@ impl Builder<'_> {
             recs,
             owners,
             scopes,
-            selects,
         }
     }
 
@@ -633,12 +619,6 @@ impl Builder<'_> {
                 kind: s.kind,
                 range: memo::shift(s.range, start),
                 defs: s.defs.iter().map(|d| d + marks.defs).collect(),
-            });
-        }
-        for s in chunk.selects.iter() {
-            self.model.builtins_selects.push(Site {
-                range: memo::shift(s.range, start),
-                kind: s.kind,
             });
         }
         for r in chunk.refs.iter() {

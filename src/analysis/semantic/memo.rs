@@ -21,7 +21,7 @@ use rowan::{GreenNode, TextRange, TextSize};
 use rustc_hash::{FxHashMap, FxHasher};
 use smol_str::SmolStr;
 
-use super::{Def, RecSet, Scope, Site};
+use super::{Def, RecSet, Scope};
 
 /// A plain set with at least this many members is walked in chunks.
 pub(super) const MEMO_MIN_MEMBERS: usize = 64;
@@ -160,7 +160,6 @@ pub(super) struct Chunk {
     pub recs: Box<[RecSet]>,
     pub owners: Box<[ChunkOwner]>,
     pub scopes: Box<[Scope]>,
-    pub selects: Box<[Site]>,
 }
 
 impl Chunk {
@@ -217,7 +216,6 @@ pub(super) struct Marks {
     pub recs: usize,
     pub owners: usize,
     pub scopes: usize,
-    pub selects: usize,
 }
 
 /// A link as kept in a chunk.

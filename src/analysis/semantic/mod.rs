@@ -168,8 +168,6 @@ pub struct SemanticModel {
     pub owners: Vec<Owner>,
     /// References resolving to each definition.
     pub uses: Vec<Vec<RefId>>,
-    /// Selections from `builtins` (`builtins.toPath`), for the rules.
-    pub builtins_selects: Vec<Site>,
     /// Every lexical scope, in source order of where it starts (so a
     /// scope comes after every scope around it).
     pub scopes: Vec<Scope>,
