@@ -78,8 +78,49 @@ fn clean_files_exit_zero() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), "");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let out = check(&examples, &["."]);
+    let clean = [
+        "nixos/configuration.nix",
+        "nixos/hardware.nix",
+        "home-manager",
+        "pkgs",
+    ];
+    let out = check(&examples, &clean);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
+}
+
+/// The README's example run: the insecure server shows each security
+/// finding once, at its value.
+#[test]
+fn the_insecure_example_shows_each_security_finding() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = check(&examples, &["nixos/insecure-server.nix"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            // path:line:col: severity[rule]: message -> line:col severity[rule]
+            let mut parts = l.splitn(4, ':');
+            let (_, line, col, rest) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+            );
+            let tag = rest.trim_start().split(':').next().unwrap();
+            format!("{line}:{col} {tag}")
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "11:14 warning[boot-editor]",
+            "16:31 warning[firewall-off]",
+            "22:25 error[ssh-root-login]",
+            "23:32 warning[ssh-password-auth]",
+            "24:23 info[ssh-password-auth]",
+        ]
+    );
 }
 
 #[test]

@@ -109,7 +109,7 @@ impl Modules {
     /// it is a module (of `context`), and every module given to a
     /// `nixosSystem`, `darwinSystem` or `homeManagerConfiguration` call in
     /// it.
-    pub fn of_file(root: &SyntaxNode, names: &Names<'_>, context: Context) -> Modules {
+    pub fn of_file(root: &SyntaxNode, text: &str, names: &Names<'_>, context: Context) -> Modules {
         let mut walk = Walk {
             names,
             found: Vec::new(),
@@ -119,6 +119,14 @@ impl Modules {
             if !is_flake(&expr) {
                 walk.module(&expr, context);
             }
+        }
+        // Only a file that names such a call is walked for one.
+        let calls = ["nixosSystem", "darwinSystem", "homeManagerConfiguration"];
+        if !calls.iter().any(|c| text.contains(*c)) {
+            walk.found.sort_by_key(|d| d.key.start());
+            return Modules {
+                definitions: walk.found,
+            };
         }
         for apply in root.descendants().filter(|n| n.kind() == NODE_APPLY) {
             let Some(context) = system_call(&apply) else {
@@ -212,14 +220,24 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// The set a module expression is, through the function around it,
-    /// `let`, `with` and parentheses.
+    /// The set a module expression is, through the function around it
+    /// (one, taking a `{ ... }` pattern: a package set's `self: super:`
+    /// is no module), `let`, `with` and parentheses.
     fn module_body(&self, expr: &SyntaxNode) -> Option<SyntaxNode> {
         let mut expr = expr.clone();
+        let mut functions = 0;
         for _ in 0..MAX_DEPTH {
             expr = match expr.kind() {
                 NODE_ATTR_SET => return Some(expr),
-                NODE_LAMBDA | NODE_LET_IN | NODE_WITH | NODE_ASSERT => expr.last_child()?,
+                NODE_LAMBDA => {
+                    functions += 1;
+                    let pattern = expr.first_child().is_some_and(|p| p.kind() == NODE_PATTERN);
+                    if functions > 1 || !pattern {
+                        return None;
+                    }
+                    expr.last_child()?
+                }
+                NODE_LET_IN | NODE_WITH | NODE_ASSERT => expr.last_child()?,
                 NODE_PAREN => expr.first_child()?,
                 _ => return None,
             };
@@ -453,7 +471,7 @@ mod tests {
         let root = rnix::Root::parse(text).syntax();
         let model = SemanticModel::build(&root);
         let names = Names::new(&root, &model);
-        let modules = Modules::of_file(&root, &names, Context::System);
+        let modules = Modules::of_file(&root, &root.text().to_string(), &names, Context::System);
         modules
             .named(context, path)
             .map(|d| {
@@ -563,7 +581,12 @@ mod tests {
         // The old name.
         let root = rnix::Root::parse(r#"{ services.openssh.permitRootLogin = "yes"; }"#).syntax();
         let model = SemanticModel::build(&root);
-        let modules = Modules::of_file(&root, &Names::new(&root, &model), Context::System);
+        let modules = Modules::of_file(
+            &root,
+            &root.text().to_string(),
+            &Names::new(&root, &model),
+            Context::System,
+        );
         let found: Vec<_> = modules.named(Context::System, ROOT_LOGIN).collect();
         assert_eq!(found.len(), 1);
         assert_eq!(
@@ -596,7 +619,12 @@ mod tests {
         let home = r#"{ pkgs, ... }: { programs.git.enable = true; }"#;
         let root = rnix::Root::parse(home).syntax();
         let model = SemanticModel::build(&root);
-        let modules = Modules::of_file(&root, &Names::new(&root, &model), Context::Home);
+        let modules = Modules::of_file(
+            &root,
+            &root.text().to_string(),
+            &Names::new(&root, &model),
+            Context::Home,
+        );
         assert_eq!(
             modules.named(Context::Home, "programs.git.enable").count(),
             1
@@ -638,7 +666,12 @@ mod tests {
     fn sets_are_definitions_too_and_deep_text_ends() {
         let root = rnix::Root::parse(r#"{ services.openssh = { enable = true; }; }"#).syntax();
         let model = SemanticModel::build(&root);
-        let modules = Modules::of_file(&root, &Names::new(&root, &model), Context::System);
+        let modules = Modules::of_file(
+            &root,
+            &root.text().to_string(),
+            &Names::new(&root, &model),
+            Context::System,
+        );
         let set: Vec<_> = modules.named(Context::System, "services.openssh").collect();
         assert!(set.len() == 1 && set[0].is_set());
         assert_eq!(
@@ -651,7 +684,12 @@ mod tests {
         let deep = format!("{}{}", "{ a = ".repeat(600), "1; }".repeat(600));
         let root = rnix::Root::parse(&deep).syntax();
         let model = SemanticModel::build(&root);
-        let modules = Modules::of_file(&root, &Names::new(&root, &model), Context::System);
+        let modules = Modules::of_file(
+            &root,
+            &root.text().to_string(),
+            &Names::new(&root, &model),
+            Context::System,
+        );
         assert!(modules.definitions.len() <= MAX_DEPTH as usize + 1);
     }
 }

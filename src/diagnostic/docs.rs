@@ -33,6 +33,10 @@ pub fn page(name: &str) -> Option<&'static str> {
             include_str!("../../doc/rules/flake-input-follows-nixpkgs.md")
         }
         "insecure-url" => include_str!("../../doc/rules/insecure-url.md"),
+        "ssh-root-login" => include_str!("../../doc/rules/ssh-root-login.md"),
+        "ssh-password-auth" => include_str!("../../doc/rules/ssh-password-auth.md"),
+        "firewall-off" => include_str!("../../doc/rules/firewall-off.md"),
+        "boot-editor" => include_str!("../../doc/rules/boot-editor.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

@@ -34,6 +34,10 @@ pub const FLAKE_INPUT_UNUSED: &str = "flake-input-unused";
 pub const FLAKE_INPUT_FOLLOWS_NIXPKGS: &str = "flake-input-follows-nixpkgs";
 
 pub const INSECURE_URL: &str = "insecure-url";
+pub const SSH_ROOT_LOGIN: &str = "ssh-root-login";
+pub const SSH_PASSWORD_AUTH: &str = "ssh-password-auth";
+pub const FIREWALL_OFF: &str = "firewall-off";
+pub const BOOT_EDITOR: &str = "boot-editor";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -255,6 +259,34 @@ pub static RULES: &[Rule] = &[
         Warning,
         &[],
         "a URL fetched without transport security (http, git, ftp)",
+    ),
+    rule(
+        SSH_ROOT_LOGIN,
+        "security",
+        Error,
+        &[],
+        "SSH lets root log in with a password (`PermitRootLogin = \"yes\"`)",
+    ),
+    rule(
+        SSH_PASSWORD_AUTH,
+        "security",
+        Warning,
+        &[],
+        "SSH accepts passwords, empty passwords or forwards X11",
+    ),
+    rule(
+        FIREWALL_OFF,
+        "security",
+        Warning,
+        &[],
+        "the NixOS firewall is turned off",
+    ),
+    rule(
+        BOOT_EDITOR,
+        "security",
+        Warning,
+        &[],
+        "systemd-boot's editor gives a root shell to anyone at the console",
     ),
 ];
 

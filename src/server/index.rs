@@ -32,8 +32,8 @@ const MAX_SYMBOLS: usize = 400_000;
 #[derive(Default)]
 pub struct WorkspaceIndex {
     files: DashMap<PathBuf, Entry>,
-    /// Set once the first build has run.
-    pub ready: AtomicBool,
+    /// Set while the first build runs.
+    building: AtomicBool,
     /// Symbols kept, over all files.
     symbols: AtomicUsize,
 }
@@ -44,6 +44,17 @@ struct Entry {
 }
 
 impl WorkspaceIndex {
+    /// Waits while the first build runs, for at most `limit`: a search
+    /// right after startup then finds the files not open yet, instead of
+    /// answering from half an index (a bigger workspace is answered from
+    /// what is indexed when the time is up).
+    pub async fn settled(&self, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while self.building.load(Ordering::SeqCst) && started.elapsed() < limit {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// The indexed files that name `path`.
     pub fn referrers(&self, path: &Path) -> Vec<PathBuf> {
         self.files
@@ -116,6 +127,7 @@ impl WorkspaceIndex {
 /// Builds the index of the workspace at `root` in the background,
 /// reporting progress to the client when it supports it.
 pub fn build(shared: Arc<Shared>, client: Client, root: PathBuf, progress: bool) {
+    shared.index.building.store(true, Ordering::SeqCst);
     tokio::spawn(async move {
         let token = NumberOrString::String("cim-nix/index".into());
         let progress = progress
@@ -189,7 +201,7 @@ pub fn build(shared: Arc<Shared>, client: Client, root: PathBuf, progress: bool)
             }))
             .await;
         }
-        shared.index.ready.store(true, Ordering::SeqCst);
+        shared.index.building.store(false, Ordering::SeqCst);
         tracing::info!(
             "indexed {total} files of {} in {:?}",
             root.display(),

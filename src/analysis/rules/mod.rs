@@ -6,6 +6,7 @@
 mod correctness;
 pub(crate) mod dead_code;
 pub(crate) mod edit;
+mod security;
 
 use rnix::SyntaxNode;
 use rowan::GreenNode;
@@ -30,6 +31,7 @@ pub fn check(
     let mut found = Vec::new();
     if let Some(model) = model {
         found.extend(dead_code::check(root, model, text, &on));
+        found.extend(security::check(root, text, model, &on));
     }
     found.extend(correctness::check(root, text, model, &on));
     found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
@@ -71,6 +73,7 @@ pub fn analyze_tree(
         let model = SemanticModel::from_green_after(green, previous);
         let mut found = dead_code::check(&root, &model, text, &on);
         found.extend(correctness::model_checks(&root, text, &model, &on));
+        found.extend(security::check(&root, text, &model, &on));
         match tree {
             Ok(handle) => match handle.join() {
                 Ok(more) => found.extend(more),

@@ -274,6 +274,10 @@ pub async fn workspace_symbol(
 ) -> Result<Option<Vec<lsp::SymbolInformation>>> {
     const LIMIT: usize = 500;
     let query = params.query;
+    shared
+        .index
+        .settled(std::time::Duration::from_secs(5))
+        .await;
     let shared = shared.clone();
     let encoding = shared.encoding();
     let found = tokio::task::spawn_blocking(move || {
