@@ -169,12 +169,32 @@ impl Modules {
         context: Context,
         dotted: &'m str,
     ) -> impl Iterator<Item = &'m Definition> + 'm {
-        self.definitions.iter().filter(move |d| {
-            d.context == context
-                && d.path.len() == dotted.split('.').count()
-                && d.path.iter().zip(dotted.split('.')).all(|(a, b)| a == b)
-        })
+        self.definitions
+            .iter()
+            .filter(move |d| d.context == context && dotted_match(&d.path, dotted, false))
     }
+
+    /// The definitions whose path matches `pattern` written with dots, where
+    /// `*` matches any one component (`"users.users.*.extraGroups"`).
+    pub fn matching<'m>(
+        &'m self,
+        context: Context,
+        pattern: &'m str,
+    ) -> impl Iterator<Item = &'m Definition> + 'm {
+        self.definitions
+            .iter()
+            .filter(move |d| d.context == context && dotted_match(&d.path, pattern, true))
+    }
+}
+
+/// Whether `path` is `dotted` (with `*` for any one component when
+/// `wildcard`).
+fn dotted_match(path: &[SmolStr], dotted: &str, wildcard: bool) -> bool {
+    path.len() == dotted.split('.').count()
+        && path
+            .iter()
+            .zip(dotted.split('.'))
+            .all(|(a, b)| a == b || (wildcard && b == "*"))
 }
 
 fn same_path(path: &[SmolStr], wanted: &[&str]) -> bool {
@@ -660,6 +680,24 @@ mod tests {
         );
         // A flake's own keys are not options.
         assert!(values(flake, Context::System, "inputs.nixpkgs.url").is_empty());
+    }
+
+    #[test]
+    fn patterns_match_any_one_component() {
+        let text = r#"{ users.users = { alice.extraGroups = [ "wheel" ]; bob = { extraGroups = [ ]; }; }; users.groups.x = { }; }"#;
+        let root = rnix::Root::parse(text).syntax();
+        let model = SemanticModel::build(&root);
+        let modules = Modules::of_file(&root, text, &Names::new(&root, &model), Context::System);
+        let found: Vec<String> = modules
+            .matching(Context::System, "users.users.*.extraGroups")
+            .map(|d| d.value.text().to_string())
+            .collect();
+        assert_eq!(found, ["[ \"wheel\" ]", "[ ]"]);
+        // `users.groups.x = ...` defines `users.groups.x`, not `users.groups`.
+        assert_eq!(modules.matching(Context::System, "users.*").count(), 1);
+        // `users.users.bob` and `users.groups.x`; `alice.extraGroups` is
+        // dotted, so `users.users.alice` has no definition of its own.
+        assert_eq!(modules.matching(Context::System, "users.*.*").count(), 2);
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub fn page(name: &str) -> Option<&'static str> {
         "ssh-password-auth" => include_str!("../../doc/rules/ssh-password-auth.md"),
         "firewall-off" => include_str!("../../doc/rules/firewall-off.md"),
         "boot-editor" => include_str!("../../doc/rules/boot-editor.md"),
+        "sudo-nopasswd" => include_str!("../../doc/rules/sudo-nopasswd.md"),
+        "autologin-root" => include_str!("../../doc/rules/autologin-root.md"),
+        "firewall-sensitive-port" => include_str!("../../doc/rules/firewall-sensitive-port.md"),
+        "root-equivalent-group" => include_str!("../../doc/rules/root-equivalent-group.md"),
+        "empty-password" => include_str!("../../doc/rules/empty-password.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

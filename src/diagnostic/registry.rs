@@ -38,6 +38,11 @@ pub const SSH_ROOT_LOGIN: &str = "ssh-root-login";
 pub const SSH_PASSWORD_AUTH: &str = "ssh-password-auth";
 pub const FIREWALL_OFF: &str = "firewall-off";
 pub const BOOT_EDITOR: &str = "boot-editor";
+pub const SUDO_NOPASSWD: &str = "sudo-nopasswd";
+pub const AUTOLOGIN_ROOT: &str = "autologin-root";
+pub const FIREWALL_SENSITIVE_PORT: &str = "firewall-sensitive-port";
+pub const ROOT_EQUIVALENT_GROUP: &str = "root-equivalent-group";
+pub const EMPTY_PASSWORD: &str = "empty-password";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,7 +78,7 @@ const fn rule(
     }
 }
 
-use Severity::{Error, Hint, Warning};
+use Severity::{Error, Hint, Info, Warning};
 const DEAD: &[Tag] = &[Tag::Unnecessary];
 const DEPRECATED: &[Tag] = &[Tag::Deprecated];
 
@@ -287,6 +292,41 @@ pub static RULES: &[Rule] = &[
         Warning,
         &[],
         "systemd-boot's editor gives a root shell to anyone at the console",
+    ),
+    rule(
+        SUDO_NOPASSWD,
+        "security",
+        Warning,
+        &[],
+        "root without a password through sudo or doas",
+    ),
+    rule(
+        AUTOLOGIN_ROOT,
+        "security",
+        Error,
+        &[],
+        "the console logs in as root by itself (a display manager's autologin: information)",
+    ),
+    rule(
+        FIREWALL_SENSITIVE_PORT,
+        "security",
+        Warning,
+        &[],
+        "a database, Docker API or VNC port opened in the firewall",
+    ),
+    rule(
+        ROOT_EQUIVALENT_GROUP,
+        "security",
+        Info,
+        &[],
+        "a user in a group that is root in all but name (docker, libvirtd, lxd)",
+    ),
+    rule(
+        EMPTY_PASSWORD,
+        "security",
+        Error,
+        &[],
+        "an account or PAM service that accepts an empty password",
     ),
 ];
 
