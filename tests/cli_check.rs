@@ -116,9 +116,12 @@ fn the_insecure_example_shows_each_security_finding() {
         [
             "11:14 warning[boot-editor]",
             "16:31 warning[firewall-off]",
-            "22:25 error[ssh-root-login]",
-            "23:32 warning[ssh-password-auth]",
-            "24:23 info[ssh-password-auth]",
+            "17:37 warning[firewall-sensitive-port]",
+            "20:38 warning[sudo-nopasswd]",
+            "25:25 error[ssh-root-login]",
+            "26:32 warning[ssh-password-auth]",
+            "27:23 info[ssh-password-auth]",
+            "33:29 info[root-equivalent-group]",
         ]
     );
 }

@@ -14,7 +14,10 @@ with lib;
   networking = {
     hostName = "build-server";
     firewall.enable = mkForce false;
+    firewall.allowedTCPPorts = [ 22 6379 ];
   };
+
+  security.sudo.wheelNeedsPassword = false;
 
   services.openssh = {
     enable = true;
@@ -27,6 +30,7 @@ with lib;
 
   users.users.ci = {
     isNormalUser = true;
+    extraGroups = [ "wheel" "docker" ];
     openssh.authorizedKeys.keys = [
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq5b3nVt8c ci@runner"
     ];
