@@ -42,6 +42,10 @@ pub fn page(name: &str) -> Option<&'static str> {
         "firewall-sensitive-port" => include_str!("../../doc/rules/firewall-sensitive-port.md"),
         "root-equivalent-group" => include_str!("../../doc/rules/root-equivalent-group.md"),
         "empty-password" => include_str!("../../doc/rules/empty-password.md"),
+        "weak-kernel-params" => include_str!("../../doc/rules/weak-kernel-params.md"),
+        "sandbox-escape" => include_str!("../../doc/rules/sandbox-escape.md"),
+        "nix-trust" => include_str!("../../doc/rules/nix-trust.md"),
+        "insecure-packages-allowed" => include_str!("../../doc/rules/insecure-packages-allowed.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

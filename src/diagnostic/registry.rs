@@ -43,6 +43,10 @@ pub const AUTOLOGIN_ROOT: &str = "autologin-root";
 pub const FIREWALL_SENSITIVE_PORT: &str = "firewall-sensitive-port";
 pub const ROOT_EQUIVALENT_GROUP: &str = "root-equivalent-group";
 pub const EMPTY_PASSWORD: &str = "empty-password";
+pub const WEAK_KERNEL_PARAMS: &str = "weak-kernel-params";
+pub const SANDBOX_ESCAPE: &str = "sandbox-escape";
+pub const NIX_TRUST: &str = "nix-trust";
+pub const INSECURE_PACKAGES_ALLOWED: &str = "insecure-packages-allowed";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -327,6 +331,34 @@ pub static RULES: &[Rule] = &[
         Error,
         &[],
         "an account or PAM service that accepts an empty password",
+    ),
+    rule(
+        WEAK_KERNEL_PARAMS,
+        "security",
+        Warning,
+        &[],
+        "kernel parameters or sysctls that turn a protection off (mitigations=off, ...)",
+    ),
+    rule(
+        SANDBOX_ESCAPE,
+        "security",
+        Error,
+        &[],
+        "builds outside the Nix sandbox (sandbox = false, __noChroot, __impure)",
+    ),
+    rule(
+        NIX_TRUST,
+        "security",
+        Warning,
+        &[],
+        "the Nix daemon trusts too much: trusted users, unsigned paths, flake nixConfig",
+    ),
+    rule(
+        INSECURE_PACKAGES_ALLOWED,
+        "security",
+        Warning,
+        &[],
+        "packages with known vulnerabilities allowed (unfree or broken ones: information)",
     ),
 ];
 
