@@ -106,6 +106,27 @@ impl<'a> Names<'a> {
         self.expr(expr, 0)
     }
 
+    /// Whether the name `ident` (an identifier expression) is bound by a
+    /// `let` or `rec` binding of this file.
+    pub fn is_let_bound(&self, ident: &SyntaxNode) -> bool {
+        let Some(token) = ident.first_token() else {
+            return false;
+        };
+        let start = token.text_range().start();
+        let refs = &self.model.refs;
+        let at = refs.partition_point(|r| r.range.start() < start);
+        match refs.get(at).filter(|r| r.range == token.text_range()) {
+            Some(r) => match r.resolution {
+                Resolution::Def(d) => matches!(
+                    self.model.defs[d].kind,
+                    DefKind::LetBinding | DefKind::RecMember
+                ),
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
     /// The places where the builtin `name` is used, however it is spelled:
     /// each reference that denotes it (its name's range) and each
     /// selection `e.name` whose `e` denotes `builtins` (from `e` to

@@ -46,6 +46,10 @@ pub fn page(name: &str) -> Option<&'static str> {
         "sandbox-escape" => include_str!("../../doc/rules/sandbox-escape.md"),
         "nix-trust" => include_str!("../../doc/rules/nix-trust.md"),
         "insecure-packages-allowed" => include_str!("../../doc/rules/insecure-packages-allowed.md"),
+        "fetch-no-hash" => include_str!("../../doc/rules/fetch-no-hash.md"),
+        "fetch-unpinned-ref" => include_str!("../../doc/rules/fetch-unpinned-ref.md"),
+        "weak-hash" => include_str!("../../doc/rules/weak-hash.md"),
+        "fake-hash" => include_str!("../../doc/rules/fake-hash.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

@@ -47,6 +47,10 @@ pub const WEAK_KERNEL_PARAMS: &str = "weak-kernel-params";
 pub const SANDBOX_ESCAPE: &str = "sandbox-escape";
 pub const NIX_TRUST: &str = "nix-trust";
 pub const INSECURE_PACKAGES_ALLOWED: &str = "insecure-packages-allowed";
+pub const FETCH_NO_HASH: &str = "fetch-no-hash";
+pub const FETCH_UNPINNED_REF: &str = "fetch-unpinned-ref";
+pub const WEAK_HASH: &str = "weak-hash";
+pub const FAKE_HASH: &str = "fake-hash";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -359,6 +363,34 @@ pub static RULES: &[Rule] = &[
         Warning,
         &[],
         "packages with known vulnerabilities allowed (unfree or broken ones: information)",
+    ),
+    rule(
+        FETCH_NO_HASH,
+        "security",
+        Warning,
+        &[],
+        "a fetcher called without a hash (a git fetch pinned by `rev` is fine)",
+    ),
+    rule(
+        FETCH_UNPINNED_REF,
+        "security",
+        Warning,
+        &[],
+        "`fetchGit` without a `rev`, or a URL of a moving branch",
+    ),
+    rule(
+        WEAK_HASH,
+        "security",
+        Warning,
+        &[],
+        "an MD5 or SHA-1 hash pinning a download",
+    ),
+    rule(
+        FAKE_HASH,
+        "security",
+        Info,
+        &[],
+        "a placeholder hash left in code (`lib.fakeHash`, `hash = \"\"`)",
     ),
 ];
 

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod boot;
+mod fetch;
 mod network;
 mod nix;
 mod ssh;
@@ -61,6 +62,15 @@ const NEEDLES: &[&str] = &[
     "permittedInsecurePackages",
     "allowUnfree",
     "allowBroken",
+    "fetch",
+    "md5",
+    "sha1",
+    "outputHashAlgo",
+    "fakeHash",
+    "fakeSha",
+    "hash",
+    "sha256",
+    "sha512",
 ];
 
 /// Every security rule of this folder.
@@ -78,6 +88,10 @@ const RULES: &[&str] = &[
     SANDBOX_ESCAPE,
     NIX_TRUST,
     INSECURE_PACKAGES_ALLOWED,
+    FETCH_NO_HASH,
+    FETCH_UNPINNED_REF,
+    WEAK_HASH,
+    FAKE_HASH,
 ];
 
 /// What every family reads: the file's option definitions, its literal
@@ -113,6 +127,7 @@ pub fn check(
     boot::check(&cx, &mut found);
     accounts::check(&cx, &mut found);
     nix::check(&cx, &mut found);
+    fetch::check(&cx, &names, &mut found);
     found
 }
 
