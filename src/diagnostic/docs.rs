@@ -50,6 +50,8 @@ pub fn page(name: &str) -> Option<&'static str> {
         "fetch-unpinned-ref" => include_str!("../../doc/rules/fetch-unpinned-ref.md"),
         "weak-hash" => include_str!("../../doc/rules/weak-hash.md"),
         "fake-hash" => include_str!("../../doc/rules/fake-hash.md"),
+        "impure-eval" => include_str!("../../doc/rules/impure-eval.md"),
+        "unsafe-native-eval" => include_str!("../../doc/rules/unsafe-native-eval.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

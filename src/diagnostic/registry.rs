@@ -51,6 +51,8 @@ pub const FETCH_NO_HASH: &str = "fetch-no-hash";
 pub const FETCH_UNPINNED_REF: &str = "fetch-unpinned-ref";
 pub const WEAK_HASH: &str = "weak-hash";
 pub const FAKE_HASH: &str = "fake-hash";
+pub const IMPURE_EVAL: &str = "impure-eval";
+pub const UNSAFE_NATIVE_EVAL: &str = "unsafe-native-eval";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -391,6 +393,20 @@ pub static RULES: &[Rule] = &[
         Info,
         &[],
         "a placeholder hash left in code (`lib.fakeHash`, `hash = \"\"`)",
+    ),
+    rule(
+        IMPURE_EVAL,
+        "security",
+        Info,
+        &[],
+        "evaluation that depends on the machine (`getEnv`, `currentSystem`, `<nixpkgs>`)",
+    ),
+    rule(
+        UNSAFE_NATIVE_EVAL,
+        "security",
+        Error,
+        &[],
+        "native code run during evaluation (`builtins.exec`, `importNative`)",
     ),
 ];
 

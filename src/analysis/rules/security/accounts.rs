@@ -22,7 +22,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn sudo_nopasswd(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let (modules, value) = (&cx.modules, &cx.value);
+    let (modules, value) = (cx.modules(), &cx.value);
     for d in modules.named(Context::System, "security.sudo.wheelNeedsPassword") {
         if value.bool(d) == Some(false) {
             found.push(Diagnostic::new(
@@ -85,7 +85,7 @@ fn sudo_nopasswd(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn autologin(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let (modules, value) = (&cx.modules, &cx.value);
+    let (modules, value) = (cx.modules(), &cx.value);
     for d in modules.named(Context::System, "services.getty.autologinUser") {
         if value.string(d).as_deref() == Some("root") {
             found.push(Diagnostic::new(
@@ -111,7 +111,7 @@ fn autologin(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn root_equivalent_groups(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let modules = &cx.modules;
+    let modules = cx.modules();
     for d in modules.matching(Context::System, "users.users.*.extraGroups") {
         for group in items(&d.value) {
             let Some(name) = string_of(&group) else {
@@ -133,7 +133,7 @@ fn root_equivalent_groups(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn empty_passwords(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let (modules, value) = (&cx.modules, &cx.value);
+    let (modules, value) = (cx.modules(), &cx.value);
     for field in [
         "password",
         "hashedPassword",

@@ -18,7 +18,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 
 fn boot_editor(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     for d in cx
-        .modules
+        .modules()
         .named(Context::System, "boot.loader.systemd-boot.editor")
     {
         if cx.value.bool(d) == Some(true) {
@@ -56,7 +56,7 @@ const WEAK_PARAMS: &[(&str, &str)] = &[
 ];
 
 fn kernel_params(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    for d in cx.modules.named(Context::System, "boot.kernelParams") {
+    for d in cx.modules().named(Context::System, "boot.kernelParams") {
         for param in items(&d.value) {
             let Some(text) = string_of(&param) else {
                 continue;
@@ -87,7 +87,7 @@ const WEAK_SYSCTLS: &[(&str, &str)] = &[
 fn sysctls(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     for (name, what) in WEAK_SYSCTLS {
         let path = ["boot", "kernel", "sysctl", name];
-        for d in cx.modules.at(Context::System, &path) {
+        for d in cx.modules().at(Context::System, &path) {
             let zero = d.value.kind() == rnix::SyntaxKind::NODE_LITERAL && d.value.text() == "0";
             if zero {
                 found.push(Diagnostic::new(

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod boot;
+mod eval;
 mod fetch;
 mod network;
 mod nix;
@@ -25,8 +26,8 @@ use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::TextEdit;
 
-/// The option names these rules read: a file that spells none of them is
-/// not walked.
+/// The option names the module rules read: a file that spells none of
+/// them is not walked for option definitions.
 const NEEDLES: &[&str] = &[
     "PermitRootLogin",
     "permitRootLogin",
@@ -51,8 +52,7 @@ const NEEDLES: &[&str] = &[
     "kernelParams",
     "sysctl",
     "sandbox",
-    "__noChroot",
-    "__impure",
+    "useSandbox",
     "trusted-users",
     "trustedUsers",
     "require-sigs",
@@ -62,15 +62,8 @@ const NEEDLES: &[&str] = &[
     "permittedInsecurePackages",
     "allowUnfree",
     "allowBroken",
-    "fetch",
-    "md5",
-    "sha1",
-    "outputHashAlgo",
-    "fakeHash",
-    "fakeSha",
-    "hash",
-    "sha256",
-    "sha512",
+    "allow-unsafe-native-code-during-evaluation",
+    "extraOptions",
 ];
 
 /// Every security rule of this folder.
@@ -92,16 +85,32 @@ const RULES: &[&str] = &[
     FETCH_UNPINNED_REF,
     WEAK_HASH,
     FAKE_HASH,
+    IMPURE_EVAL,
+    UNSAFE_NATIVE_EVAL,
 ];
 
-/// What every family reads: the file's option definitions, its literal
-/// values, and which rules are on.
+/// What every family reads: the file's option definitions (walked on
+/// first use, and only when the text names an option some rule reads),
+/// its literal values, and which rules are on.
 pub(super) struct Cx<'a> {
-    pub modules: Modules,
+    modules: std::cell::OnceCell<Modules>,
+    names: &'a Names<'a>,
     pub value: Value<'a>,
     pub on: &'a (dyn Fn(&str) -> bool + Sync),
     pub root: &'a SyntaxNode,
     pub text: &'a str,
+}
+
+impl Cx<'_> {
+    pub fn modules(&self) -> &Modules {
+        self.modules.get_or_init(|| {
+            if NEEDLES.iter().any(|n| self.text.contains(n)) {
+                Modules::of_file(self.root, self.text, self.names, Context::System)
+            } else {
+                Modules::default()
+            }
+        })
+    }
 }
 
 pub fn check(
@@ -110,12 +119,13 @@ pub fn check(
     model: &SemanticModel,
     on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
-    if !RULES.iter().any(|r| on(r)) || !NEEDLES.iter().any(|n| text.contains(n)) {
+    if !RULES.iter().any(|r| on(r)) {
         return Vec::new();
     }
     let names = Names::new(root, model);
     let cx = Cx {
-        modules: Modules::of_file(root, text, &names, Context::System),
+        modules: std::cell::OnceCell::new(),
+        names: &names,
         value: Value { model },
         on,
         root,
@@ -128,6 +138,7 @@ pub fn check(
     accounts::check(&cx, &mut found);
     nix::check(&cx, &mut found);
     fetch::check(&cx, &names, &mut found);
+    eval::check(&cx, &names, &mut found);
     found
 }
 

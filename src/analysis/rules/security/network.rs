@@ -16,7 +16,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 
 fn firewall_off(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     for d in cx
-        .modules
+        .modules()
         .named(Context::System, "networking.firewall.enable")
     {
         if cx.value.bool(d) == Some(false) {
@@ -45,7 +45,7 @@ const SENSITIVE_PORTS: &[(i64, &str)] = &[
 ];
 
 fn sensitive_ports(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let modules = &cx.modules;
+    let modules = cx.modules();
     // Only the list for every interface: opening a port on one named
     // interface (a VPN's `wg0`) is how it is done right.
     for d in modules.named(Context::System, "networking.firewall.allowedTCPPorts") {

@@ -22,7 +22,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn sandbox_off(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    for d in cx.modules.named(Context::System, "nix.settings.sandbox") {
+    for d in cx.modules().named(Context::System, "nix.settings.sandbox") {
         let relaxed = string_of(&d.value).is_some_and(|s| s == "relaxed");
         if cx.value.bool(d) == Some(false) || relaxed {
             found.push(Diagnostic::new(
@@ -75,7 +75,7 @@ fn impure_derivations(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 
 fn trust(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     for d in cx
-        .modules
+        .modules()
         .named(Context::System, "nix.settings.trusted-users")
     {
         for user in items(&d.value) {
@@ -114,7 +114,7 @@ fn trust(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         }
     }
     for d in cx
-        .modules
+        .modules()
         .named(Context::System, "nix.settings.require-sigs")
     {
         if cx.value.bool(d) == Some(false) {
@@ -127,7 +127,7 @@ fn trust(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         }
     }
     for d in cx
-        .modules
+        .modules()
         .named(Context::System, "nix.settings.accept-flake-config")
     {
         if cx.value.bool(d) == Some(true) {
@@ -144,9 +144,9 @@ fn trust(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 fn insecure_packages(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     let config = |name: &str| {
         let path = format!("nixpkgs.config.{name}");
-        cx.modules
+        cx.modules()
             .named(Context::System, &path)
-            .chain(cx.modules.named(Context::Home, &path))
+            .chain(cx.modules().named(Context::Home, &path))
             .cloned()
             .collect::<Vec<_>>()
     };

@@ -15,7 +15,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn root_login(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let (modules, value) = (&cx.modules, &cx.value);
+    let (modules, value) = (cx.modules(), &cx.value);
     for d in modules.named(Context::System, "services.openssh.settings.PermitRootLogin") {
         if value.string(d).as_deref() == Some("yes") {
             found.push(
@@ -36,7 +36,7 @@ fn root_login(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 }
 
 fn password_auth(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    let (modules, value) = (&cx.modules, &cx.value);
+    let (modules, value) = (cx.modules(), &cx.value);
     let settings: [(&str, &str, Severity); 4] = [
         (
             "PasswordAuthentication",
