@@ -52,6 +52,8 @@ pub fn page(name: &str) -> Option<&'static str> {
         "fake-hash" => include_str!("../../doc/rules/fake-hash.md"),
         "impure-eval" => include_str!("../../doc/rules/impure-eval.md"),
         "unsafe-native-eval" => include_str!("../../doc/rules/unsafe-native-eval.md"),
+        "secret-in-store" => include_str!("../../doc/rules/secret-in-store.md"),
+        "hashed-password-in-store" => include_str!("../../doc/rules/hashed-password-in-store.md"),
         "flake-input-unused" => include_str!("../../doc/rules/flake-input-unused.md"),
         _ => return None,
     })

@@ -53,6 +53,8 @@ pub const WEAK_HASH: &str = "weak-hash";
 pub const FAKE_HASH: &str = "fake-hash";
 pub const IMPURE_EVAL: &str = "impure-eval";
 pub const UNSAFE_NATIVE_EVAL: &str = "unsafe-native-eval";
+pub const SECRET_IN_STORE: &str = "secret-in-store";
+pub const HASHED_PASSWORD_IN_STORE: &str = "hashed-password-in-store";
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -407,6 +409,20 @@ pub static RULES: &[Rule] = &[
         Error,
         &[],
         "native code run during evaluation (`builtins.exec`, `importNative`)",
+    ),
+    rule(
+        SECRET_IN_STORE,
+        "security",
+        Warning,
+        &[],
+        "a password, token or key written into the configuration (it lands in the store)",
+    ),
+    rule(
+        HASHED_PASSWORD_IN_STORE,
+        "security",
+        Info,
+        &[],
+        "a password hash written into the configuration (`hashedPasswordFile` keeps it out)",
     ),
 ];
 

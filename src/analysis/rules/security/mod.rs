@@ -12,6 +12,7 @@ mod eval;
 mod fetch;
 mod network;
 mod nix;
+mod secrets;
 mod ssh;
 
 use rnix::{SyntaxKind, SyntaxNode};
@@ -87,6 +88,8 @@ const RULES: &[&str] = &[
     FAKE_HASH,
     IMPURE_EVAL,
     UNSAFE_NATIVE_EVAL,
+    SECRET_IN_STORE,
+    HASHED_PASSWORD_IN_STORE,
 ];
 
 /// What every family reads: the file's option definitions (walked on
@@ -139,6 +142,7 @@ pub fn check(
     nix::check(&cx, &mut found);
     fetch::check(&cx, &names, &mut found);
     eval::check(&cx, &names, &mut found);
+    secrets::check(&cx, &mut found);
     found
 }
 
