@@ -102,6 +102,10 @@ pub const RENAMED: &[(&str, &str)] = &[
 #[derive(Debug, Default)]
 pub struct Modules {
     pub definitions: Vec<Definition>,
+    /// The definitions by their path's last component: a query looks at
+    /// those only (a rule asks for dozens of paths in a module that defines
+    /// thousands).
+    by_last: rustc_hash::FxHashMap<SmolStr, Vec<usize>>,
 }
 
 impl Modules {
@@ -123,10 +127,7 @@ impl Modules {
         // Only a file that names such a call is walked for one.
         let calls = ["nixosSystem", "darwinSystem", "homeManagerConfiguration"];
         if !calls.iter().any(|c| text.contains(*c)) {
-            walk.found.sort_by_key(|d| d.key.start());
-            return Modules {
-                definitions: walk.found,
-            };
+            return Modules::indexed(walk.found);
         }
         for apply in root.descendants().filter(|n| n.kind() == NODE_APPLY) {
             let Some(context) = system_call(&apply) else {
@@ -143,10 +144,30 @@ impl Modules {
                 walk.module(&m, context);
             }
         }
-        walk.found.sort_by_key(|d| d.key.start());
-        Modules {
-            definitions: walk.found,
+        Modules::indexed(walk.found)
+    }
+
+    fn indexed(mut definitions: Vec<Definition>) -> Modules {
+        definitions.sort_by_key(|d| d.key.start());
+        let mut by_last: rustc_hash::FxHashMap<SmolStr, Vec<usize>> = Default::default();
+        for (i, d) in definitions.iter().enumerate() {
+            if let Some(last) = d.path.last() {
+                by_last.entry(last.clone()).or_default().push(i);
+            }
         }
+        Modules {
+            definitions,
+            by_last,
+        }
+    }
+
+    /// The definitions whose path ends in `last`.
+    fn ending_in<'m>(&'m self, last: &str) -> impl Iterator<Item = &'m Definition> + 'm {
+        self.by_last
+            .get(last)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.definitions[i])
     }
 
     /// The definitions of exactly `path` (`["services", "openssh",
@@ -156,8 +177,7 @@ impl Modules {
         context: Context,
         path: &'m [&str],
     ) -> impl Iterator<Item = &'m Definition> + 'm {
-        self.definitions
-            .iter()
+        self.ending_in(path.last().copied().unwrap_or_default())
             .filter(move |d| d.context == context && same_path(&d.path, path))
     }
 
@@ -169,8 +189,8 @@ impl Modules {
         context: Context,
         dotted: &'m str,
     ) -> impl Iterator<Item = &'m Definition> + 'm {
-        self.definitions
-            .iter()
+        let last = dotted.rsplit('.').next().unwrap_or_default();
+        self.ending_in(last)
             .filter(move |d| d.context == context && dotted_match(&d.path, dotted, false))
     }
 
@@ -181,9 +201,13 @@ impl Modules {
         context: Context,
         pattern: &'m str,
     ) -> impl Iterator<Item = &'m Definition> + 'm {
-        self.definitions
-            .iter()
-            .filter(move |d| d.context == context && dotted_match(&d.path, pattern, true))
+        let last = pattern.rsplit('.').next().unwrap_or_default();
+        let candidates: Box<dyn Iterator<Item = &'m Definition> + 'm> = if last == "*" {
+            Box::new(self.definitions.iter())
+        } else {
+            Box::new(self.ending_in(last))
+        };
+        candidates.filter(move |d| d.context == context && dotted_match(&d.path, pattern, true))
     }
 }
 

@@ -133,8 +133,15 @@ impl<'a> Names<'a> {
     /// `name`). Found by the name's text, so only its occurrences are
     /// looked at.
     pub fn builtin_uses(&self, text: &str, name: &str) -> Vec<TextRange> {
+        let offsets: Vec<usize> = text.match_indices(name).map(|(at, _)| at).collect();
+        self.builtin_uses_at(&offsets, name)
+    }
+
+    /// [`Names::builtin_uses`], from the offsets where the name's text
+    /// occurs (found with other words in one pass over the text).
+    pub fn builtin_uses_at(&self, offsets: &[usize], name: &str) -> Vec<TextRange> {
         let mut found = Vec::new();
-        for token in self.idents_named(text, name) {
+        for token in self.idents_named(offsets, name) {
             let Some(ident) = token.parent() else {
                 continue;
             };
@@ -169,12 +176,12 @@ impl<'a> Names<'a> {
     /// The identifier tokens whose text is `name` or `__name`.
     fn idents_named<'t>(
         &'t self,
-        text: &'t str,
+        offsets: &'t [usize],
         name: &'t str,
     ) -> impl Iterator<Item = SyntaxToken> + 't {
-        text.match_indices(name).filter_map(move |(at, _)| {
+        offsets.iter().filter_map(move |&at| {
             let offset = TextSize::try_from(at).ok()?;
-            let token = self.root.token_at_offset(offset).right_biased()?;
+            let token = crate::syntax::token_at(self.root, offset)?;
             let spelled = token.text();
             let ok = token.kind() == TOKEN_IDENT
                 && (spelled == name || spelled.strip_prefix("__") == Some(name));

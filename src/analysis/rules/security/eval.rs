@@ -33,7 +33,7 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
 
 fn impure_builtins(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
     for (name, what) in IMPURE {
-        for range in names.builtin_uses(cx.text, name) {
+        for range in names.builtin_uses_at(cx.words.of(name), name) {
             found.push(Diagnostic::new(
                 IMPURE_EVAL,
                 range,
@@ -48,11 +48,11 @@ fn impure_builtins(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) 
 
 /// `<nixpkgs>` and other lookups in `NIX_PATH`.
 fn search_paths(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    for (at, _) in cx.text.match_indices('<') {
+    for &at in cx.words.of("<") {
         let Ok(offset) = TextSize::try_from(at) else {
             continue;
         };
-        let Some(token) = cx.root.token_at_offset(offset).right_biased() else {
+        let Some(token) = crate::syntax::token_at(cx.root, offset) else {
             continue;
         };
         if token.kind() != TOKEN_PATH_SEARCH || token.text_range().start() != offset {
@@ -75,7 +75,7 @@ fn search_paths(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 
 fn native(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
     for name in ["exec", "importNative"] {
-        for range in names.builtin_uses(cx.text, name) {
+        for range in names.builtin_uses_at(cx.words.of(name), name) {
             found.push(Diagnostic::new(
                 UNSAFE_NATIVE_EVAL,
                 range,

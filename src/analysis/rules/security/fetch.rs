@@ -35,6 +35,44 @@ const CONTENT_FETCHERS: &[&str] = &[
     "fetchPypi",
 ];
 
+/// Every name this family looks for in the text (for the test that the
+/// single pass finds each).
+#[cfg(test)]
+pub(super) const LOOKED_UP: &[&str] = &[
+    "fetchurl",
+    "fetchzip",
+    "fetchTarball",
+    "fetchpatch",
+    "fetchpatch2",
+    "fetchFromGitHub",
+    "fetchFromGitLab",
+    "fetchFromGitea",
+    "fetchFromCodeberg",
+    "fetchFromSourcehut",
+    "fetchFromBitbucket",
+    "fetchFromSavannah",
+    "fetchFromRepoOrCz",
+    "fetchgit",
+    "fetchsvn",
+    "fetchhg",
+    "fetchCrate",
+    "fetchPypi",
+    "fetchGit",
+    "fakeHash",
+    "fakeSha256",
+    "fakeSha512",
+    "md5",
+    "sha1",
+    "outputHashAlgo",
+    "hash",
+    "sha256",
+    "sha512",
+    "outputHash",
+    "cargoHash",
+    "vendorHash",
+    "npmDepsHash",
+];
+
 /// The attributes that fix what a fetch returns.
 const HASHES: &[&str] = &[
     "hash",
@@ -81,11 +119,11 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
 fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
     let mut out = Vec::new();
     for &name in CONTENT_FETCHERS.iter().chain(&["fetchGit"]) {
-        for (at, _) in cx.text.match_indices(name) {
+        for (at, _) in cx.words.within(name).iter().map(|&at| (at, ())) {
             let Ok(offset) = TextSize::try_from(at) else {
                 continue;
             };
-            let Some(token) = cx.root.token_at_offset(offset).right_biased() else {
+            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
                 continue;
             };
             if token.kind() != TOKEN_IDENT || token.text() != name {
@@ -285,11 +323,11 @@ fn weak_hashes(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 /// `lib.fakeHash`, `fakeSha256`, `fakeSha512`, and `hash = ""`.
 fn fake_hashes(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
     for fake in ["fakeHash", "fakeSha256", "fakeSha512"] {
-        for (at, _) in cx.text.match_indices(fake) {
+        for (at, _) in cx.words.within(fake).iter().map(|&at| (at, ())) {
             let Ok(offset) = TextSize::try_from(at) else {
                 continue;
             };
-            let Some(token) = cx.root.token_at_offset(offset).right_biased() else {
+            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
                 continue;
             };
             if token.kind() != TOKEN_IDENT || token.text() != fake {
@@ -366,9 +404,9 @@ fn is_hash_value(expr: &SyntaxNode) -> bool {
 
 /// Every `key = value;` of the file whose path is the single name `key`.
 fn bindings_named<'a>(cx: &'a Cx<'_>, key: &'a str) -> impl Iterator<Item = SyntaxNode> + 'a {
-    cx.text.match_indices(key).filter_map(move |(at, _)| {
+    cx.words.within(key).iter().filter_map(move |&at| {
         let offset = TextSize::try_from(at).ok()?;
-        let token = cx.root.token_at_offset(offset).right_biased()?;
+        let token = crate::syntax::token_at(cx.root, offset)?;
         if token.kind() != TOKEN_IDENT || token.text() != key {
             return None;
         }

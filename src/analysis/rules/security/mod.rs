@@ -92,6 +92,105 @@ const RULES: &[&str] = &[
     HASHED_PASSWORD_IN_STORE,
 ];
 
+/// Every word the families that read the text look for: fetchers and
+/// hash keys (`fetch.rs`), builtins and search paths (`eval.rs`), secret
+/// keys (`secrets.rs`), sandbox escapes (`nix.rs`). They are found in one
+/// pass, ignoring case; each family checks the token it lands on.
+const WORDS: &[&str] = &[
+    "fetchurl",
+    "fetchzip",
+    "fetchTarball",
+    "fetchpatch",
+    "fetchFrom",
+    "fetchgit",
+    "fetchsvn",
+    "fetchhg",
+    "fetchCrate",
+    "fetchPypi",
+    "md5",
+    "sha1",
+    "outputHashAlgo",
+    "fakeHash",
+    "fakeSha",
+    "hash",
+    "sha256",
+    "sha512",
+    "getEnv",
+    "currentTime",
+    "currentSystem",
+    "storePath",
+    "exec",
+    "importNative",
+    "<",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "psk",
+    "privatekey",
+    "private_key",
+    "__noChroot",
+    "__impure",
+];
+
+/// [`WORDS`] and then [`NEEDLES`], in one automaton: one pass over a text
+/// finds both.
+static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(WORDS.iter().chain(NEEDLES))
+        .expect("the word list is a valid set of patterns")
+});
+
+/// Where each of [`WORDS`] occurs in a text (any case), from one pass.
+pub(super) struct Words {
+    at: Vec<Vec<usize>>,
+    /// Whether the text names one of [`NEEDLES`] (in any case).
+    names_options: bool,
+}
+
+impl Words {
+    fn find(text: &str) -> Words {
+        let mut at = vec![Vec::new(); WORDS.len()];
+        let mut names_options = false;
+        for m in FINDER.find_overlapping_iter(text) {
+            match at.get_mut(m.pattern().as_usize()) {
+                Some(offsets) => offsets.push(m.start()),
+                None => names_options = true,
+            }
+        }
+        Words { at, names_options }
+    }
+
+    /// The offsets where `word` (one of [`WORDS`]) starts, in any case.
+    pub fn of(&self, word: &str) -> &[usize] {
+        WORDS
+            .iter()
+            .position(|w| *w == word)
+            .map_or(&[], |i| &self.at[i])
+    }
+
+    /// Offsets inside every occurrence of `name`: those of the one of
+    /// [`WORDS`] that `name` is found by (`fetchFromGitHub` where its
+    /// `fetchFrom` is, `cargoHash` where its `hash` is). The token there
+    /// must still be checked.
+    pub fn within(&self, name: &str) -> &[usize] {
+        let word = match name {
+            n if WORDS.contains(&n) => n,
+            n if n.starts_with("fetchFrom") => "fetchFrom",
+            n if n.starts_with("fetchpatch") => "fetchpatch",
+            "fetchGit" => "fetchgit",
+            n if n.starts_with("fakeSha") => "fakeSha",
+            "outputHashAlgo" => "outputHashAlgo",
+            n if n.ends_with("Hash") => "hash",
+            n => n,
+        };
+        self.of(word)
+    }
+}
+
 /// What every family reads: the file's option definitions (walked on
 /// first use, and only when the text names an option some rule reads),
 /// its literal values, and which rules are on.
@@ -102,12 +201,13 @@ pub(super) struct Cx<'a> {
     pub on: &'a (dyn Fn(&str) -> bool + Sync),
     pub root: &'a SyntaxNode,
     pub text: &'a str,
+    pub words: Words,
 }
 
 impl Cx<'_> {
     pub fn modules(&self) -> &Modules {
         self.modules.get_or_init(|| {
-            if NEEDLES.iter().any(|n| self.text.contains(n)) {
+            if self.words.names_options {
                 Modules::of_file(self.root, self.text, self.names, Context::System)
             } else {
                 Modules::default()
@@ -133,6 +233,7 @@ pub fn check(
         on,
         root,
         text,
+        words: Words::find(text),
     };
     let mut found = Vec::new();
     ssh::check(&cx, &mut found);
@@ -246,5 +347,27 @@ impl Value<'_> {
     /// The text of a string value without interpolations.
     pub fn string(&self, d: &Definition) -> Option<String> {
         string_of(&d.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name the families look up is found by some word of the pass.
+    #[test]
+    fn every_looked_up_name_is_found_by_a_word() {
+        let names = fetch::LOOKED_UP
+            .iter()
+            .chain(&["getEnv", "currentTime", "currentSystem", "storePath"])
+            .chain(&["exec", "importNative", "__noChroot", "__impure", "<"]);
+        for name in names {
+            // One offset, inside the name: the token there is the name.
+            let words = Words::find(name);
+            let found = words.within(name);
+            assert!(found.len() == 1 && found[0] < name.len(), "{name}: {found:?}");
+        }
+        assert!(Words::find("networking.firewall.enable").names_options);
+        assert!(!Words::find("{ a = 1; }").names_options);
     }
 }

@@ -39,11 +39,11 @@ fn sandbox_off(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 /// that asks to leave the sandbox.
 fn impure_derivations(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     for key in ["__noChroot", "__impure"] {
-        for (at, _) in cx.text.match_indices(key) {
+        for &at in cx.words.of(key) {
             let Ok(offset) = rowan::TextSize::try_from(at) else {
                 continue;
             };
-            let Some(token) = cx.root.token_at_offset(offset).right_biased() else {
+            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
                 continue;
             };
             if token.kind() != TOKEN_IDENT || token.text() != key {

@@ -98,15 +98,14 @@ fn looks_secret(text: &str) -> bool {
 
 /// Every `... key = value;` whose last key names a secret, with that key.
 fn secret_bindings(cx: &Cx<'_>) -> Vec<(String, SyntaxNode)> {
-    let lower = cx.text.to_ascii_lowercase();
-    let mut seen: Vec<TextRange> = Vec::new();
+    let mut seen: rustc_hash::FxHashSet<TextRange> = Default::default();
     let mut out = Vec::new();
     for needle in SECRET_KEYS {
-        for (at, _) in lower.match_indices(needle) {
+        for &at in cx.words.of(needle) {
             let Ok(offset) = TextSize::try_from(at) else {
                 continue;
             };
-            let Some(token) = cx.root.token_at_offset(offset).right_biased() else {
+            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
                 continue;
             };
             // A key: an identifier, or the text of a quoted one.
@@ -116,10 +115,9 @@ fn secret_bindings(cx: &Cx<'_>) -> Vec<(String, SyntaxNode)> {
                 _ => None,
             };
             let Some(attr) = attr else { continue };
-            if seen.contains(&attr.text_range()) {
+            if !seen.insert(attr.text_range()) {
                 continue;
             }
-            seen.push(attr.text_range());
             let Some(path) = attr.parent().filter(|p| p.kind() == NODE_ATTRPATH) else {
                 continue;
             };
