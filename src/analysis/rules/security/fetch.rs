@@ -14,7 +14,7 @@ use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// Fetchers whose result is fixed only by a hash.
-const CONTENT_FETCHERS: &[&str] = &[
+pub(super) const CONTENT_FETCHERS: &[&str] = &[
     "fetchurl",
     "fetchzip",
     "fetchTarball",
@@ -35,28 +35,10 @@ const CONTENT_FETCHERS: &[&str] = &[
     "fetchPypi",
 ];
 
-/// Every name this family looks for in the text (for the test that the
-/// single pass finds each).
+/// The other names this family looks for in the text besides the
+/// fetchers (for the test that the single pass finds each).
 #[cfg(test)]
-pub(super) const LOOKED_UP: &[&str] = &[
-    "fetchurl",
-    "fetchzip",
-    "fetchTarball",
-    "fetchpatch",
-    "fetchpatch2",
-    "fetchFromGitHub",
-    "fetchFromGitLab",
-    "fetchFromGitea",
-    "fetchFromCodeberg",
-    "fetchFromSourcehut",
-    "fetchFromBitbucket",
-    "fetchFromSavannah",
-    "fetchFromRepoOrCz",
-    "fetchgit",
-    "fetchsvn",
-    "fetchhg",
-    "fetchCrate",
-    "fetchPypi",
+pub(super) const ALSO_LOOKED_UP: &[&str] = &[
     "fetchGit",
     "fakeHash",
     "fakeSha256",

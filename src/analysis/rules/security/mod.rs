@@ -94,8 +94,9 @@ const RULES: &[&str] = &[
 
 /// Every word the families that read the text look for: fetchers and
 /// hash keys (`fetch.rs`), builtins and search paths (`eval.rs`), secret
-/// keys (`secrets.rs`), sandbox escapes (`nix.rs`). They are found in one
-/// pass, ignoring case; each family checks the token it lands on.
+/// keys (`secrets.rs`, added from there), sandbox escapes (`nix.rs`). They
+/// are found in one pass, ignoring case; each family checks the token it
+/// lands on.
 const WORDS: &[&str] = &[
     "fetchurl",
     "fetchzip",
@@ -122,25 +123,20 @@ const WORDS: &[&str] = &[
     "exec",
     "importNative",
     "<",
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "psk",
-    "privatekey",
-    "private_key",
     "__noChroot",
     "__impure",
 ];
+
+/// [`WORDS`] and the secret keys `secrets.rs` looks for.
+static WORD_LIST: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| WORDS.iter().chain(secrets::SECRET_KEYS).copied().collect());
 
 /// [`WORDS`] and then [`NEEDLES`], in one automaton: one pass over a text
 /// finds both.
 static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .build(WORDS.iter().chain(NEEDLES))
+        .build(WORD_LIST.iter().chain(NEEDLES))
         .expect("the word list is a valid set of patterns")
 });
 
@@ -153,7 +149,7 @@ pub(super) struct Words {
 
 impl Words {
     fn find(text: &str) -> Words {
-        let mut at = vec![Vec::new(); WORDS.len()];
+        let mut at = vec![Vec::new(); WORD_LIST.len()];
         let mut names_options = false;
         for m in FINDER.find_overlapping_iter(text) {
             match at.get_mut(m.pattern().as_usize()) {
@@ -166,7 +162,7 @@ impl Words {
 
     /// The offsets where `word` (one of [`WORDS`]) starts, in any case.
     pub fn of(&self, word: &str) -> &[usize] {
-        WORDS
+        WORD_LIST
             .iter()
             .position(|w| *w == word)
             .map_or(&[], |i| &self.at[i])
@@ -178,7 +174,7 @@ impl Words {
     /// must still be checked.
     pub fn within(&self, name: &str) -> &[usize] {
         let word = match name {
-            n if WORDS.contains(&n) => n,
+            n if WORD_LIST.contains(&n) => n,
             n if n.starts_with("fetchFrom") => "fetchFrom",
             n if n.starts_with("fetchpatch") => "fetchpatch",
             "fetchGit" => "fetchgit",
@@ -357,15 +353,19 @@ mod tests {
     /// Every name the families look up is found by some word of the pass.
     #[test]
     fn every_looked_up_name_is_found_by_a_word() {
-        let names = fetch::LOOKED_UP
+        let names = fetch::CONTENT_FETCHERS
             .iter()
+            .chain(fetch::ALSO_LOOKED_UP)
             .chain(&["getEnv", "currentTime", "currentSystem", "storePath"])
             .chain(&["exec", "importNative", "__noChroot", "__impure", "<"]);
         for name in names {
             // One offset, inside the name: the token there is the name.
             let words = Words::find(name);
             let found = words.within(name);
-            assert!(found.len() == 1 && found[0] < name.len(), "{name}: {found:?}");
+            assert!(
+                found.len() == 1 && found[0] < name.len(),
+                "{name}: {found:?}"
+            );
         }
         assert!(Words::find("networking.firewall.enable").names_options);
         assert!(!Words::find("{ a = 1; }").names_options);

@@ -11,7 +11,7 @@ use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// What the last part of a secret's key ends with (lower-cased).
-const SECRET_KEYS: &[&str] = &[
+pub(super) const SECRET_KEYS: &[&str] = &[
     "password",
     "passwd",
     "secret",
