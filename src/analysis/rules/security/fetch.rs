@@ -101,30 +101,7 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
 fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
     let mut out = Vec::new();
     for &name in CONTENT_FETCHERS.iter().chain(&["fetchGit"]) {
-        for (at, _) in cx.words.within(name).iter().map(|&at| (at, ())) {
-            let Ok(offset) = TextSize::try_from(at) else {
-                continue;
-            };
-            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
-                continue;
-            };
-            if token.kind() != TOKEN_IDENT || token.text() != name {
-                continue;
-            }
-            let Some(ident) = token.parent() else {
-                continue;
-            };
-            // `f`, or the last attribute of `e.f`.
-            let function = match ident.parent() {
-                Some(path) if path.kind() == NODE_ATTRPATH => {
-                    let select = path.parent().filter(|s| s.kind() == NODE_SELECT);
-                    match select {
-                        Some(select) if path.last_child().as_ref() == Some(&ident) => select,
-                        _ => continue,
-                    }
-                }
-                _ => ident,
-            };
+        for function in expressions_named(cx, name) {
             let Some(apply) = function.parent().filter(|a| a.kind() == NODE_APPLY) else {
                 continue;
             };
@@ -150,6 +127,37 @@ fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
                 function,
                 argument: strip(&argument),
             });
+        }
+    }
+    out
+}
+
+/// Every expression that names `name`: the identifier `name`, or a
+/// selection `e.name` (whose last attribute it is), found from the word
+/// pass.
+fn expressions_named(cx: &Cx<'_>, name: &str) -> Vec<SyntaxNode> {
+    let mut out = Vec::new();
+    for &at in cx.words.within(name) {
+        let Ok(offset) = TextSize::try_from(at) else {
+            continue;
+        };
+        let Some(token) = crate::syntax::token_at(cx.root, offset) else {
+            continue;
+        };
+        if token.kind() != TOKEN_IDENT || token.text() != name {
+            continue;
+        }
+        let Some(ident) = token.parent() else {
+            continue;
+        };
+        match ident.parent() {
+            Some(path) if path.kind() == NODE_ATTRPATH => {
+                let select = path.parent().filter(|s| s.kind() == NODE_SELECT);
+                if let Some(select) = select.filter(|_| path.last_child() == Some(ident)) {
+                    out.push(select);
+                }
+            }
+            _ => out.push(ident),
         }
     }
     out
@@ -305,26 +313,7 @@ fn weak_hashes(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 /// `lib.fakeHash`, `fakeSha256`, `fakeSha512`, and `hash = ""`.
 fn fake_hashes(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
     for fake in ["fakeHash", "fakeSha256", "fakeSha512"] {
-        for (at, _) in cx.words.within(fake).iter().map(|&at| (at, ())) {
-            let Ok(offset) = TextSize::try_from(at) else {
-                continue;
-            };
-            let Some(token) = crate::syntax::token_at(cx.root, offset) else {
-                continue;
-            };
-            if token.kind() != TOKEN_IDENT || token.text() != fake {
-                continue;
-            }
-            let Some(ident) = token.parent() else {
-                continue;
-            };
-            let expr = match ident.parent() {
-                Some(path) if path.kind() == NODE_ATTRPATH => match path.parent() {
-                    Some(s) if s.kind() == NODE_SELECT => s,
-                    _ => continue,
-                },
-                _ => ident,
-            };
+        for expr in expressions_named(cx, fake) {
             let denoted = names.of(&expr);
             let is_fake = denoted.as_ref().and_then(|g| g.lib_function()) == Some(fake);
             if is_fake && is_hash_value(&expr) {
