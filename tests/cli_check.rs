@@ -89,17 +89,12 @@ fn clean_files_exit_zero() {
     assert_eq!(stdout(&out), "");
 }
 
-/// The README's example run: the insecure server shows each security
-/// finding once, at its value.
-#[test]
-fn the_insecure_example_shows_each_security_finding() {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let out = check(&examples, &["nixos/insecure-server.nix"]);
-    assert_eq!(out.status.code(), Some(1));
-    let found: Vec<String> = stdout(&out)
+/// `path:line:col: severity[rule]: message` lines as `line:col
+/// severity[rule]`.
+fn positions_and_tags(stdout: &str) -> Vec<String> {
+    stdout
         .lines()
         .map(|l| {
-            // path:line:col: severity[rule]: message -> line:col severity[rule]
             let mut parts = l.splitn(4, ':');
             let (_, line, col, rest) = (
                 parts.next().unwrap(),
@@ -110,10 +105,21 @@ fn the_insecure_example_shows_each_security_finding() {
             let tag = rest.trim_start().split(':').next().unwrap();
             format!("{line}:{col} {tag}")
         })
-        .collect();
+        .collect()
+}
+
+/// The README's example run: the insecure server shows each security
+/// finding once, at its value.
+#[test]
+fn the_insecure_example_shows_each_security_finding() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = check(&examples, &["nixos/insecure-server.nix"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = positions_and_tags(&stdout(&out));
     assert_eq!(
         found,
         [
+            "5:1 hint[top-level-with]",
             "11:14 warning[boot-editor]",
             "16:31 warning[firewall-off]",
             "17:37 warning[firewall-sensitive-port]",
@@ -122,6 +128,29 @@ fn the_insecure_example_shows_each_security_finding() {
             "26:32 warning[ssh-password-auth]",
             "27:23 info[ssh-password-auth]",
             "33:29 info[root-equivalent-group]",
+        ]
+    );
+}
+
+/// The README's example run: the slow package set shows each performance
+/// finding once, where it is.
+#[test]
+fn the_slow_example_shows_each_performance_finding() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = check(&examples, &["slow/packages.nix"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let found = positions_and_tags(&stdout(&out));
+    assert_eq!(
+        found,
+        [
+            "8:14 warning[reimport-nixpkgs]",
+            "8:21 info[impure-eval]",
+            "17:30 warning[import-from-derivation]",
+            "20:29 warning[import-from-derivation]",
+            "28:32 warning[quadratic-fold]",
+            "34:11 warning[src-whole-dir]",
+            "35:25 info[concat-map]",
+            "36:33 warning[pkgs-path]",
         ]
     );
 }

@@ -70,8 +70,19 @@ fn to_finding(index: &LineIndex, text: &str, d: &Diagnostic) -> Finding {
     (start.line, start.col, end_col, d.rule.to_string())
 }
 
+/// Settings with `rule` on, even when it is off by default.
+fn settings_for(rule: &str) -> Settings {
+    let mut settings = Settings::default();
+    if registry::OFF_BY_DEFAULT.contains(&rule) {
+        settings
+            .rules
+            .insert(rule.to_string(), cim_nix::config::RuleLevel::Hint);
+    }
+    settings
+}
+
 fn findings(text: &str, rule: &str) -> Vec<Diagnostic> {
-    analysis::analyze(text, None, &Settings::default())
+    analysis::analyze(text, None, &settings_for(rule))
         .diagnostics
         .into_iter()
         .filter(|d| d.rule == rule)
@@ -89,7 +100,7 @@ fn every_rule_has_fixtures_and_a_doc_page() {
         ) {
             continue;
         }
-        if rule.category == "flake" || rule.name == "insecure-url" {
+        if rule.category == "flake" {
             // Flake rules need a flake.lock beside the file: their fixtures
             // are tests/fixtures/flakes (tests/flake_fixtures.rs).
             let listed = flake_fixture_rules();

@@ -170,7 +170,10 @@ fn names_the_chunks_use_are_resolved_again() {
         assert_same(&incremental, &fresh, &format!("{old:?} -> {new:?}"));
         let (chunks, reused) = incremental.chunk_stats();
         // The reparse may make the first member anew; the rest is reused.
-        assert!(reused > 0 && reused + 1 >= chunks, "{reused} of {chunks}");
+        // Chunk boundaries follow the members' addresses, so the new
+        // member may end a chunk where the old one did not, or not end
+        // one where it did: at most two chunks are made anew.
+        assert!(reused > 0 && reused + 2 >= chunks, "{reused} of {chunks}");
     }
 }
 

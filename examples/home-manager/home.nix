@@ -1,41 +1,45 @@
 { pkgs, ... }:
 
 {
-  home.username = "alice";
-  home.homeDirectory = "/home/alice";
-  home.stateVersion = "24.05";
+  home = {
+    username = "alice";
+    homeDirectory = "/home/alice";
+    stateVersion = "24.05";
 
-  home.packages = with pkgs; [
-    ripgrep
-    fd
-    jq
-  ];
+    packages = with pkgs; [
+      ripgrep
+      fd
+      jq
+    ];
 
-  programs.git = {
-    enable = true;
-    userName = "Alice Example";
-    userEmail = "alice@example.org";
-    extraConfig = {
-      init.defaultBranch = "main";
-      pull.rebase = true;
+    file.".config/starship.toml".source = ./starship.toml;
+  };
+
+  programs = {
+    git = {
+      enable = true;
+      userName = "Alice Example";
+      userEmail = "alice@example.org";
+      extraConfig = {
+        init.defaultBranch = "main";
+        pull.rebase = true;
+      };
     };
-  };
 
-  programs.tmux = {
-    enable = true;
-    clock24 = true;
-    keyMode = "vi";
-  };
-
-  programs.zsh = {
-    enable = true;
-    shellAliases = {
-      ll = "ls -l";
-      gs = "git status";
+    tmux = {
+      enable = true;
+      clock24 = true;
+      keyMode = "vi";
     };
+
+    zsh = {
+      enable = true;
+      shellAliases = {
+        ll = "ls -l";
+        gs = "git status";
+      };
+    };
+
+    home-manager.enable = true;
   };
-
-  home.file.".config/starship.toml".source = ./starship.toml;
-
-  programs.home-manager.enable = true;
 }

@@ -259,6 +259,7 @@ pub fn apply_levels(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Vec<Di
             match settings.rules.get(d.rule) {
                 Some(RuleLevel::Off) => return None,
                 Some(level) => d.severity = level.severity()?,
+                None if !rules::is_on(settings, d.rule) => return None,
                 None => {}
             }
             Some(d)

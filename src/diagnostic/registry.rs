@@ -55,6 +55,41 @@ pub const IMPURE_EVAL: &str = "impure-eval";
 pub const UNSAFE_NATIVE_EVAL: &str = "unsafe-native-eval";
 pub const SECRET_IN_STORE: &str = "secret-in-store";
 pub const HASHED_PASSWORD_IN_STORE: &str = "hashed-password-in-store";
+pub const TLS_VERIFY_OFF: &str = "tls-verify-off";
+pub const SECRET_READFILE: &str = "secret-readfile";
+pub const EXPOSED_DAEMON: &str = "exposed-daemon";
+pub const SILENCED_VULNERABILITIES: &str = "silenced-vulnerabilities";
+pub const SHELL_INJECTION: &str = "shell-injection";
+
+pub const REIMPORT_NIXPKGS: &str = "reimport-nixpkgs";
+pub const IMPORT_FROM_DERIVATION: &str = "import-from-derivation";
+pub const QUADRATIC_FOLD: &str = "quadratic-fold";
+pub const CONCAT_MAP: &str = "concat-map";
+pub const LENGTH_COMPARE_ZERO: &str = "length-compare-zero";
+pub const ELEM_ATTR_NAMES: &str = "elem-attr-names";
+pub const PKGS_PATH: &str = "pkgs-path";
+pub const SRC_WHOLE_DIR: &str = "src-whole-dir";
+pub const REPEATED_IMPORT: &str = "repeated-import";
+pub const TOP_LEVEL_WITH: &str = "top-level-with";
+
+pub const BOOL_COMPARISON: &str = "bool-comparison";
+pub const EMPTY_LET_IN: &str = "empty-let-in";
+pub const MANUAL_INHERIT: &str = "manual-inherit";
+pub const MANUAL_INHERIT_FROM: &str = "manual-inherit-from";
+pub const COLLAPSIBLE_LET_IN: &str = "collapsible-let-in";
+pub const ETA_REDUCTION: &str = "eta-reduction";
+pub const USELESS_PARENS: &str = "useless-parens";
+pub const EMPTY_PATTERN: &str = "empty-pattern";
+pub const REDUNDANT_PATTERN_BIND: &str = "redundant-pattern-bind";
+pub const EMPTY_INHERIT: &str = "empty-inherit";
+pub const BOOL_SIMPLIFICATION: &str = "bool-simplification";
+pub const USELESS_HAS_ATTR: &str = "useless-has-attr";
+pub const REPEATED_KEYS: &str = "repeated-keys";
+pub const EMPTY_LIST_CONCAT: &str = "empty-list-concat";
+
+/// Rules that report nothing until a setting turns them on: their
+/// findings are leads to review, not problems.
+pub const OFF_BY_DEFAULT: &[&str] = &[SHELL_INJECTION];
 
 /// How editors may show a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -423,6 +458,209 @@ pub static RULES: &[Rule] = &[
         Info,
         &[],
         "a password hash written into the configuration (`hashedPasswordFile` keeps it out)",
+    ),
+    rule(
+        TLS_VERIFY_OFF,
+        "security",
+        Warning,
+        &[],
+        "certificate or host-key checks turned off (`curl -k`, `GIT_SSL_NO_VERIFY`, `StrictHostKeyChecking no`)",
+    ),
+    rule(
+        SECRET_READFILE,
+        "security",
+        Warning,
+        &[],
+        "a secret-looking file (`.env`, `id_rsa`, `*.key`, `secrets/`) read or written into the Nix store",
+    ),
+    rule(
+        EXPOSED_DAEMON,
+        "security",
+        Warning,
+        &[],
+        "a database or the Docker API reachable from the network without authentication",
+    ),
+    rule(
+        SILENCED_VULNERABILITIES,
+        "security",
+        Warning,
+        &[],
+        "an override that empties a package's `meta.knownVulnerabilities`",
+    ),
+    rule(
+        SHELL_INJECTION,
+        "security",
+        Hint,
+        &[],
+        "a value put into a shell script without `escapeShellArg` (off by default)",
+    ),
+    rule(
+        REIMPORT_NIXPKGS,
+        "performance",
+        Warning,
+        &[],
+        "nixpkgs imported again inside a module or package",
+    ),
+    rule(
+        IMPORT_FROM_DERIVATION,
+        "performance",
+        Warning,
+        &[],
+        "a build's output imported or read during evaluation (IFD)",
+    ),
+    rule(
+        QUADRATIC_FOLD,
+        "performance",
+        Warning,
+        &[],
+        "a fold that copies its accumulator with `//` or `++` at each step",
+    ),
+    rule(
+        CONCAT_MAP,
+        "performance",
+        Info,
+        &[],
+        "`concatLists (map f xs)`, which is `concatMap f xs`",
+    ),
+    rule(
+        LENGTH_COMPARE_ZERO,
+        "performance",
+        Info,
+        &[],
+        "`length xs == 0`, which is `xs == [ ]`",
+    ),
+    rule(
+        ELEM_ATTR_NAMES,
+        "performance",
+        Info,
+        &[],
+        "`elem n (attrNames s)`, which is `s ? ${n}`",
+    ),
+    rule(
+        PKGS_PATH,
+        "performance",
+        Warning,
+        &[],
+        "`pkgs.path` (all of nixpkgs' source) in a module or package",
+    ),
+    rule(
+        SRC_WHOLE_DIR,
+        "performance",
+        Warning,
+        &[],
+        "`src = ./.;`: the whole directory copied to the store",
+    ),
+    rule(
+        REPEATED_IMPORT,
+        "performance",
+        Info,
+        &[],
+        "the same file imported more than once",
+    ),
+    rule(
+        TOP_LEVEL_WITH,
+        "performance",
+        Hint,
+        &[],
+        "`with pkgs;` or `with lib;` around a whole file",
+    ),
+    rule(
+        BOOL_COMPARISON,
+        "style",
+        Warning,
+        &[],
+        "`x == true` and the like, which are `x` or `!x`",
+    ),
+    rule(
+        EMPTY_LET_IN,
+        "style",
+        Warning,
+        DEAD,
+        "a `let` that binds nothing",
+    ),
+    rule(
+        MANUAL_INHERIT,
+        "style",
+        Warning,
+        &[],
+        "`a = a;`, which is `inherit a;`",
+    ),
+    rule(
+        MANUAL_INHERIT_FROM,
+        "style",
+        Warning,
+        &[],
+        "`a = x.a;`, which is `inherit (x) a;`",
+    ),
+    rule(
+        COLLAPSIBLE_LET_IN,
+        "style",
+        Warning,
+        &[],
+        "a `let` whose body is another `let`",
+    ),
+    rule(
+        ETA_REDUCTION,
+        "style",
+        Hint,
+        &[],
+        "`x: f x`, which is `f`",
+    ),
+    rule(
+        USELESS_PARENS,
+        "style",
+        Hint,
+        DEAD,
+        "parentheses around a binding's value, a `let` body or a single value",
+    ),
+    rule(
+        EMPTY_PATTERN,
+        "style",
+        Warning,
+        &[],
+        "`{ ... }:` outside a module, which is `_:`",
+    ),
+    rule(
+        REDUNDANT_PATTERN_BIND,
+        "style",
+        Warning,
+        &[],
+        "`args @ { ... }:`, which is `args:`",
+    ),
+    rule(
+        EMPTY_INHERIT,
+        "style",
+        Warning,
+        DEAD,
+        "an `inherit` that names nothing",
+    ),
+    rule(
+        BOOL_SIMPLIFICATION,
+        "style",
+        Warning,
+        &[],
+        "`!(a == b)`, which is `a != b`",
+    ),
+    rule(
+        USELESS_HAS_ATTR,
+        "style",
+        Warning,
+        &[],
+        "`if x ? a then x.a else d`, which is `x.a or d`",
+    ),
+    rule(
+        REPEATED_KEYS,
+        "style",
+        Warning,
+        &[],
+        "three or more keys of a set that start with the same name",
+    ),
+    rule(
+        EMPTY_LIST_CONCAT,
+        "style",
+        Warning,
+        &[],
+        "`[ ] ++ x` or `x ++ [ ]`, which is `x`",
     ),
 ];
 

@@ -31,7 +31,7 @@ pub enum EditError {
 /// The text of `flake.nix` with input `name` added (`name.url = "url";`),
 /// next to the inputs already declared, in their spelling.
 pub fn add_input(text: &str, name: &str, url: &str) -> Result<String, EditError> {
-    if !is_identifier(name) {
+    if !crate::syntax::literal::is_identifier(name) {
         return Err(EditError::InvalidName(name.to_string()));
     }
     if url.trim().is_empty() {
@@ -41,7 +41,7 @@ pub fn add_input(text: &str, name: &str, url: &str) -> Result<String, EditError>
     if model.input(name).is_some() {
         return Err(EditError::AlreadyDeclared(name.to_string()));
     }
-    let literal = string_literal(url);
+    let literal = crate::syntax::literal::string_literal(url);
     let top: Vec<ast::AttrpathValue> = set.attrpath_values().collect();
     let first_name = |b: &ast::AttrpathValue| -> Option<String> {
         let path = b.attrpath()?;
@@ -231,38 +231,6 @@ fn indentation(text: &str, offset: TextSize) -> String {
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect()
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
-        && !matches!(
-            name,
-            "if" | "then" | "else" | "let" | "in" | "with" | "rec" | "inherit" | "assert" | "or"
-        )
-}
-
-/// `"..."` with Nix's escapes.
-fn string_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

@@ -115,32 +115,7 @@ fn is_archive(url: &str) -> bool {
     .any(|ext| url.ends_with(ext))
 }
 
-/// The URL schemes that fetch without transport security, and whether
-/// `url` uses one for a host other than this machine.
-pub fn insecure_scheme(url: &str) -> Option<&'static str> {
-    let schemes = [
-        "http://",
-        "git://",
-        "git+http://",
-        "ftp://",
-        "hg+http://",
-        "tarball+http://",
-        "file+http://",
-    ];
-    let scheme = schemes.into_iter().find(|s| url.starts_with(s))?;
-    let host = url[scheme.len()..]
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let hostname = if host.starts_with('[') {
-        host.split(']').next().map(|h| &h[1..]).unwrap_or(host)
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    let local = hostname == "localhost" || hostname == "::1" || hostname.starts_with("127.");
-    (!local).then_some(scheme.trim_end_matches("://"))
-}
+pub use crate::analysis::rules::insecure_scheme;
 
 #[cfg(test)]
 mod tests {

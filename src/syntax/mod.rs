@@ -9,6 +9,7 @@ pub(crate) mod green;
 pub mod guard;
 pub mod lexer;
 pub mod line_index;
+pub mod literal;
 mod parallel;
 mod parser;
 pub mod read;

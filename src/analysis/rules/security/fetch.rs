@@ -6,15 +6,14 @@
 
 use rnix::SyntaxKind::*;
 use rnix::SyntaxNode;
-use rowan::TextSize;
 
-use super::{member_of, string_of, Cx};
+use super::{bindings_named, expressions_named, member_of, string_of, strip, Cx};
 use crate::analysis::names::{Global, Names};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// Fetchers whose result is fixed only by a hash.
-pub(super) const CONTENT_FETCHERS: &[&str] = &[
+pub(in crate::analysis::rules) const CONTENT_FETCHERS: &[&str] = &[
     "fetchurl",
     "fetchzip",
     "fetchTarball",
@@ -38,7 +37,7 @@ pub(super) const CONTENT_FETCHERS: &[&str] = &[
 /// The other names this family looks for in the text besides the
 /// fetchers (for the test that the single pass finds each).
 #[cfg(test)]
-pub(super) const ALSO_LOOKED_UP: &[&str] = &[
+pub(in crate::analysis::rules) const ALSO_LOOKED_UP: &[&str] = &[
     "fetchGit",
     "fakeHash",
     "fakeSha256",
@@ -68,15 +67,16 @@ const HASHES: &[&str] = &[
 
 /// A call of a fetcher: its name (as nixpkgs or builtins calls it), the
 /// function expression, and the argument.
-struct Fetch {
-    name: &'static str,
-    builtin: bool,
-    function: SyntaxNode,
-    argument: SyntaxNode,
+pub(super) struct Fetch {
+    pub name: &'static str,
+    pub builtin: bool,
+    pub function: SyntaxNode,
+    pub argument: SyntaxNode,
 }
 
 pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
-    let fetches = if (cx.on)(FETCH_NO_HASH) || (cx.on)(FETCH_UNPINNED_REF) {
+    let fetches = if (cx.on)(FETCH_NO_HASH) || (cx.on)(FETCH_UNPINNED_REF) || (cx.on)(INSECURE_URL)
+    {
         fetches(cx, names)
     } else {
         Vec::new()
@@ -88,6 +88,9 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
         if (cx.on)(FETCH_UNPINNED_REF) {
             unpinned(fetch, found);
         }
+        if (cx.on)(INSECURE_URL) {
+            super::urls::fetched(cx, fetch, found);
+        }
     }
     if (cx.on)(WEAK_HASH) {
         weak_hashes(cx, found);
@@ -98,7 +101,7 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
 }
 
 /// Every fetcher call of the file, found from the fetchers' names.
-fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
+pub(super) fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
     let mut out = Vec::new();
     for &name in CONTENT_FETCHERS.iter().chain(&["fetchGit"]) {
         for function in expressions_named(cx, name) {
@@ -118,7 +121,7 @@ fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
                 continue;
             }
             // A name bound to something else in this file is not the fetcher.
-            if denoted.is_none() && is_local_function(names, &function) {
+            if denoted.is_none() && super::is_local_function(names, &function) {
                 continue;
             }
             out.push(Fetch {
@@ -130,54 +133,6 @@ fn fetches(cx: &Cx<'_>, names: &Names<'_>) -> Vec<Fetch> {
         }
     }
     out
-}
-
-/// Every expression that names `name`: the identifier `name`, or a
-/// selection `e.name` (whose last attribute it is), found from the word
-/// pass.
-fn expressions_named(cx: &Cx<'_>, name: &str) -> Vec<SyntaxNode> {
-    let mut out = Vec::new();
-    for &at in cx.words.within(name) {
-        let Ok(offset) = TextSize::try_from(at) else {
-            continue;
-        };
-        let Some(token) = crate::syntax::token_at(cx.root, offset) else {
-            continue;
-        };
-        if token.kind() != TOKEN_IDENT || token.text() != name {
-            continue;
-        }
-        let Some(ident) = token.parent() else {
-            continue;
-        };
-        match ident.parent() {
-            Some(path) if path.kind() == NODE_ATTRPATH => {
-                let select = path.parent().filter(|s| s.kind() == NODE_SELECT);
-                if let Some(select) = select.filter(|_| path.last_child() == Some(ident)) {
-                    out.push(select);
-                }
-            }
-            _ => out.push(ident),
-        }
-    }
-    out
-}
-
-/// Whether a plain name is bound by a `let` (or `rec`) in this file: then
-/// it is that binding, not a fetcher.
-fn is_local_function(names: &Names<'_>, function: &SyntaxNode) -> bool {
-    function.kind() == NODE_IDENT && names.is_let_bound(function)
-}
-
-fn strip(node: &SyntaxNode) -> SyntaxNode {
-    let mut node = node.clone();
-    while node.kind() == NODE_PAREN {
-        match node.first_child() {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
 }
 
 fn has_any(set: &SyntaxNode, keys: &[&str]) -> bool {
@@ -371,23 +326,4 @@ fn is_hash_value(expr: &SyntaxNode) -> bool {
     matches!(key.as_str(), "hash" | "sha256" | "sha512" | "outputHash")
         || key.ends_with("Hash")
         || key.ends_with("Sha256")
-}
-
-/// Every `key = value;` of the file whose path is the single name `key`.
-fn bindings_named<'a>(cx: &'a Cx<'_>, key: &'a str) -> impl Iterator<Item = SyntaxNode> + 'a {
-    cx.words.within(key).iter().filter_map(move |&at| {
-        let offset = TextSize::try_from(at).ok()?;
-        let token = crate::syntax::token_at(cx.root, offset)?;
-        if token.kind() != TOKEN_IDENT || token.text() != key {
-            return None;
-        }
-        let path = token
-            .parent()?
-            .parent()
-            .filter(|p| p.kind() == NODE_ATTRPATH)?;
-        if path.children().count() != 1 {
-            return None;
-        }
-        path.parent().filter(|b| b.kind() == NODE_ATTRPATH_VALUE)
-    })
 }

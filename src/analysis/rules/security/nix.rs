@@ -2,6 +2,7 @@
 //! nixpkgs' guards against insecure packages.
 
 use rnix::SyntaxKind::*;
+use rnix::SyntaxNode;
 
 use super::{items, string_of, Cx};
 use crate::analysis::modules::Context;
@@ -18,6 +19,115 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     }
     if (cx.on)(INSECURE_PACKAGES_ALLOWED) {
         insecure_packages(cx, found);
+    }
+    if (cx.on)(SILENCED_VULNERABILITIES) {
+        silenced_vulnerabilities(cx, found);
+    }
+    if (cx.on)(NIX_TRUST) {
+        flake_substituters(cx, found);
+    }
+}
+
+/// `knownVulnerabilities = [ ];` inside an override: nixpkgs listed
+/// vulnerabilities of the package, and this hides them.
+fn silenced_vulnerabilities(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
+    for &at in cx.words.of("knownVulnerabilities") {
+        let Some(token) = super::token_at(cx, at) else {
+            continue;
+        };
+        if token.text() != "knownVulnerabilities" {
+            continue;
+        }
+        let Some(binding) = super::binding_keyed_by(&token) else {
+            continue;
+        };
+        let empty = binding
+            .last_child()
+            .is_some_and(|v| v.kind() == NODE_LIST && v.children().next().is_none());
+        if !empty || !in_override(&binding) {
+            continue;
+        }
+        let key = binding
+            .first_child()
+            .map_or(binding.text_range(), |k| k.text_range());
+        found.push(Diagnostic::new(
+            SILENCED_VULNERABILITIES,
+            key,
+            "this override empties the package's known vulnerabilities, so nixpkgs no longer \
+             refuses to build it and nobody is told; update the package, or allow this one \
+             version in `nixpkgs.config.permittedInsecurePackages`, where it stays visible",
+        ));
+    }
+}
+
+/// Whether `node` is inside an override of a package: an argument of
+/// `overrideAttrs`, `override` or `overrideDerivation`, or the right side
+/// of `old.meta // { ... }`.
+fn in_override(node: &SyntaxNode) -> bool {
+    node.ancestors().any(|a| match a.kind() {
+        NODE_APPLY => a.first_child().is_some_and(|f| {
+            // The function at the head of `f x y`.
+            let mut f = f;
+            while f.kind() == NODE_APPLY {
+                match f.first_child() {
+                    Some(head) => f = head,
+                    None => break,
+                }
+            }
+            let last = match f.kind() {
+                NODE_SELECT => f.last_child().and_then(|p| p.last_child()),
+                NODE_IDENT => Some(f.clone()),
+                _ => None,
+            };
+            last.is_some_and(|name| {
+                matches!(
+                    name.text().to_string().as_str(),
+                    "overrideAttrs" | "override" | "overrideDerivation" | "overridePythonAttrs"
+                )
+            })
+        }),
+        NODE_BIN_OP => {
+            a.children_with_tokens().any(|t| t.kind() == TOKEN_UPDATE)
+                && a.first_child()
+                    .is_some_and(|left| left.text().to_string().contains("meta"))
+        }
+        _ => false,
+    })
+}
+
+/// A flake's `nixConfig.substituters` / `extra-substituters`: whoever
+/// accepts the flake's configuration trusts these caches for every build.
+fn flake_substituters(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
+    if cx.words.of("nixConfig").is_empty() {
+        return;
+    }
+    for (key, value) in super::flake_config(cx.root) {
+        if !matches!(key.as_str(), "substituters" | "extra-substituters") {
+            continue;
+        }
+        let official = |s: &str| s.trim_end_matches('/') == "https://cache.nixos.org";
+        // A list of caches, or one string of them separated by spaces; a
+        // value computed elsewhere is not judged.
+        let strings = match value.kind() {
+            NODE_LIST => items(&value),
+            NODE_STRING => vec![value.clone()],
+            _ => continue,
+        };
+        let extra = strings.iter().any(|c| match string_of(c) {
+            Some(text) => text.split_whitespace().any(|cache| !official(cache)),
+            None => true,
+        });
+        if extra {
+            found.push(Diagnostic::new(
+                NIX_TRUST,
+                value.text_range(),
+                format!(
+                    "this flake asks its users to trust more binary caches (`{key}`): \
+                     whoever accepts its configuration takes any binary these caches serve; \
+                     document the cache and its key instead, and let users add it themselves"
+                ),
+            ));
+        }
     }
 }
 
