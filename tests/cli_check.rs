@@ -266,3 +266,39 @@ fn standard_input_and_bad_encoding() {
         stdout(&out)
     );
 }
+
+/// `check --fix` applies the safe fixes of the style and performance
+/// rules, and leaves alone a security fix that changes behaviour.
+#[test]
+fn fix_applies_the_safe_fixes_of_the_new_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "{ lib, fetchurl, config, ... }:\n\
+                  {\n\
+                  \x20 enabled = config.services.nginx.enable == true;\n\
+                  \x20 flat = lib.concatLists (map (x: [ x ]) config.xs);\n\
+                  \x20 empty = lib.length config.ys == 0;\n\
+                  \x20 known = lib.elem \"web\" (lib.attrNames config.hosts);\n\
+                  \x20 src = fetchurl {\n\
+                  \x20   url = \"http://example.org/a.tar.gz\";\n\
+                  \x20   hash = \"sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\";\n\
+                  \x20 };\n\
+                  }\n";
+    write(dir.path(), "module.nix", before.as_bytes());
+    let out = check(dir.path(), &["--fix", "module.nix"]);
+    let after = std::fs::read_to_string(dir.path().join("module.nix")).unwrap();
+    let expected = "{ lib, fetchurl, config, ... }:\n\
+                    {\n\
+                    \x20 enabled = config.services.nginx.enable;\n\
+                    \x20 flat = lib.concatMap (x: [ x ]) config.xs;\n\
+                    \x20 empty = config.ys == [ ];\n\
+                    \x20 known = config.hosts ? web;\n\
+                    \x20 src = fetchurl {\n\
+                    \x20   url = \"http://example.org/a.tar.gz\";\n\
+                    \x20   hash = \"sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\";\n\
+                    \x20 };\n\
+                    }\n";
+    assert_eq!(after, expected);
+    // What is left is the insecure URL, whose fix is only offered.
+    let left = positions_and_tags(&stdout(&out));
+    assert_eq!(left, ["8:11 warning[insecure-url]"]);
+}
