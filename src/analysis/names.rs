@@ -106,6 +106,32 @@ impl<'a> Names<'a> {
         self.expr(expr, 0)
     }
 
+    /// The value of the `let` (or `rec`) binding the name `ident` (an
+    /// identifier expression) refers to, when it is one plain `name = value;`.
+    pub fn let_value(&self, ident: &SyntaxNode) -> Option<SyntaxNode> {
+        let token = ident.first_token()?;
+        let start = token.text_range().start();
+        let refs = &self.model.refs;
+        let at = refs.partition_point(|r| r.range.start() < start);
+        let r = refs.get(at).filter(|r| r.range == token.text_range())?;
+        let Resolution::Def(d) = r.resolution else {
+            return None;
+        };
+        let def = &self.model.defs[d];
+        if !matches!(def.kind, DefKind::LetBinding | DefKind::RecMember) {
+            return None;
+        }
+        let [site] = def.sites.as_slice() else {
+            return None;
+        };
+        let binding = site.node(self.root)?;
+        let path = binding.children().find(|c| c.kind() == NODE_ATTRPATH)?;
+        if path.children().count() != 1 {
+            return None;
+        }
+        binding.last_child().filter(|v| v != &path)
+    }
+
     /// Whether the name `ident` (an identifier expression) is bound by a
     /// `let` or `rec` binding of this file.
     pub fn is_let_bound(&self, ident: &SyntaxNode) -> bool {

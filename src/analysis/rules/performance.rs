@@ -257,8 +257,18 @@ const DERIVATION_BUILDERS: &[&str] = &[
 /// a builder (not the builtin fetchers, which fetch while evaluating), or
 /// a string that starts with one (`"${drv}/default.nix"`).
 fn derivation_in(cx: &Cx<'_>, expr: &SyntaxNode) -> Option<SyntaxNode> {
+    derivation_at(cx, expr, 0)
+}
+
+fn derivation_at(cx: &Cx<'_>, expr: &SyntaxNode, depth: u32) -> Option<SyntaxNode> {
+    // Far more `let` hops than real code has, and a bound on cycles.
+    if depth > 8 {
+        return None;
+    }
     let expr = strip(expr);
     match expr.kind() {
+        // `let src = fetchFromGitHub { ... }; in import "${src}/x.nix"`.
+        NODE_IDENT => derivation_at(cx, &cx.names.let_value(&expr)?, depth + 1),
         NODE_APPLY => {
             let mut head = expr.clone();
             while head.kind() == NODE_APPLY {
@@ -279,9 +289,9 @@ fn derivation_in(cx: &Cx<'_>, expr: &SyntaxNode) -> Option<SyntaxNode> {
             if first.kind() != NODE_INTERPOL || !starts_with_it {
                 return None;
             }
-            derivation_in(cx, &first.children().next()?)
+            derivation_at(cx, &first.children().next()?, depth + 1)
         }
-        NODE_BIN_OP => derivation_in(cx, &expr.first_child()?),
+        NODE_BIN_OP => derivation_at(cx, &expr.first_child()?, depth + 1),
         _ => None,
     }
 }
