@@ -268,13 +268,14 @@ fn standard_input_and_bad_encoding() {
 }
 
 /// `check --fix` applies the safe fixes of the style and performance
-/// rules, and leaves alone a security fix that changes behaviour.
+/// rules, and leaves alone a security fix that changes behaviour (and a
+/// style fix that is only safe for booleans).
 #[test]
 fn fix_applies_the_safe_fixes_of_the_new_rules() {
     let dir = tempfile::tempdir().unwrap();
     let before = "{ lib, fetchurl, config, ... }:\n\
                   {\n\
-                  \x20 enabled = config.services.nginx.enable == true;\n\
+                  \x20 enabled = (config.services.nginx.enable);\n\
                   \x20 flat = lib.concatLists (map (x: [ x ]) config.xs);\n\
                   \x20 empty = lib.length config.ys == 0;\n\
                   \x20 known = lib.elem \"web\" (lib.attrNames config.hosts);\n\

@@ -8,7 +8,7 @@ use rnix::SyntaxKind::*;
 use rnix::SyntaxNode;
 use rowan::TextRange;
 
-use super::scan::{arguments, expressions_named, strip, token_at, Cx};
+use super::scan::{arguments, expressions_named, last_name_of, strip, token_at, Cx};
 use crate::analysis::names::Global;
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix, Related, Severity};
@@ -44,7 +44,7 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         import_from_derivation(cx, &imports, found);
     }
     if (cx.on)(REPEATED_IMPORT) {
-        repeated_imports(&imports, found);
+        repeated_imports(cx, &imports, found);
     }
     if (cx.on)(QUADRATIC_FOLD) {
         quadratic_folds(cx, found);
@@ -98,18 +98,6 @@ fn info(rule: &'static str, range: TextRange, message: impl Into<String>) -> Dia
     d
 }
 
-/// The name an expression ends in: `x` of `x` and of `a.b.x`.
-fn last_name(expr: &SyntaxNode) -> Option<String> {
-    match expr.kind() {
-        NODE_IDENT => Some(expr.text().to_string()),
-        NODE_SELECT => {
-            let attr = expr.last_child()?.last_child()?;
-            crate::analysis::semantic::static_attr_name(&attr).map(|n| n.to_string())
-        }
-        NODE_PAREN => last_name(&strip(expr)),
-        _ => None,
-    }
-}
 
 // ---------------------------------------------------------------- nixpkgs
 
@@ -120,7 +108,7 @@ fn is_nixpkgs_source(expr: &SyntaxNode) -> bool {
         NODE_PATH_SEARCH => expr.text() == "<nixpkgs>",
         NODE_IDENT | NODE_SELECT => {
             let text = expr.text().to_string();
-            last_name(expr).as_deref() == Some("nixpkgs") || text == "pkgs.path"
+            last_name_of(expr).as_deref() == Some("nixpkgs") || text == "pkgs.path"
         }
         _ => false,
     }
@@ -274,7 +262,7 @@ fn derivation_at(cx: &Cx<'_>, expr: &SyntaxNode, depth: u32) -> Option<SyntaxNod
             while head.kind() == NODE_APPLY {
                 head = strip(&head.first_child()?);
             }
-            let name = last_name(&head)?;
+            let name = last_name_of(&head)?;
             let builtin = matches!(cx.names.of(&head), Some(Global::Builtin(_)));
             // A function of this file that happens to have a builder's name.
             let local = super::scan::is_local_function(cx.names, &head);
@@ -359,7 +347,7 @@ fn import_from_derivation(
                 continue;
             };
             let is_argument = apply.last_child().as_ref() == Some(&outer);
-            let callee = apply.first_child().and_then(|f| last_name(&f));
+            let callee = apply.first_child().and_then(|f| last_name_of(&f));
             if is_argument && callee.as_deref() == Some("callPackage") {
                 report("`callPackage` evaluates", &call, found);
             }
@@ -369,7 +357,11 @@ fn import_from_derivation(
 
 // ---------------------------------------------------------------- imports
 
-fn repeated_imports(imports: &[(SyntaxNode, Vec<SyntaxNode>)], found: &mut Vec<Diagnostic>) {
+fn repeated_imports(
+    cx: &Cx<'_>,
+    imports: &[(SyntaxNode, Vec<SyntaxNode>)],
+    found: &mut Vec<Diagnostic>,
+) {
     // Nix caches what a file evaluates to, not the calls of the function
     // it returns: the cost is calling it again with the same arguments.
     let mut first: rustc_hash::FxHashMap<(String, String), TextRange> = Default::default();
@@ -385,12 +377,22 @@ fn repeated_imports(imports: &[(SyntaxNode, Vec<SyntaxNode>)], found: &mut Vec<D
             }
             _ => continue,
         };
-        // The argument's tokens, without spaces and comments.
+        // The argument's tokens, without spaces and comments, each name
+        // with what it refers to: `{ inherit pkgs; }` under two different
+        // `pkgs` are two different arguments.
+        let refs = &cx.value.model.refs;
         let spelled: Vec<String> = argument
             .descendants_with_tokens()
             .filter_map(|e| e.into_token())
             .filter(|t| !t.kind().is_trivia())
-            .map(|t| t.text().to_string())
+            .map(|t| {
+                let range = t.text_range();
+                let at = refs.partition_point(|r| r.range.start() < range.start());
+                match refs.get(at).filter(|r| r.range == range) {
+                    Some(r) => format!("{}@{:?}", t.text(), r.resolution),
+                    None => t.text().to_string(),
+                }
+            })
             .collect();
         let spelled = spelled.join(" ");
         let key = (path.clone(), spelled);
@@ -533,6 +535,11 @@ fn concat_maps(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
             if map_args.len() != 2 || !denotes(cx, &map, "map") {
                 continue;
             }
+            // `flatten` flattens to any depth: it is `concatMap` only when
+            // `f` visibly returns a flat list.
+            if name == "flatten" && !returns_flat_list(&map_args[0]) {
+                continue;
+            }
             let Some(call) = function.parent() else {
                 continue;
             };
@@ -572,6 +579,25 @@ fn concat_maps(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
             found.push(d);
         }
     }
+}
+
+/// Whether `f` is a function whose body is a list literal of items that
+/// are not lists (`x: [ x.a x.b ]`).
+fn returns_flat_list(f: &SyntaxNode) -> bool {
+    let f = strip(f);
+    if f.kind() != NODE_LAMBDA {
+        return false;
+    }
+    let Some(body) = f.last_child().map(|b| strip(&b)) else {
+        return false;
+    };
+    body.kind() == NODE_LIST
+        && body.children().all(|item| {
+            matches!(
+                strip(&item).kind(),
+                NODE_LITERAL | NODE_STRING | NODE_ATTR_SET | NODE_PATH_REL
+            )
+        })
 }
 
 /// An argument's text as it must be written after a function: in
@@ -727,13 +753,40 @@ fn pkgs_paths(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         if !is_pkgs || !single || !in_module_or_package(&expr) {
             continue;
         }
-        found.push(Diagnostic::new(
-            PKGS_PATH,
-            expr.text_range(),
-            "`pkgs.path` is all of nixpkgs' source: put in a string it copies the tree to \
-             the store, and importing files from it evaluates nixpkgs' code again; use \
-             `modulesPath` in a module, or the function you need from `pkgs` or `lib`",
-        ));
+        let mut outer = expr.clone();
+        while let Some(p) = outer.parent().filter(|p| p.kind() == NODE_PAREN) {
+            outer = p;
+        }
+        let parent = outer.parent();
+        // `"${pkgs.path}/..."`: the interpolation copies the tree.
+        let interpolated = parent.as_ref().is_some_and(|p| p.kind() == NODE_INTERPOL);
+        // `import (pkgs.path + "/nixos") { ... }`: a second NixOS.
+        let second_nixos = parent.as_ref().is_some_and(|p| {
+            p.kind() == NODE_BIN_OP
+                && p.last_child()
+                    .and_then(|r| super::scan::string_of(&r))
+                    .is_some_and(|s| {
+                        let s = s.trim_end_matches('/');
+                        s == "/nixos" || s.ends_with("/eval-config.nix")
+                    })
+                && p.ancestors()
+                    .skip(1)
+                    .find(|a| a.kind() != NODE_PAREN)
+                    .is_some_and(|a| a.kind() == NODE_APPLY)
+        });
+        let message = if interpolated {
+            "`\"${pkgs.path}\"` copies all of nixpkgs' source into the store when nixpkgs \
+             is not there already (a checkout on `NIX_PATH`): hundreds of MB again after \
+             each change; `pkgs.path + \"/...\"` is a path and reads only what is used \
+             (in a NixOS module, `modulesPath`)"
+        } else if second_nixos {
+            "this evaluates a second NixOS from nixpkgs' source, with its own module \
+             system: seconds and hundreds of MB; use this system's `config`, or \
+             `pkgs.nixos` for a small one"
+        } else {
+            continue;
+        };
+        found.push(Diagnostic::new(PKGS_PATH, expr.text_range(), message));
     }
 }
 
@@ -759,7 +812,7 @@ fn whole_dirs(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
                 .trim_end_matches('/')
                 .split('/')
                 .all(|part| part == "." || part == "..");
-        if is_dir && !filtered(&binding) {
+        if is_dir && of_a_derivation(&binding) {
             found.push(Diagnostic::new(
                 SRC_WHOLE_DIR,
                 value.text_range(),
@@ -775,31 +828,27 @@ fn whole_dirs(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Functions that take `src` and copy only part of it.
-const SOURCE_FILTERS: &[&str] = &[
-    "cleanSourceWith",
-    "cleanSource",
-    "path",
-    "filterSource",
-    "sourceByRegex",
-    "sourceFilesBySuffices",
-    "toSource",
-    "gitTracked",
-    "cleanCargoSource",
-    "filterCargoSources",
-];
-
-/// Whether `src = ...;` is the argument of a function that filters it
-/// (`lib.cleanSourceWith { src = ./.; filter = ...; }`).
-fn filtered(binding: &SyntaxNode) -> bool {
-    let Some(set) = binding.parent() else {
+/// Whether `src = ...;` is an attribute of a derivation: the argument of
+/// a builder (`stdenv.mkDerivation { ... }`, `buildGoModule rec { ... }`)
+/// or of `overrideAttrs`, or a `let` binding named `src`. Elsewhere `src` means something else: flake-
+/// compat's `{ src = ./.; }` is the flake's root, and
+/// `lib.cleanSourceWith { src = ./.; filter = ...; }` filters it.
+fn of_a_derivation(binding: &SyntaxNode) -> bool {
+    let Some(mut node) = binding.parent() else {
         return false;
     };
-    let mut outer = set;
-    while let Some(p) = outer.parent().filter(|p| p.kind() == NODE_PAREN) {
-        outer = p;
+    // `let src = ./.; in buildRustPackage { inherit src; ... }`.
+    if node.kind() == NODE_LET_IN {
+        return true;
     }
-    let Some(apply) = outer.parent().filter(|a| a.kind() == NODE_APPLY) else {
+    // Up through parentheses and `old: { ... }` to the call.
+    while let Some(p) = node
+        .parent()
+        .filter(|p| matches!(p.kind(), NODE_PAREN | NODE_LAMBDA))
+    {
+        node = p;
+    }
+    let Some(apply) = node.parent().filter(|a| a.kind() == NODE_APPLY) else {
         return false;
     };
     let mut head = apply;
@@ -809,7 +858,13 @@ fn filtered(binding: &SyntaxNode) -> bool {
             None => return false,
         }
     }
-    last_name(&head).is_some_and(|n| SOURCE_FILTERS.contains(&n.as_str()))
+    last_name_of(&head).is_some_and(|n| {
+        n.contains("Derivation")
+            || n.starts_with("build")
+            || n.ends_with("Package")
+            || n.ends_with("Application")
+            || n == "overrideAttrs"
+    })
 }
 
 /// `with pkgs;` or `with lib;` around a whole file or module.

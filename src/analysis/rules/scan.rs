@@ -427,6 +427,19 @@ pub(super) fn token_at(cx: &Cx<'_>, at: usize) -> Option<rnix::SyntaxToken> {
     crate::syntax::token_at(cx.root, offset)
 }
 
+/// The name an expression ends in: `x` of `x` and of `a.b.x`.
+pub(super) fn last_name_of(expr: &SyntaxNode) -> Option<String> {
+    match expr.kind() {
+        NODE_IDENT => Some(expr.text().to_string()),
+        NODE_SELECT => {
+            let attr = expr.last_child()?.last_child()?;
+            crate::analysis::semantic::static_attr_name(&attr).map(|n| n.to_string())
+        }
+        NODE_PAREN => last_name_of(&strip(expr)),
+        _ => None,
+    }
+}
+
 /// The arguments `function` is applied to, in order (`f a b`: `a`, then
 /// `b`), without their parentheses.
 pub(super) fn arguments(function: &SyntaxNode) -> Vec<SyntaxNode> {

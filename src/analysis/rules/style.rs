@@ -58,9 +58,15 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 fn collect(node: &N<'_>, parent: SyntaxKind, out: &mut Vec<(Site, SyntaxKind)>) {
     let kind = node.kind();
     let worth = match kind {
-        NODE_BIN_OP | NODE_UNARY_OP | NODE_LET_IN | NODE_INHERIT | NODE_IF_ELSE => true,
-        NODE_LAMBDA => true,
-        NODE_PAREN => true,
+        NODE_LET_IN => true,
+        NODE_BIN_OP => operation_worth_a_look(node),
+        NODE_UNARY_OP => node.children().any(|c| c.kind() == NODE_PAREN),
+        NODE_INHERIT => node.children().all(|c| c.kind() == NODE_INHERIT_FROM),
+        NODE_IF_ELSE => node.children().next().is_some_and(|c| {
+            c.kind() == NODE_HAS_ATTR || c.kind() == NODE_PAREN
+        }),
+        NODE_LAMBDA => lambda_worth_a_look(node),
+        NODE_PAREN => paren_worth_a_look(node, parent),
         NODE_ATTR_SET => has_repeated_first_keys(node),
         NODE_ATTRPATH_VALUE => binding_worth_a_look(node),
         _ => false,
@@ -77,6 +83,57 @@ fn collect(node: &N<'_>, parent: SyntaxKind, out: &mut Vec<(Site, SyntaxKind)>) 
     for child in node.children() {
         collect(&child, kind, out);
     }
+}
+
+/// `x == true`, `[ ] ++ x`: a comparison with a name (which may be
+/// `true` or `false`), or a concatenation with an empty list.
+fn operation_worth_a_look(node: &N<'_>) -> bool {
+    let operator = node
+        .children_with_tokens()
+        .filter_map(|e| match e {
+            crate::syntax::green::E::Token(t) => Some(t.kind()),
+            crate::syntax::green::E::Node(_) => None,
+        })
+        .find(|k| !k.is_trivia());
+    match operator {
+        Some(TOKEN_EQUAL | TOKEN_NOT_EQUAL) => node
+            .children()
+            .any(|c| matches!(c.ident_text(), Some("true" | "false"))),
+        Some(TOKEN_CONCAT) => node
+            .children()
+            .any(|c| c.kind() == NODE_LIST && c.children().next().is_none()),
+        _ => false,
+    }
+}
+
+/// `x: f x` and patterns without fields.
+fn lambda_worth_a_look(node: &N<'_>) -> bool {
+    let mut children = node.children();
+    let (Some(param), Some(body)) = (children.next(), children.next()) else {
+        return false;
+    };
+    match param.kind() {
+        NODE_IDENT_PARAM => {
+            body.kind() == NODE_APPLY
+                && body.children().nth(1).is_some_and(|argument| {
+                    argument.ident_text().is_some()
+                        && param.children().next().and_then(|i| i.ident_text())
+                            == argument.ident_text()
+                })
+        }
+        NODE_PATTERN => !param.children().any(|c| c.kind() == NODE_PAT_ENTRY),
+        _ => false,
+    }
+}
+
+/// Parentheses around a value of a binding or a `let`, or around a
+/// single value.
+fn paren_worth_a_look(node: &N<'_>, parent: SyntaxKind) -> bool {
+    matches!(parent, NODE_ATTRPATH_VALUE | NODE_LET_IN)
+        || node
+            .children()
+            .next()
+            .is_some_and(|inner| is_literal_atom(inner.kind()))
 }
 
 /// `a = a;`, `a = x.a;`, `a = (x);`: a binding whose value is a name, a
@@ -227,7 +284,7 @@ fn bool_comparison(cx: &Cx<'_>, node: &SyntaxNode, found: &mut Vec<Diagnostic>) 
         (None, None) => return,
     };
     // A comparison of two literals is someone's test; leave it.
-    if cx.value.bool_of(&other).is_some() {
+    if cx.value.bool_of(&other).is_some() || may_not_be_boolean(cx, node, &other) {
         return;
     }
     let keep = equal == literal;
@@ -241,17 +298,76 @@ fn bool_comparison(cx: &Cx<'_>, node: &SyntaxNode, found: &mut Vec<Diagnostic>) 
         (false, Some(inner)) => atom_text(&inner),
         (false, None) => format!("!{}", atom_text(&other)),
     };
+    // The value may be `null` or a string where this file cannot see: the
+    // rewrite is offered, not applied by `check --fix`.
     found.push(
         finding(
             BOOL_COMPARISON,
             node.text_range(),
-            format!("comparing with `{literal}` says the long way what `{replacement}` says"),
+            format!(
+                "comparing with `{literal}`: when the value is a boolean this is \
+                 `{replacement}`; if it can be `null` or another type, keep the comparison"
+            ),
         )
-        .with_fix(fix(
-            &format!("Write `{replacement}`"),
-            vec![TextEdit::replace(node.text_range(), replacement.clone())],
-        )),
+        .with_fix(Fix {
+            title: format!("Write `{replacement}`"),
+            edits: vec![TextEdit::replace(node.text_range(), replacement.clone())],
+            preferred: false,
+        }),
     );
+}
+
+/// Whether the compared value visibly may be something else than a
+/// boolean: `x or null` (a default of another type), or a value the same
+/// function also compares with another literal (`if v == true then ...
+/// else if v == false then ... else toString v` dispatches on the value).
+fn may_not_be_boolean(cx: &Cx<'_>, comparison: &SyntaxNode, value: &SyntaxNode) -> bool {
+    let value = strip(value);
+    let spelled = |n: &SyntaxNode| n.text().to_string().split_whitespace().collect::<String>();
+    let wanted = spelled(&value);
+    if value.kind() == NODE_SELECT {
+        let default = value
+            .children_with_tokens()
+            .skip_while(|t| t.kind() != TOKEN_OR)
+            .find_map(|t| t.into_node());
+        if default.is_some_and(|d| cx.value.bool_of(&strip(&d)).is_none()) {
+            return true;
+        }
+    }
+    let scope = comparison
+        .ancestors()
+        .find(|a| a.kind() == NODE_LAMBDA)
+        .unwrap_or_else(|| cx.root.clone());
+    let literal_of = |n: &SyntaxNode| spelled(&strip(n));
+    // The literal this comparison uses (the side that is not the value).
+    let this = [comparison.first_child(), comparison.last_child()]
+        .into_iter()
+        .flatten()
+        .map(|side| literal_of(&side))
+        .find(|side| *side != wanted)
+        .unwrap_or_default();
+    scope
+        .descendants()
+        .filter(|d| d.kind() == NODE_BIN_OP && d != comparison)
+        .filter(|d| {
+            operator(d).is_some_and(|t| matches!(t.kind(), TOKEN_EQUAL | TOKEN_NOT_EQUAL))
+        })
+        .any(|d| {
+            let (Some(l), Some(r)) = (d.first_child(), d.last_child()) else {
+                return false;
+            };
+            let other = if spelled(&strip(&l)) == wanted {
+                r
+            } else if spelled(&strip(&r)) == wanted {
+                l
+            } else {
+                return false;
+            };
+            // Compared with a literal other than the one here.
+            let literal = matches!(strip(&other).kind(), NODE_LITERAL | NODE_STRING)
+                || matches!(strip(&other).text().to_string().as_str(), "null" | "true" | "false");
+            literal && literal_of(&other) != this
+        })
 }
 
 /// `!(a == b)` is `a != b`.
@@ -572,7 +688,7 @@ fn manual_inherit(cx: &Cx<'_>, node: &SyntaxNode, parent: SyntaxKind, found: &mu
             if mentions(&base, &name) && parent != NODE_ATTR_SET {
                 return;
             }
-            let mut from = base.text().to_string();
+            let mut from = strip(&base).text().to_string();
             for attr in &selected_attrs[..selected_attrs.len() - 1] {
                 from.push('.');
                 from.push_str(&attr.text().to_string());
@@ -615,11 +731,12 @@ fn eta_reduction(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
         return;
     }
     let replacement = function.text().to_string();
-    let mut d = finding(
-        ETA_REDUCTION,
-        node.text_range(),
-        format!("`{name}: {replacement} {name}` is `{replacement}`"),
-    )
+    let message = if replacement.contains('\n') || replacement.len() > 40 {
+        format!("`{name}: f {name}` is `f` itself: pass the function")
+    } else {
+        format!("`{name}: {replacement} {name}` is `{replacement}`")
+    };
+    let mut d = finding(ETA_REDUCTION, node.text_range(), message)
     .with_fix(fix(
         &format!("Write `{replacement}`"),
         // An application binds tighter than anything a lambda can stand in.
@@ -752,10 +869,13 @@ fn useless_has_attr(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
             node.text_range(),
             format!("`{replacement}` says this in one expression"),
         )
-        .with_fix(fix(
-            &format!("Write `{replacement}`"),
-            vec![TextEdit::replace(node.text_range(), in_place)],
-        )),
+        .with_fix(Fix {
+            title: format!("Write `{replacement}`"),
+            edits: vec![TextEdit::replace(node.text_range(), in_place)],
+            // `if a.b ? c then a.b.c else d` fails when `a` has no `b`;
+            // `a.b.c or d` gives `d` then: offered, not applied by `--fix`.
+            preferred: set.kind() != NODE_SELECT,
+        }),
     );
 }
 

@@ -111,6 +111,11 @@ fn is_safe(cx: &Cx<'_>, interpolation: &SyntaxNode) -> bool {
     let Some(inner) = interpolation.children().next().map(|e| strip(&e)) else {
         return true;
     };
+    // Inside shell single quotes only a `'` breaks out: a lesser risk,
+    // and the quoting shows the author thought about it.
+    if in_single_quotes(interpolation) {
+        return true;
+    }
     // `${jq}/bin/jq`, `${cfg.package}/bin/x`: a path into a package, whose
     // store path has no space or quote.
     let followed_by_path = interpolation
@@ -128,13 +133,36 @@ fn is_safe(cx: &Cx<'_>, interpolation: &SyntaxNode) -> bool {
     if followed_by_path && package_like {
         return true;
     }
+    is_safe_value(cx, &inner, 0)
+}
+
+/// Whether a spliced value is a store path, a literal, or text made to be
+/// shell code or quoted.
+fn is_safe_value(cx: &Cx<'_>, inner: &SyntaxNode, depth: u32) -> bool {
+    if depth > 8 {
+        return false;
+    }
     match inner.kind() {
         NODE_LITERAL | NODE_PATH_ABS | NODE_PATH_REL | NODE_PATH_HOME => true,
         NODE_STRING => inner.children().all(|c| c.kind() != NODE_INTERPOL),
-        NODE_SELECT => inner
-            .first_child()
-            .is_some_and(|base| base.text() == "pkgs" || cx.names.of(&base) == Some(Global::Pkgs)),
-        NODE_APPLY => {
+        // A name bound in this file to a store path (`let script =
+        // pkgs.writeShellScript ...; in "${script}"`).
+        NODE_IDENT => cx
+            .names
+            .let_value(inner)
+            .is_some_and(|v| is_safe_value(cx, &strip(&v), depth + 1) || is_build(&strip(&v))),
+        NODE_SELECT => {
+            let base_is_pkgs = inner
+                .first_child()
+                .is_some_and(|base| base.text() == "pkgs" || cx.names.of(&base) == Some(Global::Pkgs));
+            // `${stdenv.shell}`, `${pkgs.runtimeShell}`: the shell's path.
+            let shell = inner
+                .last_child()
+                .and_then(|p| p.last_child())
+                .is_some_and(|a| matches!(a.text().to_string().as_str(), "shell" | "runtimeShell"));
+            base_is_pkgs || shell
+        }
+        NODE_APPLY => is_build(inner) || {
             let mut head = inner.clone();
             while head.kind() == NODE_APPLY {
                 match head.first_child() {
@@ -147,8 +175,66 @@ fn is_safe(cx: &Cx<'_>, interpolation: &SyntaxNode) -> bool {
                 NODE_IDENT => Some(head.clone()),
                 _ => None,
             };
-            name.is_some_and(|n| SAFE_FUNCTIONS.contains(&n.text().to_string().as_str()))
-        }
+            let name = name.map(|n| n.text().to_string()).unwrap_or_default();
+            let args = super::arguments(&head);
+            match name.as_str() {
+                n if SAFE_FUNCTIONS.contains(&n) => true,
+                // Script text from a file, or code written here on purpose.
+                "readFile" | "fileContents" => true,
+                "optionalString" => args
+                    .get(1)
+                    .is_some_and(|text| is_safe_value(cx, &strip(text), depth + 1)),
+                // `concatMapStringsSep " " escapeShellArg xs`
+                "concatMapStringsSep" | "concatMapStrings" => args.iter().any(|f| {
+                    super::last_name_of(f)
+                        .is_some_and(|n| n == "escapeShellArg" || n == "escapeShellArgs")
+                }),
+                _ => false,
+            }
+        },
         _ => false,
     }
+}
+
+/// Whether a value is a call of a nixpkgs builder (`writeShellScript`,
+/// `writeText`, `runCommand`, `mkDerivation`...): a store path.
+fn is_build(value: &SyntaxNode) -> bool {
+    if value.kind() != NODE_APPLY {
+        return false;
+    }
+    let mut head = value.clone();
+    while head.kind() == NODE_APPLY {
+        match head.first_child() {
+            Some(f) => head = strip(&f),
+            None => return false,
+        }
+    }
+    super::last_name_of(&head).is_some_and(|n| {
+        n.starts_with("write")
+            || n.starts_with("runCommand")
+            || n.contains("Derivation")
+            || n == "symlinkJoin"
+    })
+}
+
+/// Whether the interpolation stands inside `'...'` of the shell text:
+/// an odd number of `'` before it on its line.
+fn in_single_quotes(interpolation: &SyntaxNode) -> bool {
+    let mut quotes = 0;
+    let mut at = interpolation.prev_sibling_or_token();
+    while let Some(element) = at {
+        if let Some(token) = element.as_token() {
+            let text = token.text();
+            let line = match text.rfind('\n') {
+                Some(i) => {
+                    quotes += text[i + 1..].matches('\'').count();
+                    break;
+                }
+                None => text,
+            };
+            quotes += line.matches('\'').count();
+        }
+        at = element.prev_sibling_or_token();
+    }
+    quotes % 2 == 1
 }
