@@ -54,8 +54,8 @@ pub(super) const NEEDLES: &[&str] = &[
     "extraOptions",
     "openFirewall",
     "listenOptions",
-    "docker",
-    "redis",
+    "tcp://",
+    "bind",
     "authentication",
     "substituters",
     "binaryCaches",
@@ -139,11 +139,17 @@ const WORDS: &[&str] = &[
 static WORD_LIST: std::sync::LazyLock<Vec<&'static str>> =
     std::sync::LazyLock::new(|| WORDS.iter().chain(SECRET_KEYS).copied().collect());
 
+/// Each of [`WORD_LIST`] by its position.
+static WORD_INDEX: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, usize>> =
+    std::sync::LazyLock::new(|| WORD_LIST.iter().enumerate().map(|(i, w)| (*w, i)).collect());
+
 /// [`WORDS`] and then [`NEEDLES`], in one automaton: one pass over a text
 /// finds both.
 static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    // A DFA: the fastest search for a fixed set of words, built once.
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(WORD_LIST.iter().chain(NEEDLES))
         .expect("the word list is a valid set of patterns")
 });
@@ -159,21 +165,26 @@ impl Words {
     pub fn find(text: &str) -> Words {
         let mut at = vec![Vec::new(); WORD_LIST.len()];
         let mut names_options = false;
+        let mut names_bind = false;
         for m in FINDER.find_overlapping_iter(text) {
-            match at.get_mut(m.pattern().as_usize()) {
+            let i = m.pattern().as_usize();
+            match at.get_mut(i) {
                 Some(offsets) => offsets.push(m.start()),
+                None if NEEDLES[i - WORD_LIST.len()] == "bind" => names_bind = true,
                 None => names_options = true,
             }
+        }
+        // `bind` (Redis's address) is a common word (key bindings, bind
+        // mounts): it counts only in a text that names Redis.
+        if names_bind && !names_options {
+            names_options = text.contains("redis");
         }
         Words { at, names_options }
     }
 
     /// The offsets where `word` (one of [`WORDS`]) starts, in any case.
     pub fn of(&self, word: &str) -> &[usize] {
-        WORD_LIST
-            .iter()
-            .position(|w| *w == word)
-            .map_or(&[], |i| &self.at[i])
+        WORD_INDEX.get(word).map_or(&[], |&i| &self.at[i])
     }
 
     /// Offsets inside every occurrence of `name`: those of the one of

@@ -140,10 +140,30 @@ fn paren_worth_a_look(node: &N<'_>, parent: SyntaxKind) -> bool {
 /// selection or parentheses.
 fn binding_worth_a_look(node: &N<'_>) -> bool {
     let mut children = node.children();
-    let (Some(_path), Some(value)) = (children.next(), children.next()) else {
+    let (Some(path), Some(value)) = (children.next(), children.next()) else {
         return false;
     };
-    matches!(value.kind(), NODE_IDENT | NODE_SELECT | NODE_PAREN)
+    let key = || {
+        let mut attrs = path.children();
+        match (attrs.next(), attrs.next()) {
+            (Some(key), None) => key.ident_text(),
+            _ => None,
+        }
+    };
+    match value.kind() {
+        NODE_PAREN => true,
+        // `a = a;`
+        NODE_IDENT => value.ident_text().is_some() && value.ident_text() == key(),
+        // `a = x.a;`
+        NODE_SELECT => {
+            let last = value
+                .children()
+                .find(|c| c.kind() == NODE_ATTRPATH)
+                .and_then(|p| p.children().last());
+            last.is_some_and(|l| l.ident_text().is_some() && l.ident_text() == key())
+        }
+        _ => false,
+    }
 }
 
 /// Whether three or more bindings of a set start with the same name.
@@ -944,6 +964,9 @@ fn useless_parens(cx: &Cx<'_>, node: &SyntaxNode, parent: SyntaxKind, found: &mu
 
 // ------------------------------------------------------------- sets
 
+/// How many of the other keys of a group a `repeated-keys` finding lists.
+const RELATED_KEYS: usize = 8;
+
 /// Three or more keys of a set starting with one name: nesting them
 /// names it once.
 fn repeated_keys(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
@@ -980,7 +1003,9 @@ fn repeated_keys(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
                 ranges.len()
             ),
         );
-        for range in &ranges[1..] {
+        // The next few keys: a module that sets `services.*` five hundred
+        // times does not need five hundred locations in every publish.
+        for range in ranges[1..].iter().take(RELATED_KEYS) {
             d.related.push(Related {
                 range: *range,
                 message: format!("`{name}` again"),
