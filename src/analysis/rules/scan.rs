@@ -451,6 +451,17 @@ pub(super) fn last_name_of(expr: &SyntaxNode) -> Option<String> {
     }
 }
 
+/// Whether `node` is inside the `example` of an option declaration
+/// (`mkOption { example = { token = "..."; }; }`): documentation, not
+/// configuration.
+pub(super) fn in_option_example(node: &SyntaxNode) -> bool {
+    node.ancestors()
+        .filter(|a| a.kind() == NODE_ATTRPATH_VALUE)
+        .filter_map(|b| b.first_child())
+        .filter_map(|path| path.last_child())
+        .any(|key| key.text() == "example")
+}
+
 /// The arguments `function` is applied to, in order (`f a b`: `a`, then
 /// `b`), without their parentheses.
 pub(super) fn arguments(function: &SyntaxNode) -> Vec<SyntaxNode> {

@@ -343,6 +343,20 @@ fn bool_comparison(cx: &Cx<'_>, node: &SyntaxNode, found: &mut Vec<Diagnostic>) 
 /// else if v == false then ... else toString v` dispatches on the value).
 fn may_not_be_boolean(cx: &Cx<'_>, comparison: &SyntaxNode, value: &SyntaxNode) -> bool {
     let value = strip(value);
+    // `value: if value == true then ... else toString value`: a function
+    // of any value that tells booleans apart from the rest.
+    if value.kind() == NODE_IDENT {
+        let refs = &cx.value.model.refs;
+        let range = value.text_range();
+        let at = refs.partition_point(|r| r.range.start() < range.start());
+        let param = refs.get(at).filter(|r| r.range == range).is_some_and(|r| {
+            matches!(r.resolution, crate::analysis::semantic::Resolution::Def(d)
+                if cx.value.model.defs[d].kind == crate::analysis::semantic::DefKind::LambdaArg)
+        });
+        if param {
+            return true;
+        }
+    }
     let spelled = |n: &SyntaxNode| n.text().to_string().split_whitespace().collect::<String>();
     let wanted = spelled(&value);
     if value.kind() == NODE_SELECT {

@@ -41,6 +41,9 @@ pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         let Some(value) = binding.last_child() else {
             continue;
         };
+        if super::in_option_example(&binding) {
+            continue;
+        }
         let Some(text) = string_of(&value) else {
             continue;
         };
@@ -85,6 +88,9 @@ fn looks_secret(text: &str) -> bool {
         && !placeholder('#', '#')
         && !placeholder('%', '%')
         && !(text.starts_with("{{") && text.ends_with("}}"))
+        // `{env:API_KEY}`: a reference a program resolves from its
+        // environment.
+        && !(text.starts_with("{env:") && text.ends_with('}'))
 }
 
 /// Every `... key = value;` whose last key names a secret, with that key.
@@ -318,6 +324,7 @@ mod tests {
             "@DB_PASSWORD@",
             "#password#",
             "$DB_PASSWORD",
+            "{env:CONTEXT7_API_KEY}",
         ] {
             assert!(!looks_secret(not), "{not}");
         }
