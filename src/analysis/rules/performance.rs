@@ -98,7 +98,6 @@ fn info(rule: &'static str, range: TextRange, message: impl Into<String>) -> Dia
     d
 }
 
-
 // ---------------------------------------------------------------- nixpkgs
 
 /// Whether `expr` is nixpkgs' source: `<nixpkgs>`, a `nixpkgs` input or

@@ -62,9 +62,10 @@ fn collect(node: &N<'_>, parent: SyntaxKind, out: &mut Vec<(Site, SyntaxKind)>) 
         NODE_BIN_OP => operation_worth_a_look(node),
         NODE_UNARY_OP => node.children().any(|c| c.kind() == NODE_PAREN),
         NODE_INHERIT => node.children().all(|c| c.kind() == NODE_INHERIT_FROM),
-        NODE_IF_ELSE => node.children().next().is_some_and(|c| {
-            c.kind() == NODE_HAS_ATTR || c.kind() == NODE_PAREN
-        }),
+        NODE_IF_ELSE => node
+            .children()
+            .next()
+            .is_some_and(|c| c.kind() == NODE_HAS_ATTR || c.kind() == NODE_PAREN),
         NODE_LAMBDA => lambda_worth_a_look(node),
         NODE_PAREN => paren_worth_a_look(node, parent),
         NODE_ATTR_SET => has_repeated_first_keys(node),
@@ -383,9 +384,7 @@ fn may_not_be_boolean(cx: &Cx<'_>, comparison: &SyntaxNode, value: &SyntaxNode) 
     scope
         .descendants()
         .filter(|d| d.kind() == NODE_BIN_OP && d != comparison)
-        .filter(|d| {
-            operator(d).is_some_and(|t| matches!(t.kind(), TOKEN_EQUAL | TOKEN_NOT_EQUAL))
-        })
+        .filter(|d| operator(d).is_some_and(|t| matches!(t.kind(), TOKEN_EQUAL | TOKEN_NOT_EQUAL)))
         .any(|d| {
             let (Some(l), Some(r)) = (d.first_child(), d.last_child()) else {
                 return false;
@@ -399,7 +398,10 @@ fn may_not_be_boolean(cx: &Cx<'_>, comparison: &SyntaxNode, value: &SyntaxNode) 
             };
             // Compared with a literal other than the one here.
             let literal = matches!(strip(&other).kind(), NODE_LITERAL | NODE_STRING)
-                || matches!(strip(&other).text().to_string().as_str(), "null" | "true" | "false");
+                || matches!(
+                    strip(&other).text().to_string().as_str(),
+                    "null" | "true" | "false"
+                );
             literal && literal_of(&other) != this
         })
 }
@@ -770,8 +772,7 @@ fn eta_reduction(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
     } else {
         format!("`{name}: {replacement} {name}` is `{replacement}`")
     };
-    let mut d = finding(ETA_REDUCTION, node.text_range(), message)
-    .with_fix(fix(
+    let mut d = finding(ETA_REDUCTION, node.text_range(), message).with_fix(fix(
         &format!("Write `{replacement}`"),
         // An application binds tighter than anything a lambda can stand in.
         vec![TextEdit::replace(node.text_range(), replacement.clone())],

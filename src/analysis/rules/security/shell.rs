@@ -152,9 +152,9 @@ fn is_safe_value(cx: &Cx<'_>, inner: &SyntaxNode, depth: u32) -> bool {
             .let_value(inner)
             .is_some_and(|v| is_safe_value(cx, &strip(&v), depth + 1) || is_build(&strip(&v))),
         NODE_SELECT => {
-            let base_is_pkgs = inner
-                .first_child()
-                .is_some_and(|base| base.text() == "pkgs" || cx.names.of(&base) == Some(Global::Pkgs));
+            let base_is_pkgs = inner.first_child().is_some_and(|base| {
+                base.text() == "pkgs" || cx.names.of(&base) == Some(Global::Pkgs)
+            });
             // `${stdenv.shell}`, `${pkgs.runtimeShell}`: the shell's path.
             let shell = inner
                 .last_child()
@@ -162,36 +162,38 @@ fn is_safe_value(cx: &Cx<'_>, inner: &SyntaxNode, depth: u32) -> bool {
                 .is_some_and(|a| matches!(a.text().to_string().as_str(), "shell" | "runtimeShell"));
             base_is_pkgs || shell
         }
-        NODE_APPLY => is_build(inner) || {
-            let mut head = inner.clone();
-            while head.kind() == NODE_APPLY {
-                match head.first_child() {
-                    Some(f) => head = strip(&f),
-                    None => return false,
+        NODE_APPLY => {
+            is_build(inner) || {
+                let mut head = inner.clone();
+                while head.kind() == NODE_APPLY {
+                    match head.first_child() {
+                        Some(f) => head = strip(&f),
+                        None => return false,
+                    }
+                }
+                let name = match head.kind() {
+                    NODE_SELECT => head.last_child().and_then(|p| p.last_child()),
+                    NODE_IDENT => Some(head.clone()),
+                    _ => None,
+                };
+                let name = name.map(|n| n.text().to_string()).unwrap_or_default();
+                let args = super::arguments(&head);
+                match name.as_str() {
+                    n if SAFE_FUNCTIONS.contains(&n) => true,
+                    // Script text from a file, or code written here on purpose.
+                    "readFile" | "fileContents" => true,
+                    "optionalString" => args
+                        .get(1)
+                        .is_some_and(|text| is_safe_value(cx, &strip(text), depth + 1)),
+                    // `concatMapStringsSep " " escapeShellArg xs`
+                    "concatMapStringsSep" | "concatMapStrings" => args.iter().any(|f| {
+                        super::last_name_of(f)
+                            .is_some_and(|n| n == "escapeShellArg" || n == "escapeShellArgs")
+                    }),
+                    _ => false,
                 }
             }
-            let name = match head.kind() {
-                NODE_SELECT => head.last_child().and_then(|p| p.last_child()),
-                NODE_IDENT => Some(head.clone()),
-                _ => None,
-            };
-            let name = name.map(|n| n.text().to_string()).unwrap_or_default();
-            let args = super::arguments(&head);
-            match name.as_str() {
-                n if SAFE_FUNCTIONS.contains(&n) => true,
-                // Script text from a file, or code written here on purpose.
-                "readFile" | "fileContents" => true,
-                "optionalString" => args
-                    .get(1)
-                    .is_some_and(|text| is_safe_value(cx, &strip(text), depth + 1)),
-                // `concatMapStringsSep " " escapeShellArg xs`
-                "concatMapStringsSep" | "concatMapStrings" => args.iter().any(|f| {
-                    super::last_name_of(f)
-                        .is_some_and(|n| n == "escapeShellArg" || n == "escapeShellArgs")
-                }),
-                _ => false,
-            }
-        },
+        }
         _ => false,
     }
 }
