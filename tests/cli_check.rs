@@ -303,3 +303,82 @@ fn fix_applies_the_safe_fixes_of_the_new_rules() {
     let left = positions_and_tags(&stdout(&out));
     assert_eq!(left, ["8:11 warning[insecure-url]"]);
 }
+
+/// `--format github`: one workflow command per finding, with the range and
+/// the rule, escaped as the Actions runner reads them.
+#[test]
+fn github_format_writes_workflow_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hosts/web.nix",
+        b"{ lib, ... }:\n{\n  services.openssh.settings.PermitRootLogin = \"yes\";\n  x = (1);\n}\n",
+    );
+    let out = check(dir.path(), &["--format", "github", "hosts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "::warning file=hosts/web.nix,line=1,col=3,endLine=1,endColumn=6,title=cim-nix unused-pattern-field::unused pattern field 'lib'\n\
+         ::error file=hosts/web.nix,line=3,col=47,endLine=3,endColumn=52,title=cim-nix ssh-root-login::SSH lets root log in with a password: one guessed password is the whole machine; use \"prohibit-password\" (keys only) or \"no\"\n\
+         ::notice file=hosts/web.nix,line=4,col=7,endLine=4,endColumn=10,title=cim-nix useless-parens::parentheses around a binding's value change nothing; leave them out\n"
+    );
+}
+
+/// `--format sarif`: one run with every rule's metadata and each finding
+/// (the schema itself is checked in tests/protocol/test_check_formats.py).
+#[test]
+fn sarif_format_lists_rules_and_results() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.nix", b"{ x = (1); }\n");
+    let out = check(dir.path(), &["--format", "sarif", "a.nix"]);
+    assert_eq!(out.status.code(), Some(0));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), cim_nix::diagnostic::registry::RULES.len());
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "useless-parens");
+    assert_eq!(results[0]["level"], "note");
+    let index = results[0]["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "useless-parens");
+    assert_eq!(
+        results[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+        "1"
+    );
+}
+
+/// `cim-nix completions SHELL` prints a script the shell accepts, which
+/// completes the subcommands and `check`'s formats.
+#[test]
+fn completions_are_valid_bash_and_know_the_commands() {
+    let out = Command::new(support::lsp::binary())
+        .args(["completions", "bash"])
+        .output()
+        .expect("run cim-nix completions");
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8(out.stdout).unwrap();
+    for word in ["check", "fmt", "explain", "sarif", "github", "--deny"] {
+        assert!(script.contains(word), "no `{word}` in the bash completions");
+    }
+    let mut bash = Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run bash -n");
+    bash.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(bash.wait().unwrap().success(), "bash rejects the script");
+    let version = Command::new(support::lsp::binary())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap(),
+        format!("cim-nix {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -35,8 +35,14 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// `path:line:col: severity[rule]: message` lines.
     Text,
+    /// The stable JSON document described in doc/cli.md.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions annotations (`::warning file=...::message`).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +110,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     let written = match args.format {
         Format::Text => print_text(&mut out, &reports),
         Format::Json => print_json(&mut out, &reports, sources.len()),
+        Format::Sarif => crate::report::sarif::print(&mut out, &reports),
+        Format::Github => crate::report::github::print(&mut out, &reports),
     };
     if written.and_then(|()| out.flush()).is_err() {
         return 2;

@@ -37,6 +37,30 @@ pub enum Command {
         /// The rule's name, as `cim-nix rules` lists it.
         rule: String,
     },
+    /// Print a completion script for a shell (`cim-nix completions bash >
+    /// /etc/bash_completion.d/cim-nix`).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `cim-nix completions SHELL`.
+pub fn completions(shell: clap_complete::Shell) -> i32 {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut command = Cli::command();
+    // Into a buffer first: clap_complete panics when stdout closes early.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "cim-nix", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("cim-nix: cannot write the completion script: {e}");
+            2
+        }
+    }
 }
 
 /// `cim-nix rules`.

@@ -1,6 +1,14 @@
 //! Each rule's documentation page (doc/rules/NAME.md), built into the
 //! binary for `cim-nix explain`.
 
+/// Where cim-nix's source and documentation live.
+pub const REPOSITORY: &str = "https://github.com/cim-nix/cim-nix";
+
+/// The web address of a rule's page.
+pub fn page_url(rule: &str) -> String {
+    format!("{REPOSITORY}/blob/main/doc/rules/{rule}.md")
+}
+
 /// The doc page of the rule `name`.
 pub fn page(name: &str) -> Option<&'static str> {
     Some(match name {

@@ -1,7 +1,11 @@
 //! Findings as people and programs read them: `path:line:col:
-//! severity[rule]: message` lines, and the stable JSON document of
+//! severity[rule]: message` lines, the stable JSON document of
 //! `cim-nix check --format json` (doc/cli.md), which `cim-nix service`
-//! answers with too. Pure: it writes to what it is given.
+//! answers with too, SARIF for code scanning (`sarif.rs`) and GitHub
+//! Actions annotations (`github.rs`). Pure: it writes to what it is given.
+
+pub mod github;
+pub mod sarif;
 
 use std::io::Write;
 use std::path::PathBuf;

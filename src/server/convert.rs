@@ -68,12 +68,9 @@ pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-/// The project's public repository, where rule pages are published.
-pub const REPOSITORY: &str = "https://github.com/cim-nix/cim-nix";
-
 /// Where a rule's documentation lives.
 pub fn rule_doc_url(rule: &str) -> Option<lsp::Url> {
-    lsp::Url::parse(&format!("{REPOSITORY}/blob/main/doc/rules/{rule}.md")).ok()
+    lsp::Url::parse(&crate::diagnostic::docs::page_url(rule)).ok()
 }
 
 pub fn diagnostic(
