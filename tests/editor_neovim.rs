@@ -36,6 +36,10 @@ fn run_nvim(script: &str, dir: &std::path::Path, file: &std::path::Path) -> Opti
         .env("CIM_NIX", env!("CARGO_BIN_EXE_cim-nix"))
         .env("NIX_FILE", file)
         .env("OUT", &out)
+        .env(
+            "SETUP",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/editors/neovim/cim-nix.lua"),
+        )
         .env("HOME", dir)
         .env("XDG_STATE_HOME", dir)
         .env("XDG_CACHE_HOME", dir)
@@ -181,4 +185,72 @@ fn neovim_uses_every_editor_feature() {
         step("definition"),
         json!({"file": "lib.nix", "line": 3, "col": 2})
     );
+}
+
+/// The setup a user copies from editors/neovim/cim-nix.lua: a `nix` file
+/// starts cim-nix (its diagnostics arrive) and saving formats the file.
+#[test]
+fn the_documented_neovim_setup_starts_the_server_and_formats_on_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("default.nix");
+    std::fs::write(
+        &file,
+        "{ pkgs, ... }:\nlet\n  unused = 1;\nin\n{ a=1;\n    b = [1 2];}\n",
+    )
+    .unwrap();
+    let Some(seen) = run_nvim("neovim_setup.lua", dir.path(), &file) else {
+        return;
+    };
+    assert_eq!(seen["filetype"], "nix", "{seen}");
+    let codes: Vec<&str> = seen["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"unused-let"), "{seen}");
+    assert_eq!(
+        seen["written"], "{ pkgs, ... }:\nlet\n  unused = 1;\nin\n{\n  a = 1;\n  b = [ 1 2 ];\n}",
+        "{seen}"
+    );
+}
+
+/// Every setup in editors/neovim is valid Lua (the 0.11 and lspconfig ones
+/// need APIs this Neovim may not have, so they are compiled, not run).
+#[test]
+fn the_neovim_setups_are_valid_lua() {
+    if Command::new("nvim").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CIM_NIX_REQUIRE_TOOLS").is_none(),
+            "nvim is not installed, and CIM_NIX_REQUIRE_TOOLS says every tool must be"
+        );
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/neovim");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "lua") {
+            continue;
+        }
+        let check = format!(
+            "lua local f, e = loadfile('{}') if not f then io.stderr:write(e) vim.cmd('cquit 1') end",
+            path.display()
+        );
+        let out = Command::new("nvim")
+            .args(["--headless", "-n", "-i", "NONE", "-u", "NONE", "-c"])
+            .arg(check)
+            .args(["-c", "qa!"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run nvim");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
 }
