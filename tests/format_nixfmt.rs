@@ -1,7 +1,7 @@
 //! The `nixfmt` style runs a real subprocess: text in on stdin, text out on
 //! stdout, failures and hangs turned into errors that say what to do. A
-//! stand-in program speaks the protocol when nixfmt is not installed; the
-//! real nixfmt is checked too when it is on PATH.
+//! stand-in program speaks the protocol; the real nixfmt is checked by an
+//! ignored test (`-- --ignored`) where it is installed.
 
 mod support;
 
@@ -121,12 +121,15 @@ fn output_that_is_not_valid_nix_never_replaces_the_text() {
     assert!(matches!(err, FormatError::InvalidOutput { .. }), "{err:?}");
 }
 
+/// The real nixfmt on the examples. No registry this project installs
+/// from (crates.io, PyPI, npm, Debian 12) offers nixfmt, so the test
+/// command cannot install it: this test is ignored, not passed, and runs
+/// with `cargo test --test format_nixfmt -- --ignored` where nixfmt is on
+/// PATH (it fails when it is not).
 #[test]
-fn the_real_nixfmt_when_installed() {
-    let Ok(path) = which("nixfmt") else {
-        eprintln!("nixfmt is not on PATH; the stand-in tests cover the protocol");
-        return;
-    };
+#[ignore = "needs nixfmt on PATH, which no registry reachable by scripts/test offers"]
+fn the_real_nixfmt_formats_the_examples_idempotently() {
+    let path = which("nixfmt").expect("nixfmt is not on PATH");
     let formatter = nixfmt(&path, 20_000);
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for file in support::corpus::nix_files_under(&examples) {

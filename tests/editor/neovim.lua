@@ -108,7 +108,12 @@ local ok, err = pcall(function()
   record('fixed', diagnostics(buf))
 
   -- 4. Format the buffer through the server.
-  vim.lsp.buf.formatting_sync(nil, 10000)
+  -- `vim.lsp.buf.format` from 0.8 on (`formatting_sync` is gone in 0.10).
+  if vim.lsp.buf.format then
+    vim.lsp.buf.format({ bufnr = buf, timeout_ms = 10000 })
+  else
+    vim.lsp.buf.formatting_sync(nil, 10000)
+  end
   record('formatted', vim.api.nvim_buf_get_lines(buf, 0, -1, false))
 end)
 if not ok then seen.error = tostring(err) end

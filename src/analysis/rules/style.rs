@@ -781,15 +781,16 @@ fn eta_reduction(node: &SyntaxNode, found: &mut Vec<Diagnostic>) {
     found.push(d);
 }
 
-/// Whether a lambda is (or may be) a module: the file's own function,
-/// one in a list of modules (`imports = [ ({ ... }: { }) ]`), or one that
-/// returns a set, as every module does (`perSystem = { ... }: { }`).
+/// Whether a lambda is (or may be) a module: one in a list of modules
+/// (`imports = [ ({ ... }: { }) ]`), or one that returns a set, as every
+/// module does (a file's `{ ... }: { ... }`, `perSystem = { ... }: { }`).
 fn is_module(lambda: &SyntaxNode) -> bool {
     let mut up = lambda.parent();
     while let Some(p) = up.as_ref().filter(|p| p.kind() == NODE_PAREN) {
         up = p.parent();
     }
-    if matches!(up.map(|p| p.kind()), Some(NODE_ROOT) | Some(NODE_LIST)) {
+    // `imports = [ ({ ... }: ...) ]`, `modules = [ ... ]`.
+    if up.is_some_and(|p| p.kind() == NODE_LIST) {
         return true;
     }
     let mut body = lambda.last_child();
