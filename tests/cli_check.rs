@@ -382,3 +382,18 @@ fn completions_are_valid_bash_and_know_the_commands() {
         format!("cim-nix {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// The README shows the output of its run command on the examples: it is
+/// what `cim-nix check examples/` prints (findings on stdout, the summary
+/// on stderr).
+#[test]
+fn the_readme_shows_what_checking_the_examples_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let marker = "cargo run --release -- check examples/\n```\n\n```\n";
+    let start = readme.find(marker).expect("the README's run command") + marker.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = check(root, &["examples/"]);
+    let printed = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(shown, printed);
+}
