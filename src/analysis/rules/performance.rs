@@ -8,7 +8,9 @@ use rnix::SyntaxKind::*;
 use rnix::SyntaxNode;
 use rowan::TextRange;
 
-use super::scan::{arguments, expressions_named, last_name_of, strip, token_at, Cx};
+use super::scan::{
+    arguments, call_head, callee_name, expressions_named, last_name_of, strip, token_at, Cx,
+};
 use crate::analysis::names::Global;
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix, Related, Severity};
@@ -257,10 +259,7 @@ fn derivation_at(cx: &Cx<'_>, expr: &SyntaxNode, depth: u32) -> Option<SyntaxNod
         // `let src = fetchFromGitHub { ... }; in import "${src}/x.nix"`.
         NODE_IDENT => derivation_at(cx, &cx.names.let_value(&expr)?, depth + 1),
         NODE_APPLY => {
-            let mut head = expr.clone();
-            while head.kind() == NODE_APPLY {
-                head = strip(&head.first_child()?);
-            }
+            let head = call_head(&expr)?;
             let name = last_name_of(&head)?;
             let builtin = matches!(cx.names.of(&head), Some(Global::Builtin(_)));
             // A function of this file that happens to have a builder's name.
@@ -850,14 +849,7 @@ fn of_a_derivation(binding: &SyntaxNode) -> bool {
     let Some(apply) = node.parent().filter(|a| a.kind() == NODE_APPLY) else {
         return false;
     };
-    let mut head = apply;
-    while head.kind() == NODE_APPLY {
-        match head.first_child() {
-            Some(f) => head = strip(&f),
-            None => return false,
-        }
-    }
-    last_name_of(&head).is_some_and(|n| {
+    callee_name(&apply).is_some_and(|n| {
         n.contains("Derivation")
             || n.starts_with("build")
             || n.ends_with("Package")

@@ -438,6 +438,25 @@ pub(super) fn token_at(cx: &Cx<'_>, at: usize) -> Option<rnix::SyntaxToken> {
     crate::syntax::token_at(cx.root, offset)
 }
 
+/// The function at the head of a call `f a b` (through parentheses):
+/// `None` when `call` is not an application.
+pub(super) fn call_head(call: &SyntaxNode) -> Option<SyntaxNode> {
+    if call.kind() != NODE_APPLY {
+        return None;
+    }
+    let mut head = call.clone();
+    while head.kind() == NODE_APPLY {
+        head = strip(&head.first_child()?);
+    }
+    Some(head)
+}
+
+/// The name of the function a call calls: `writeText` of `pkgs.writeText
+/// "a" "b"`.
+pub(super) fn callee_name(call: &SyntaxNode) -> Option<String> {
+    last_name_of(&call_head(call)?)
+}
+
 /// The name an expression ends in: `x` of `x` and of `a.b.x`.
 pub(super) fn last_name_of(expr: &SyntaxNode) -> Option<String> {
     match expr.kind() {
@@ -587,24 +606,8 @@ pub(super) fn string_prefix(node: &SyntaxNode) -> Option<String> {
 pub(super) fn unwrap_value(node: &SyntaxNode) -> SyntaxNode {
     let mut node = strip(node);
     for _ in 0..8 {
-        if node.kind() != NODE_APPLY {
+        let Some(name) = callee_name(&node) else {
             break;
-        }
-        let mut head = node.clone();
-        while head.kind() == NODE_APPLY {
-            match head.first_child() {
-                Some(f) => head = strip(&f),
-                None => return node,
-            }
-        }
-        let name = match head.kind() {
-            NODE_IDENT => head.text().to_string(),
-            NODE_SELECT => head
-                .last_child()
-                .and_then(|p| p.last_child())
-                .map(|a| a.text().to_string())
-                .unwrap_or_default(),
-            _ => break,
         };
         let wrapper = matches!(
             name.as_str(),
@@ -676,6 +679,7 @@ mod tests {
         let names = super::super::security::CONTENT_FETCHERS
             .iter()
             .chain(super::super::security::ALSO_LOOKED_UP)
+            .chain(super::super::security::HASH_VALUE_KEYS)
             .chain(&["getEnv", "currentTime", "currentSystem", "storePath"])
             .chain(&["exec", "importNative", "__noChroot", "__impure", "<"]);
         for name in names {

@@ -47,10 +47,7 @@ fn docker_on_network(address: &str) -> bool {
 }
 
 fn docker(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
-    // With `tlsverify` only clients with a certificate get in.
-    if cx.text.contains("tlsverify") {
-        return;
-    }
+    let mut exposed = Vec::new();
     let lists = cx
         .modules()
         .named(Context::System, "virtualisation.docker.listenOptions")
@@ -66,7 +63,7 @@ fn docker(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         };
         for item in values {
             if string_of(&item).is_some_and(|s| docker_on_network(&s)) {
-                found.push(docker_finding(item.text_range()));
+                exposed.push(item.text_range());
             }
         }
     }
@@ -75,13 +72,18 @@ fn docker(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
         .named(Context::System, "virtualisation.docker.extraOptions")
     {
         for (line, range) in string_lines(&d.value) {
-            let exposed = line
+            let on_network = line
                 .split(|c: char| c.is_whitespace() || c == '=')
                 .any(docker_on_network);
-            if exposed {
-                found.push(docker_finding(range));
+            if on_network {
+                exposed.push(range);
             }
         }
+    }
+    // With `tlsverify` only clients with a certificate get in (the text is
+    // searched only when there is something to report).
+    if !exposed.is_empty() && !cx.text.contains("tlsverify") {
+        found.extend(exposed.into_iter().map(docker_finding));
     }
 }
 

@@ -45,6 +45,11 @@ pub(in crate::analysis::rules) const ALSO_LOOKED_UP: &[&str] = &[
     "md5",
     "sha1",
     "outputHashAlgo",
+];
+
+/// The keys whose value is a hash to fill in (`hash = "";` is a
+/// placeholder).
+pub(in crate::analysis::rules) const HASH_VALUE_KEYS: &[&str] = &[
     "hash",
     "sha256",
     "sha512",
@@ -89,7 +94,7 @@ pub(super) fn check(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>)
             unpinned(fetch, found);
         }
         if (cx.on)(INSECURE_URL) {
-            super::urls::fetched(cx, fetch, found);
+            super::urls::fetched(fetch, found);
         }
     }
     if (cx.on)(WEAK_HASH) {
@@ -283,16 +288,7 @@ fn fake_hashes(cx: &Cx<'_>, names: &Names<'_>, found: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let keys = [
-        "hash",
-        "sha256",
-        "sha512",
-        "outputHash",
-        "cargoHash",
-        "vendorHash",
-        "npmDepsHash",
-    ];
-    for key in keys {
+    for &key in HASH_VALUE_KEYS {
         for binding in bindings_named(cx, key) {
             let Some(value) = binding.last_child() else {
                 continue;

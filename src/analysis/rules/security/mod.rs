@@ -25,7 +25,7 @@ pub(super) use super::scan::*;
 use crate::diagnostic::registry::*;
 use crate::diagnostic::Diagnostic;
 #[cfg(test)]
-pub(super) use fetch::{ALSO_LOOKED_UP, CONTENT_FETCHERS};
+pub(super) use fetch::{ALSO_LOOKED_UP, CONTENT_FETCHERS, HASH_VALUE_KEYS};
 
 /// Every security rule of this folder.
 pub(super) const RULES: &[&str] = &[

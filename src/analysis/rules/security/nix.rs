@@ -65,26 +65,11 @@ fn silenced_vulnerabilities(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
 /// of `old.meta // { ... }`.
 fn in_override(node: &SyntaxNode) -> bool {
     node.ancestors().any(|a| match a.kind() {
-        NODE_APPLY => a.first_child().is_some_and(|f| {
-            // The function at the head of `f x y`.
-            let mut f = f;
-            while f.kind() == NODE_APPLY {
-                match f.first_child() {
-                    Some(head) => f = head,
-                    None => break,
-                }
-            }
-            let last = match f.kind() {
-                NODE_SELECT => f.last_child().and_then(|p| p.last_child()),
-                NODE_IDENT => Some(f.clone()),
-                _ => None,
-            };
-            last.is_some_and(|name| {
-                matches!(
-                    name.text().to_string().as_str(),
-                    "overrideAttrs" | "override" | "overrideDerivation" | "overridePythonAttrs"
-                )
-            })
+        NODE_APPLY => super::callee_name(&a).is_some_and(|name| {
+            matches!(
+                name.as_str(),
+                "overrideAttrs" | "override" | "overrideDerivation" | "overridePythonAttrs"
+            )
         }),
         NODE_BIN_OP => {
             a.children_with_tokens().any(|t| t.kind() == TOKEN_UPDATE)

@@ -164,19 +164,10 @@ fn is_safe_value(cx: &Cx<'_>, inner: &SyntaxNode, depth: u32) -> bool {
         }
         NODE_APPLY => {
             is_build(inner) || {
-                let mut head = inner.clone();
-                while head.kind() == NODE_APPLY {
-                    match head.first_child() {
-                        Some(f) => head = strip(&f),
-                        None => return false,
-                    }
-                }
-                let name = match head.kind() {
-                    NODE_SELECT => head.last_child().and_then(|p| p.last_child()),
-                    NODE_IDENT => Some(head.clone()),
-                    _ => None,
+                let Some(head) = super::call_head(inner) else {
+                    return false;
                 };
-                let name = name.map(|n| n.text().to_string()).unwrap_or_default();
+                let name = super::last_name_of(&head).unwrap_or_default();
                 let args = super::arguments(&head);
                 match name.as_str() {
                     n if SAFE_FUNCTIONS.contains(&n) => true,
@@ -201,17 +192,7 @@ fn is_safe_value(cx: &Cx<'_>, inner: &SyntaxNode, depth: u32) -> bool {
 /// Whether a value is a call of a nixpkgs builder (`writeShellScript`,
 /// `writeText`, `runCommand`, `mkDerivation`...): a store path.
 fn is_build(value: &SyntaxNode) -> bool {
-    if value.kind() != NODE_APPLY {
-        return false;
-    }
-    let mut head = value.clone();
-    while head.kind() == NODE_APPLY {
-        match head.first_child() {
-            Some(f) => head = strip(&f),
-            None => return false,
-        }
-    }
-    super::last_name_of(&head).is_some_and(|n| {
+    super::callee_name(value).is_some_and(|n| {
         n.starts_with("write")
             || n.starts_with("runCommand")
             || n.contains("Derivation")

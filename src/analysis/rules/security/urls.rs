@@ -72,8 +72,7 @@ fn caches(value: &SyntaxNode, found: &mut Vec<Diagnostic>) {
 }
 
 /// A fetcher's URL (`fetchurl "http://..."`, `url = ...`, `urls = [ ... ]`).
-pub(super) fn fetched(cx: &Cx<'_>, fetch: &Fetch, found: &mut Vec<Diagnostic>) {
-    let _ = cx;
+pub(super) fn fetched(fetch: &Fetch, found: &mut Vec<Diagnostic>) {
     let arg = &fetch.argument;
     let mut strings = Vec::new();
     match arg.kind() {
