@@ -22,6 +22,7 @@ fn main() {
         Some(Command::Service(args)) => cim_nix::cli::service::run(&args),
         Some(Command::Rules) => cim_nix::cli::rules(),
         Some(Command::Explain { rule }) => cim_nix::cli::explain(&rule),
+        Some(Command::SettingsSchema) => cim_nix::cli::settings_schema(),
         Some(Command::Completions { shell }) => cim_nix::cli::completions(shell),
     };
     std::process::exit(code);

@@ -185,6 +185,68 @@ fn neovim_uses_every_editor_feature() {
         step("definition"),
         json!({"file": "lib.nix", "line": 3, "col": 2})
     );
+    assert_eq!(step("prepare_rename"), json!("name"));
+    assert_eq!(step("tokens_delta_edits"), json!(0));
+    // items, =, map, x, x
+    assert_eq!(step("tokens_in_range"), json!(5));
+    // MAIN's 154 bytes, 2 more for `''demo''` and 4 for the renames.
+    assert_eq!(step("syntax_tree"), json!("NODE_ROOT@0..160"));
+    assert_eq!(step("range_formatted"), json!("  items = map (x: x) [ ];"));
+    assert_eq!(step("fix_all_kinds"), json!(["source.fixAll.cim-nix"]));
+    assert_eq!(
+        step("fixed_all"),
+        json!([
+            "let",
+            "  helpers = import ./lib.nix;",
+            "  label2 = ''demo'';"
+        ])
+    );
+    assert_every_advertised_capability_is_exercised(&step("advertised"));
+}
+
+/// What the server advertises to Neovim 0.7, each held to the test that uses
+/// it in Neovim. A capability the server starts advertising fails here until
+/// a step exercises it in the real client.
+fn assert_every_advertised_capability_is_exercised(advertised: &Value) {
+    const EXERCISED: &[(&str, &str)] = &[
+        (
+            "codeActionProvider",
+            "rewritten, quickfix_title, fix_all_kinds",
+        ),
+        ("completionProvider", "completion, completion_doc"),
+        ("definitionProvider", "definition"),
+        ("documentFormattingProvider", "formatted (editing test)"),
+        ("documentHighlightProvider", "highlight_kinds"),
+        ("documentLinkProvider", "links"),
+        ("documentRangeFormattingProvider", "range_formatted"),
+        ("documentSymbolProvider", "symbols"),
+        ("experimental", "syntax_tree"),
+        ("foldingRangeProvider", "folds"),
+        ("hoverProvider", "hover"),
+        ("inlayHintProvider", "hints"),
+        ("positionEncoding", "every edit applied as utf-16"),
+        ("referencesProvider", "references"),
+        ("renameProvider", "prepare_rename, renamed"),
+        ("selectionRangeProvider", "selection_depth"),
+        (
+            "semanticTokensProvider",
+            "tokens_first, tokens_delta_edits, tokens_in_range",
+        ),
+        ("textDocumentSync", "typed, fixed (editing test)"),
+        ("workspaceSymbolProvider", "workspace_symbol"),
+    ];
+    let advertised: Vec<&str> = advertised
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let exercised: Vec<&str> = EXERCISED.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        advertised, exercised,
+        "the server's capabilities for Neovim 0.7 changed: exercise each new one in \
+         tests/editor/neovim_ide.lua and list it here"
+    );
 }
 
 /// The setup a user copies from editors/neovim/cim-nix.lua: a `nix` file

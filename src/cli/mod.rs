@@ -37,6 +37,9 @@ pub enum Command {
         /// The rule's name, as `cim-nix rules` lists it.
         rule: String,
     },
+    /// Print every setting as JSON (VS Code configuration properties), for
+    /// editors' setting pages.
+    SettingsSchema,
     /// Print a completion script for a shell (`cim-nix completions bash >
     /// /etc/bash_completion.d/cim-nix`).
     Completions {
@@ -48,16 +51,29 @@ pub enum Command {
 /// `cim-nix completions SHELL`.
 pub fn completions(shell: clap_complete::Shell) -> i32 {
     use clap::CommandFactory;
-    use std::io::Write;
     let mut command = Cli::command();
     // Into a buffer first: clap_complete panics when stdout closes early.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "cim-nix", &mut script);
-    match std::io::stdout().write_all(&script) {
+    print_all(&script, "the completion script")
+}
+
+/// `cim-nix settings-schema`.
+pub fn settings_schema() -> i32 {
+    let properties = serde_json::Value::Object(crate::config::schema::vscode_properties());
+    let mut text = serde_json::to_string_pretty(&properties).unwrap_or_default();
+    text.push('\n');
+    print_all(text.as_bytes(), "the settings")
+}
+
+/// Writes `bytes` to stdout; a reader that stops early is not an error.
+fn print_all(bytes: &[u8], what: &str) -> i32 {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
         Ok(()) => 0,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("cim-nix: cannot write the completion script: {e}");
+            eprintln!("cim-nix: cannot write {what}: {e}");
             2
         }
     }

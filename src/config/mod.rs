@@ -9,6 +9,7 @@
 //! read the files.
 
 mod nats;
+pub mod schema;
 
 use std::collections::BTreeMap;
 
@@ -209,6 +210,9 @@ impl SettingsLayer {
                 }
                 // Sections later versions read; accepted so configs can be shared.
                 "homeManager" | "flake" => {}
+                // The VS Code extension's own settings (binary path, trace),
+                // sent along with the rest of the `cim-nix` section.
+                "server" | "trace" => {}
                 other => problems.push(problem(other, "unknown setting; ignored".into())),
             }
         }

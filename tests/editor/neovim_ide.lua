@@ -1,8 +1,10 @@
 -- Drives cim-nix's editor features from a real Neovim (0.7+): go to
 -- definition into another file, references, highlight, hover, completion
 -- with its documentation, rename applied to the buffer, symbols, folding,
--- selection ranges, semantic tokens, links, inlay hints and a rewrite
--- applied to the buffer. Requests go through Neovim's own LSP client
+-- selection ranges, semantic tokens (full, delta, range), links, inlay
+-- hints, a rewrite, range formatting and fix-all applied to the buffer, and
+-- the syntax tree request. It also records which capabilities the server
+-- advertised to this Neovim, so the test can hold each to a step here. Requests go through Neovim's own LSP client
 -- (`buf_request_sync`, `util.apply_workspace_edit`, `util.jump_to_location`)
 -- with the capabilities it declares. Writes what it saw as JSON to $OUT.
 -- Run by tests/editor_neovim.rs.
@@ -58,6 +60,12 @@ local ok, err = pcall(function()
   end, 20)
   local uri = vim.uri_from_bufnr(buf)
   local doc = { textDocument = { uri = uri } }
+  local advertised = {}
+  for key, value in pairs(vim.lsp.get_client_by_id(client).server_capabilities) do
+    if value ~= false and value ~= vim.NIL then table.insert(advertised, key) end
+  end
+  table.sort(advertised)
+  record('advertised', advertised)
 
   -- Hover on a builtin.
   local hover = ask(buf, 'textDocument/hover', cursor_on(buf, 'map'))
@@ -106,6 +114,16 @@ local ok, err = pcall(function()
   record('selection_depth', depth)
   local tokens = ask(buf, 'textDocument/semanticTokens/full', doc)
   record('tokens_first', { unpack(tokens.data, 1, 5) })
+  local delta = ask(buf, 'textDocument/semanticTokens/full/delta', {
+    textDocument = doc.textDocument,
+    previousResultId = tokens.resultId,
+  })
+  record('tokens_delta_edits', #delta.edits)
+  local in_range = ask(buf, 'textDocument/semanticTokens/range', {
+    textDocument = doc.textDocument,
+    range = { start = { line = 8, character = 0 }, ['end'] = { line = 9, character = 0 } },
+  })
+  record('tokens_in_range', #in_range.data / 5)
   local links = ask(buf, 'textDocument/documentLink', doc) or {}
   local targets = {}
   for _, l in ipairs(links) do table.insert(targets, vim.fn.fnamemodify(vim.uri_to_fname(l.target), ':t')) end
@@ -137,7 +155,9 @@ local ok, err = pcall(function()
   end
   record('rewritten', vim.api.nvim_buf_get_lines(buf, 3, 4, false)[1])
 
-  -- Rename, applied by Neovim.
+  -- Rename, applied by Neovim, after asking whether it may.
+  local prepared = ask(buf, 'textDocument/prepareRename', cursor_on(buf, 'name ='))
+  record('prepare_rename', prepared.placeholder)
   local rename = cursor_on(buf, 'name =')
   rename.newName = 'label2'
   local edit = ask(buf, 'textDocument/rename', rename)
@@ -154,6 +174,41 @@ local ok, err = pcall(function()
     line = here[1],
     col = here[2],
   })
+
+  -- Back in main.nix: the server's syntax tree (the `cim-nix/syntaxTree`
+  -- request the VS Code command sends).
+  vim.cmd('buffer ' .. buf)
+  local tree = ask(buf, 'cim-nix/syntaxTree', doc)
+  record('syntax_tree', vim.split(tree, '\n')[1])
+
+  -- Range formatting of one badly spaced line, applied by Neovim.
+  vim.api.nvim_buf_set_lines(buf, 8, 9, false, { '  items   =   map (x: x) [  ];' })
+  local edits = ask(buf, 'textDocument/rangeFormatting', {
+    textDocument = doc.textDocument,
+    range = { start = { line = 8, character = 0 }, ['end'] = { line = 8, character = 30 } },
+    options = { tabSize = 2, insertSpaces = true },
+  }) or {}
+  vim.lsp.util.apply_text_edits(edits, buf, 'utf-16')
+  record('range_formatted', vim.api.nvim_buf_get_lines(buf, 8, 9, false)[1])
+
+  -- Fix all: two unused bindings go in one action.
+  vim.api.nvim_buf_set_lines(buf, 2, 2, false, { '  spare = 1;', '  other = 2;' })
+  vim.wait(5000, function()
+    return #vim.diagnostic.get(buf) >= 2
+  end, 20)
+  local fixes = ask(buf, 'textDocument/codeAction', {
+    textDocument = doc.textDocument,
+    range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } },
+    context = { diagnostics = {}, only = { 'source.fixAll' } },
+  }) or {}
+  local kinds = {}
+  for _, action in ipairs(fixes) do
+    table.insert(kinds, action.kind)
+    if not action.edit then action = ask(buf, 'codeAction/resolve', action) end
+    vim.lsp.util.apply_workspace_edit(action.edit, 'utf-16')
+  end
+  record('fix_all_kinds', kinds)
+  record('fixed_all', vim.api.nvim_buf_get_lines(buf, 1, 4, false))
 end)
 if not ok then seen.error = tostring(err) end
 finish()
