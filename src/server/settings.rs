@@ -15,6 +15,10 @@ use crate::workspace::{load_project_file, ProjectFile, ProjectLookup};
 pub struct SettingsStore {
     /// `initializationOptions`, then `workspace/configuration`.
     client: RwLock<[SettingsLayer; 2]>,
+    /// The problems last reported for each client layer: a client that
+    /// sends the same settings again (VS Code does, right after start) is
+    /// not warned twice.
+    reported: std::sync::Mutex<[Vec<SettingsProblem>; 2]>,
     /// Directory -> the project layer that applies to files in it.
     projects: DashMap<PathBuf, Option<Arc<ProjectFile>>>,
 }
@@ -51,8 +55,15 @@ impl SettingsStore {
             ClientLayer::InitializationOptions => "initializationOptions",
             ClientLayer::WorkspaceConfiguration => "the editor's `cim-nix` settings",
         };
+        let slot = which as usize;
         if let Ok(mut client) = self.client.write() {
-            client[which as usize] = layer;
+            client[slot] = layer;
+        }
+        if let Ok(mut reported) = self.reported.lock() {
+            if reported[slot] == problems {
+                return None;
+            }
+            reported[slot] = problems.clone();
         }
         report(source, &problems)
     }
@@ -129,4 +140,33 @@ fn report(source: &str, problems: &[SettingsProblem]) -> Option<SettingsReport> 
         source: source.to_string(),
         problems: problems.iter().map(|p| p.to_string()).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_same_problems_are_reported_once_per_layer() {
+        let store = SettingsStore::default();
+        let bad = json!({ "formatting": { "style": "black" } });
+        let layer = ClientLayer::WorkspaceConfiguration;
+        assert!(store.set_client_layer(layer, &bad).is_some());
+        // Sent again (VS Code does so after start): no second warning.
+        assert!(store
+            .set_client_layer(ClientLayer::WorkspaceConfiguration, &bad)
+            .is_none());
+        // Fixed, then broken again: warned again.
+        assert!(store
+            .set_client_layer(ClientLayer::WorkspaceConfiguration, &json!({}))
+            .is_none());
+        assert!(store
+            .set_client_layer(ClientLayer::WorkspaceConfiguration, &bad)
+            .is_some());
+        // The other layer keeps its own memory.
+        assert!(store
+            .set_client_layer(ClientLayer::InitializationOptions, &bad)
+            .is_some());
+    }
 }
