@@ -73,7 +73,7 @@ fn save_path() {
                     &mut SystemStamps,
                 )
             } else {
-                let model = cim_nix::home::read(root, Some("home.nix"));
+                let model = cim_nix::home::read(root, true);
                 hub.home_saved("home.nix", model.state, &mut SystemStamps)
             };
             let rendered: Vec<(String, String)> = events

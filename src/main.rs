@@ -19,6 +19,7 @@ fn main() {
         },
         Some(Command::Check(args)) => cim_nix::cli::check::run(&args),
         Some(Command::Fmt(args)) => cim_nix::cli::fmt::run(&args),
+        Some(Command::Migrate(args)) => cim_nix::cli::migrate::run(&args),
         Some(Command::Service(args)) => cim_nix::cli::service::run(&args),
         Some(Command::Rules) => cim_nix::cli::rules(),
         Some(Command::Explain { rule }) => cim_nix::cli::explain(&rule),

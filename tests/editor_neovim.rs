@@ -149,6 +149,7 @@ fn neovim_uses_every_editor_feature() {
     let file = dir.path().join("main.nix");
     std::fs::write(&file, MAIN).unwrap();
     std::fs::write(dir.path().join("lib.nix"), LIB).unwrap();
+    std::fs::write(dir.path().join("gitconfig"), "[user]\n  name = Ada\n").unwrap();
     let Some(seen) = run_nvim("neovim_ide.lua", dir.path(), &file) else {
         return;
     };
@@ -201,6 +202,11 @@ fn neovim_uses_every_editor_feature() {
             "  label2 = ''demo'';"
         ])
     );
+    assert_eq!(step("migrate_result"), json!("programs.git"));
+    assert_eq!(
+        step("migrated"),
+        json!(["  programs.git = {", "    settings.user.name = \"Ada\";"])
+    );
     assert_every_advertised_capability_is_exercised(&step("advertised"));
 }
 
@@ -220,6 +226,7 @@ fn assert_every_advertised_capability_is_exercised(advertised: &Value) {
         ("documentLinkProvider", "links"),
         ("documentRangeFormattingProvider", "range_formatted"),
         ("documentSymbolProvider", "symbols"),
+        ("executeCommandProvider", "migrate_result, migrated"),
         ("experimental", "syntax_tree"),
         ("foldingRangeProvider", "folds"),
         ("hoverProvider", "hover"),

@@ -765,3 +765,76 @@ fn events_reach_a_server_that_requires_an_nkey() {
         !stream_messages_with(&nats.url(), STREAM, options).is_empty()
     });
 }
+
+/// A dotfile migrated in the editor, by the command (through
+/// `workspace/applyEdit`) and by the code action (whose command the client
+/// runs after applying its edit), is one `home.dotfile_migrated` event each.
+#[test]
+fn a_migrated_dotfile_is_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, state) = (dir.path().join("ws"), dir.path().join("state"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("gitconfig"), "[user]\n  name = Ada\n").unwrap();
+    let home = "{ ... }:\n{\n  home.stateVersion = \"25.11\";\n}\n";
+    std::fs::write(root.join("home.nix"), home).unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let responder: support::lsp::Responder = std::sync::Arc::new(|request: &Value| {
+        let result = match request["method"].as_str() {
+            Some("workspace/applyEdit") => json!({"applied": true}),
+            _ => Value::Null,
+        };
+        (result, Duration::ZERO)
+    });
+    let mut server = Server::start_with(
+        &["lsp"],
+        &[("XDG_STATE_HOME", state.to_str().unwrap())],
+        responder,
+    );
+    server
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(&root), "capabilities": {"workspace": {"applyEdit": true}},
+                   "initializationOptions": {"nats": {"url": nats.url()}}}),
+        )
+        .expect("initialize");
+    server.notify("initialized", json!({}));
+    let mut editor = Editor {
+        server,
+        root: root.clone(),
+    };
+    wait_until("events on", || editor.event_status()["enabled"] == true);
+    editor.open("home.nix", home);
+    let result = editor
+        .server
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "cim-nix.migrateDotfile",
+                   "arguments": [{"dotfile": root.join("gitconfig"), "target": uri(&root.join("home.nix"))}]}),
+        )
+        .expect("migrateDotfile");
+    assert_eq!(result["applied"], true, "{result}");
+    editor
+        .server
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "cim-nix.dotfileMigrated",
+                   "arguments": [{"file": uri(&root.join("home.nix")), "program": "git",
+                                  "source": root.join("gitconfig"), "target": ".config/git/config"}]}),
+        )
+        .expect("dotfileMigrated");
+    let messages = wait_for_messages(&nats.url(), STREAM, 2, WAIT);
+    assert_eq!(
+        types(&messages),
+        ["home.dotfile_migrated", "home.dotfile_migrated"],
+        "{}",
+        editor.server.stderr()
+    );
+    for m in &messages {
+        assert_eq!(
+            m.body["data"],
+            json!({"program": "git", "source": "gitconfig", "target": ".config/git/config"})
+        );
+        assert_eq!(m.body["aggregate"]["path"], "home.nix");
+    }
+    assert_one_chain(&messages);
+}

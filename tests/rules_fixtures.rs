@@ -82,7 +82,8 @@ fn settings_for(rule: &str) -> Settings {
 }
 
 fn findings(text: &str, rule: &str) -> Vec<Diagnostic> {
-    analysis::analyze(text, None, &settings_for(rule))
+    // Through `ide`, which adds the Home Manager option findings.
+    cim_nix::ide::analyze(text, &[], &settings_for(rule), Default::default())
         .diagnostics
         .into_iter()
         .filter(|d| d.rule == rule)

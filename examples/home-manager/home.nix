@@ -18,9 +18,9 @@
   programs = {
     git = {
       enable = true;
-      userName = "Alice Example";
-      userEmail = "alice@example.org";
-      extraConfig = {
+      settings = {
+        user.name = "Alice Example";
+        user.email = "alice@example.org";
         init.defaultBranch = "main";
         pull.rebase = true;
       };

@@ -1,5 +1,6 @@
 //! `cim-nix check`: diagnostics for files and trees, for people and for CI.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
@@ -147,6 +148,30 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Analyses every source on all cores; reports come back in input order.
+/// The files the checked flakes name as Home Manager modules
+/// (`homeManagerConfiguration { modules = [ ./home.nix ]; }`): what the
+/// project says a file is, instead of a guess from its path.
+fn home_modules_named_by_flakes(sources: &[Source]) -> HashSet<PathBuf> {
+    let mut out = HashSet::new();
+    for source in sources {
+        let Source::File(path) = source else { continue };
+        if path.file_name().is_none_or(|n| n != "flake.nix") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let doc = ide::Doc::new(
+            Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+            std::sync::Arc::new(ide::SourceFile::parse(text)),
+        );
+        for module in ide::home_module_links(&doc, &ide::NoWorld) {
+            out.insert(module);
+        }
+    }
+    out
+}
+
 fn check_all(
     sources: &[Source],
     settings: &ProjectSettings,
@@ -154,7 +179,10 @@ fn check_all(
 ) -> (Vec<FileReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for result in in_parallel(sources, |source| check_one(source, settings, fix)) {
+    let home_modules = home_modules_named_by_flakes(sources);
+    for result in in_parallel(sources, |source| {
+        check_one(source, settings, fix, &home_modules)
+    }) {
         match result {
             Ok(report) => reports.push(report),
             Err(e) => errors.push(e),
@@ -163,7 +191,12 @@ fn check_all(
     (reports, errors)
 }
 
-fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<FileReport, String> {
+fn check_one(
+    source: &Source,
+    settings: &ProjectSettings,
+    fix: bool,
+    home_modules: &HashSet<PathBuf>,
+) -> Result<FileReport, String> {
     let (path, bytes) = match source {
         Source::File(path) => {
             let bytes =
@@ -199,6 +232,8 @@ fn check_one(source: &Source, settings: &ProjectSettings, fix: bool) -> Result<F
             let context = FileContext {
                 is_flake,
                 flake_lock: lock.as_deref(),
+                named_as_home_module: !home_modules.is_empty()
+                    && std::fs::canonicalize(&path).is_ok_and(|p| home_modules.contains(&p)),
                 previous: None,
             };
             let analysis = ide::analyze(&text, &[], &settings, context);

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod fmt;
+pub mod migrate;
 mod project;
 pub mod service;
 
@@ -28,6 +29,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Format Nix files (nixpkgs-fmt, alejandra or nixfmt).
     Fmt(fmt::FmtArgs),
+    /// Turn dotfiles (~/.gitconfig, ~/.ssh/config, ...) into typed Home
+    /// Manager options: print them, or add them to a file with --into.
+    Migrate(migrate::MigrateArgs),
     /// Serve analysis, formatting and flake edits to NATS clients.
     Service(service::ServiceArgs),
     /// List every rule: name, category, default severity, summary.

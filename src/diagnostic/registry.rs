@@ -86,6 +86,11 @@ pub const BOOL_SIMPLIFICATION: &str = "bool-simplification";
 pub const USELESS_HAS_ATTR: &str = "useless-has-attr";
 pub const REPEATED_KEYS: &str = "repeated-keys";
 pub const EMPTY_LIST_CONCAT: &str = "empty-list-concat";
+pub const HM_UNKNOWN_OPTION: &str = "hm-unknown-option";
+pub const HM_RENAMED_OPTION: &str = "hm-renamed-option";
+pub const HM_REMOVED_OPTION: &str = "hm-removed-option";
+pub const HM_CHANGED_OPTION: &str = "hm-changed-option";
+pub const HM_DEPRECATED_OPTION: &str = "hm-deprecated-option";
 
 /// Rules that report nothing until a setting turns them on: their
 /// findings are leads to review, not problems.
@@ -304,6 +309,41 @@ pub static RULES: &[Rule] = &[
         Hint,
         &[],
         "an input whose locked flake brings its own nixpkgs",
+    ),
+    rule(
+        HM_UNKNOWN_OPTION,
+        "home-manager",
+        Warning,
+        &[],
+        "an option Home Manager does not have (a typo), with the closest names",
+    ),
+    rule(
+        HM_RENAMED_OPTION,
+        "home-manager",
+        Warning,
+        DEPRECATED,
+        "an option Home Manager renamed; the fix writes the new name",
+    ),
+    rule(
+        HM_REMOVED_OPTION,
+        "home-manager",
+        Error,
+        &[],
+        "an option Home Manager removed (evaluation fails)",
+    ),
+    rule(
+        HM_CHANGED_OPTION,
+        "home-manager",
+        Warning,
+        DEPRECATED,
+        "an option Home Manager replaced by others, with a warning at every switch",
+    ),
+    rule(
+        HM_DEPRECATED_OPTION,
+        "home-manager",
+        Warning,
+        DEPRECATED,
+        "an option Home Manager still reads but deprecates, in favour of another",
     ),
     rule(
         INSECURE_URL,

@@ -326,7 +326,7 @@ mod tests {
     fn home_programs_services_and_packages() {
         let read = |text: &str| {
             let parse = rnix::Root::parse(text);
-            crate::home::read(&parse.syntax(), None).state
+            crate::home::read(&parse.syntax(), false).state
         };
         let old = read(
             r#"{ home.stateVersion = "24.05"; home.packages = [ pkgs.a pkgs.b ]; programs.git = { enable = true; userName = "x"; }; services.syncthing.enable = true; }"#,

@@ -200,6 +200,24 @@ impl EventHub {
         self.stamp(aggregate(AggregateKind::Home, path), changes, stamps)
     }
 
+    /// A dotfile became typed options in the Home Manager file at `path`:
+    /// `program` (`git`), the dotfile it came from and the file Home
+    /// Manager now writes (below `~`).
+    pub fn dotfile_migrated(
+        &mut self,
+        path: &str,
+        program: &str,
+        source: &str,
+        target: &str,
+        stamps: &mut dyn Stamps,
+    ) -> Vec<DomainEvent> {
+        let change = Change {
+            event_type: "home.dotfile_migrated",
+            data: serde_json::json!({ "program": program, "source": source, "target": target }),
+        };
+        self.stamp(aggregate(AggregateKind::Home, path), vec![change], stamps)
+    }
+
     /// The editing session of the aggregates at `path` ends (the document
     /// was closed): the next event starts a new chain.
     pub fn end_session(&mut self, path: &str) {

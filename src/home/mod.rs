@@ -3,6 +3,11 @@
 //! configured keys, packages, `home.stateVersion`). Read from the syntax
 //! tree without evaluating anything.
 
+pub mod migrate;
+pub mod options;
+pub mod references;
+pub mod validate;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rnix::ast::{self, BinOpKind, Expr, HasEntry};
@@ -44,9 +49,11 @@ pub struct HomeModel {
     pub state: HomeState,
 }
 
-/// Reads a module. `path` is the file's path as the caller knows it (for
-/// the file-name signal); it is never opened.
-pub fn read(root: &SyntaxNode, path: Option<&str>) -> HomeModel {
+/// Reads a module. `named_as_home_module`: another file of the project
+/// puts this one where Home Manager modules go ([`references`]), the
+/// strongest signal. Where the file lies is no signal: `/home/` is in the
+/// path of almost every file on Linux.
+pub fn read(root: &SyntaxNode, named_as_home_module: bool) -> HomeModel {
     let Some(expr) = ast::Root::cast(root.clone()).and_then(|r| r.expr()) else {
         return HomeModel::default();
     };
@@ -64,7 +71,7 @@ pub fn read(root: &SyntaxNode, path: Option<&str>) -> HomeModel {
             p.remove(0);
         }
     }
-    let score = detect(&leaves, &formals, root, path);
+    let score = detect(&leaves, &formals, root, named_as_home_module);
     let is_home_manager = score >= HOME_MANAGER_THRESHOLD;
     let state = if is_home_manager {
         state_of(&leaves)
@@ -177,7 +184,12 @@ fn flatten(prefix: &mut Vec<String>, expr: &Expr, out: &mut Vec<Leaf>, depth: us
 }
 
 /// Scores the signals of home-manager.md §6; see [`HOME_MANAGER_THRESHOLD`].
-pub fn detect(leaves: &[Leaf], formals: &[String], root: &SyntaxNode, path: Option<&str>) -> i32 {
+pub fn detect(
+    leaves: &[Leaf],
+    formals: &[String],
+    root: &SyntaxNode,
+    named_as_home_module: bool,
+) -> i32 {
     let mut score = 0;
     let mut seen = BTreeSet::new();
     let mut signal = |key: &'static str, weight: i32, score: &mut i32| {
@@ -227,11 +239,8 @@ pub fn detect(leaves: &[Leaf], formals: &[String], root: &SyntaxNode, path: Opti
     if text.contains("lib.hm.") || text.contains("mkOutOfStoreSymlink") {
         signal("hm idiom", 1, &mut score);
     }
-    if let Some(path) = path {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        if name == "home.nix" || path.contains("home-manager/") || path.contains("/home/") {
-            signal("file name", 1, &mut score);
-        }
+    if named_as_home_module {
+        signal("named as a Home Manager module", 3, &mut score);
     }
     score
 }
@@ -395,17 +404,17 @@ fn one_line(expr: &Expr) -> String {
 mod tests {
     use super::*;
 
-    fn model(text: &str, path: Option<&str>) -> HomeModel {
+    fn model(text: &str, named: bool) -> HomeModel {
         let parse = rnix::Root::parse(text);
         assert!(parse.errors().is_empty());
-        read(&parse.syntax(), path)
+        read(&parse.syntax(), named)
     }
 
     #[test]
     fn programs_packages_and_state_version() {
         let m = model(
             "{ pkgs, ... }: { home.stateVersion = \"24.05\"; home.packages = with pkgs; [ ripgrep pkgs.fd ]; programs.git = { enable = true; settings.user.name = \"A\"; }; }",
-            None,
+            false,
         );
         assert!(m.is_home_manager);
         assert_eq!(m.state.state_version.as_deref(), Some("24.05"));
@@ -448,15 +457,31 @@ mod tests {
     fn nixos_configurations_and_weak_signals_are_not_home_manager() {
         let m = model(
             "{ boot.loader.grub.enable = true; programs.git.enable = true; }",
-            None,
+            false,
         );
         assert!(!m.is_home_manager);
-        let m = model("{ programs.git.enable = true; }", Some("/x/home.nix"));
-        assert!(!m.is_home_manager, "a file name alone is not enough");
         let m = model(
             "{ programs.git.enable = true; xdg.configFile.a.text = \"\"; }",
-            None,
+            false,
         );
         assert!(m.is_home_manager);
+        // A NixOS module with a user service (capitalised sections are
+        // a weak Home Manager idiom) and programs: not Home Manager.
+        let m = model(
+            "{ pkgs, ... }: { programs.firefox.enable = true; systemd.user.services.sync.Unit.Description = \"x\"; }",
+            false,
+        );
+        assert!(!m.is_home_manager, "score {}", m.score);
+    }
+
+    #[test]
+    fn a_file_the_project_names_as_a_home_module_is_one() {
+        let text = "{ pkgs, ... }: { programs.git.enable = true; }";
+        assert!(!model(text, false).is_home_manager);
+        assert!(model(text, true).is_home_manager);
+        // Even named, a NixOS configuration's own text outweighs it.
+        let nixos =
+            "{ boot.loader.grub.enable = true; networking.hostName = \"x\"; users.users.a = { }; }";
+        assert!(!model(nixos, true).is_home_manager);
     }
 }

@@ -15,6 +15,9 @@ pub struct FileContext<'a> {
     pub is_flake: bool,
     /// For a flake: the text of the flake.lock beside it, if there is one.
     pub flake_lock: Option<&'a str>,
+    /// Another file of the project names this one as a Home Manager module
+    /// (`home-manager.users.<name>`, `homeManagerConfiguration`).
+    pub named_as_home_module: bool,
     /// An earlier analysis of the file, whose semantic model's walk of
     /// what did not change is reused.
     pub previous: Option<&'a Analysis>,
@@ -32,8 +35,51 @@ pub fn analyze(
     let mut analysis = analysis::analyze_incremental(text, earlier, previous.as_ref(), settings);
     if context.is_flake {
         add_flake_findings(&mut analysis, text, context.flake_lock, settings);
+    } else {
+        add_home_findings(&mut analysis, text, context.named_as_home_module, settings);
     }
     analysis
+}
+
+/// Home Manager configurations are small; bigger files are package sets.
+const MAX_HOME_SIZE: usize = 256 << 10;
+
+/// Words without which a file can be neither a Home Manager module nor
+/// hold one: `home.stateVersion`, `xdg.configFile`, `home-manager.users`.
+const HOME_WORDS: &[&str] = &[
+    "home", "xdg", "accounts", "xsession", "wayland", "targets", "launchd", "lib.hm",
+];
+
+/// Adds the option-name findings of a Home Manager module, or of the
+/// `home-manager.users` sets in a NixOS or nix-darwin module.
+fn add_home_findings(analysis: &mut Analysis, text: &str, named: bool, settings: &Settings) {
+    if !settings.diagnostics_enabled || text.len() > MAX_HOME_SIZE {
+        return;
+    }
+    if !named && !HOME_WORDS.iter().any(|w| text.contains(w)) {
+        return;
+    }
+    let Some(parse) = &analysis.parse else {
+        return;
+    };
+    if !parse.errors().is_empty() {
+        return;
+    }
+    let Some(root) = parse.syntax() else {
+        return;
+    };
+    let whole = crate::home::read(&root, named).is_home_manager;
+    if !whole && !text.contains("home-manager") {
+        return;
+    }
+    let found = crate::home::validate::check(&root, whole);
+    let found = analysis::apply_levels(analysis::suppress(found, text), settings);
+    if !found.is_empty() {
+        analysis.diagnostics.extend(found);
+        analysis
+            .diagnostics
+            .sort_by_key(|d| (d.range.start(), d.range.end()));
+    }
 }
 
 /// Applies every preferred fix that `wanted` selects (see

@@ -84,6 +84,21 @@ pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
     links
 }
 
+/// The files `doc` names as Home Manager modules (resolved; whether or not
+/// they exist).
+pub fn home_module_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
+    let Some(root) = doc.analysis().parse.as_ref().and_then(|p| p.syntax()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = crate::home::references::home_module_paths(&root)
+        .iter()
+        .filter_map(|literal| paths::resolve(doc.path.as_deref(), literal, world))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The files a file's path literals name (whether or not they exist).
 pub fn file_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = find(doc)

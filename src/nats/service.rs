@@ -100,6 +100,7 @@ fn diagnostics(request: &Value) -> Result<Value, Refusal> {
     let context = crate::ide::FileContext {
         is_flake: flake::is_flake_file(&path),
         flake_lock: lock.as_deref(),
+        named_as_home_module: false,
         previous: None,
     };
     let analysis = crate::ide::analyze(&text, &[], &settings, context);

@@ -268,6 +268,10 @@ impl LanguageServer for Backend {
                         resolve_provider: Some(false),
                         work_done_progress_options: Default::default(),
                     }),
+                    execute_command_provider: Some(ExecuteCommandOptions {
+                        commands: super::features::migrate::commands(),
+                        work_done_progress_options: Default::default(),
+                    }),
                     experimental: Some(serde_json::json!({ "syntaxTree": true })),
                     ..ServerCapabilities::default()
                 },
@@ -342,6 +346,13 @@ impl LanguageServer for Backend {
             let progress = caps.window.and_then(|w| w.work_done_progress) == Some(true);
             super::index::build(self.shared.clone(), self.client.clone(), root, progress);
         }
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        guarded("workspace/executeCommand", async {
+            super::features::migrate::execute(&self.shared, &self.client, params).await
+        })
+        .await
     }
 
     async fn shutdown(&self) -> Result<()> {

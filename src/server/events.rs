@@ -43,6 +43,13 @@ enum Job {
     Quiet(Url, u64),
     LockChanged(PathBuf),
     Closed(PathBuf),
+    /// A dotfile was migrated into the Home Manager file at the path.
+    Migrated {
+        file: PathBuf,
+        program: &'static str,
+        source: PathBuf,
+        target: String,
+    },
     /// Answered once every job before it is handled.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -168,6 +175,25 @@ impl ServerEvents {
         ServerEvents::submit(shared, Job::Opened(path, text));
     }
 
+    /// A dotfile was migrated into the Home Manager file `file`.
+    pub fn migrated(
+        shared: &Arc<Shared>,
+        file: PathBuf,
+        program: &'static str,
+        source: PathBuf,
+        target: String,
+    ) {
+        ServerEvents::submit(
+            shared,
+            Job::Migrated {
+                file,
+                program,
+                source,
+                target,
+            },
+        );
+    }
+
     /// A document was closed: its editing session ends.
     pub fn closed(shared: &Arc<Shared>, uri: &Url) {
         if let Ok(path) = uri.to_file_path() {
@@ -190,7 +216,7 @@ impl ServerEvents {
             Job::Opened(path, text) => {
                 let parse = crate::syntax::parse(&text);
                 match parse.syntax().filter(|_| parse.errors().is_empty()) {
-                    Some(root) => self.record(&path, &root),
+                    Some(root) => self.record(&path, &root, shared.index.is_home_module(&path)),
                     None => Vec::new(),
                 }
             }
@@ -205,6 +231,20 @@ impl ServerEvents {
             Job::Flush(done) => {
                 let _ = done.send(());
                 Vec::new()
+            }
+            Job::Migrated {
+                file,
+                program,
+                source,
+                target,
+            } => {
+                let (file, source) = (self.relative(&file), self.relative(&source));
+                match self.hub.lock() {
+                    Ok(mut hub) => {
+                        hub.dotfile_migrated(&file, program, &source, &target, &mut SystemStamps)
+                    }
+                    Err(_) => Vec::new(),
+                }
             }
             Job::Closed(path) => {
                 let relative = self.relative(&path);
@@ -248,7 +288,7 @@ impl ServerEvents {
         let Some(root) = parse.syntax() else {
             return Vec::new();
         };
-        let events = self.record(&path, &root);
+        let events = self.record(&path, &root, shared.index.is_home_module(&path));
         if !events.is_empty() {
             tracing::debug!(
                 "{} events for {} in {:?}",
@@ -261,8 +301,14 @@ impl ServerEvents {
     }
 
     /// Gives the hub the state of the file at `path` (a good parse): a
-    /// flake.nix, a Home Manager configuration, or neither.
-    fn record(&self, path: &Path, root: &rnix::SyntaxNode) -> Vec<crate::events::DomainEvent> {
+    /// flake.nix, a Home Manager configuration, or neither. `named`: another
+    /// file of the workspace names this one as a Home Manager module.
+    fn record(
+        &self,
+        path: &Path,
+        root: &rnix::SyntaxNode,
+        named: bool,
+    ) -> Vec<crate::events::DomainEvent> {
         let relative = self.relative(path);
         let mut stamps = SystemStamps;
         if path.file_name().is_some_and(|n| n == "flake.nix") {
@@ -278,7 +324,7 @@ impl ServerEvents {
             events.extend(self.lock_events(path));
             events
         } else {
-            let model = crate::home::read(root, path.to_str());
+            let model = crate::home::read(root, named);
             if !model.is_home_manager {
                 return Vec::new();
             }

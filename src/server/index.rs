@@ -40,6 +40,8 @@ pub struct WorkspaceIndex {
 
 struct Entry {
     links: Vec<PathBuf>,
+    /// The files this one names as Home Manager modules.
+    home_modules: Vec<PathBuf>,
     symbols: Vec<ide::WorkspaceSymbol>,
 }
 
@@ -64,12 +66,21 @@ impl WorkspaceIndex {
             .collect()
     }
 
+    /// Whether an indexed file names `path` as a Home Manager module
+    /// (`home-manager.users.<name>`, `homeManagerConfiguration`'s modules).
+    pub fn is_home_module(&self, path: &Path) -> bool {
+        self.files
+            .iter()
+            .any(|e| e.home_modules.iter().any(|m| m == path))
+    }
+
     /// Indexes (again) the file at `path` from `text`.
     pub fn update(&self, shared: &Shared, path: &Path, text: String) {
         let source = Arc::new(SourceFile::parse(text));
         let doc = Doc::new(Some(path.to_path_buf()), source);
         let world = ServerWorld::new(shared);
         let links = ide::file_links(&doc, &world);
+        let home_modules = ide::home_module_links(&doc, &world);
         let mut symbols = ide::workspace_symbols_of(&doc);
         if self.symbols.load(Ordering::Relaxed) + symbols.len() > MAX_SYMBOLS {
             tracing::debug!(
@@ -79,10 +90,14 @@ impl WorkspaceIndex {
             symbols = Vec::new();
         }
         self.symbols.fetch_add(symbols.len(), Ordering::Relaxed);
-        if let Some(old) = self
-            .files
-            .insert(path.to_path_buf(), Entry { links, symbols })
-        {
+        if let Some(old) = self.files.insert(
+            path.to_path_buf(),
+            Entry {
+                links,
+                home_modules,
+                symbols,
+            },
+        ) {
             self.symbols.fetch_sub(old.symbols.len(), Ordering::Relaxed);
         }
     }

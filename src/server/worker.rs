@@ -140,9 +140,13 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         .flatten()
         .map(|p| &p.analysis)
         .find(|a| a.built_model().is_some());
+    let named_as_home_module = uri
+        .to_file_path()
+        .is_ok_and(|path| shared.index.is_home_module(&path));
     let context = ide::FileContext {
         is_flake,
         flake_lock: lock.as_deref(),
+        named_as_home_module,
         previous,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {

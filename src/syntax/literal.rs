@@ -15,6 +15,15 @@ pub fn is_identifier(name: &str) -> bool {
         )
 }
 
+/// `name` as an attribute name: bare when it can be, else quoted.
+pub fn attr_name(name: &str) -> String {
+    if is_identifier(name) && name != "or" {
+        name.to_string()
+    } else {
+        string_literal(name)
+    }
+}
+
 /// `"..."` with Nix's escapes.
 pub fn string_literal(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);

@@ -209,6 +209,21 @@ local ok, err = pcall(function()
   end
   record('fix_all_kinds', kinds)
   record('fixed_all', vim.api.nvim_buf_get_lines(buf, 1, 4, false))
+
+  -- A dotfile migrated by the server's command; Neovim applies the edit
+  -- the server sends back (workspace/applyEdit).
+  local result = ask(buf, 'workspace/executeCommand', {
+    command = 'cim-nix.migrateDotfile',
+    arguments = { { dotfile = vim.fn.fnamemodify(file, ':h') .. '/gitconfig', target = uri } },
+  })
+  record('migrate_result', result.option)
+  local migrated = {}
+  for _, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:find('programs.git', 1, true) or line:find('name = ', 1, true) then
+      table.insert(migrated, line)
+    end
+  end
+  record('migrated', migrated)
 end)
 if not ok then seen.error = tostring(err) end
 finish()

@@ -13,6 +13,7 @@ import asyncio
 import os
 import pathlib
 import sys
+from typing import Union
 
 import pytest
 import pytest_lsp
@@ -53,8 +54,26 @@ def _register_capability(client: LanguageClient, params: types.RegistrationParam
     client.registrations.extend(params.registrations)
 
 
+def converter():
+    """pytest-lsp's converter, except that a code action or command is told
+    apart as VS Code's client does: a `Command` has a string `command`. (The
+    default reads a `CodeAction` whose `command` is a Command object as a
+    Command.)"""
+    converter = pytest_lsp.client.default_converter()
+
+    def code_action_or_command(obj, _):
+        if isinstance(obj, dict) and isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
+
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction], code_action_or_command
+    )
+    return converter
+
+
 def make_client() -> LanguageClient:
-    client = LanguageClient(converter_factory=pytest_lsp.client.default_converter)
+    client = LanguageClient(converter_factory=converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record_publish
     features[types.CLIENT_REGISTER_CAPABILITY] = _register_capability

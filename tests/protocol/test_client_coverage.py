@@ -204,6 +204,7 @@ EXERCISED = {
     "documentLinkProvider": ["test_ide_features.test_structure_tokens_links_hints_and_rewrites"],
     "inlayHintProvider": ["test_ide_features.test_structure_tokens_links_hints_and_rewrites"],
     "experimental": ["test_client_coverage.test_custom_requests_of_the_editor_commands"],
+    "executeCommandProvider": ["test_client_coverage.test_dotfile_migration_code_action_and_command"],
 }
 
 MODULES = {
@@ -238,3 +239,100 @@ async def test_every_advertised_capability_is_exercised(client, tmp_path, name):
     pulls = CLIENTS[name]().text_document.diagnostic is not None
     assert ("diagnosticProvider" in advertised) == pulls
     assert advertised == set(EXERCISED) - (set() if pulls else {"diagnosticProvider"})
+
+
+GITCONFIG = "[user]\n\tname = Ada\n[alias]\n\tco = checkout\n[github]\n\ttoken = ghp_secret\n"
+HOME_NIX = (
+    "{ pkgs, ... }:\n"
+    "{\n"
+    "  home.stateVersion = \"25.11\";\n"
+    "  home.file.\".gitconfig\".source = ./gitconfig;\n"
+    "}\n"
+)
+
+
+@pytest.mark.parametrize("name", list(CLIENTS))
+async def test_dotfile_migration_code_action_and_command(client, tmp_path, name):
+    """The code action on a `home.file` entry, and `cim-nix.migrateDotfile`
+    through `workspace/applyEdit`."""
+    (tmp_path / "gitconfig").write_text(GITCONFIG)
+    applied = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams):
+        applied.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    caps, uri, _ = await start(client, tmp_path, name, HOME_NIX)
+    assert list(caps.execute_command_provider.commands) == [
+        "cim-nix.migrateDotfile",
+        "cim-nix.dotfileMigrated",
+    ]
+    doc = types.TextDocumentIdentifier(uri=uri)
+    at = types.Position(line=3, character=14)
+    actions = await request(client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc,
+            range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=[], only=["refactor.rewrite"]),
+        )
+    ))
+    migrations = [a for a in actions if a.title.startswith("Migrate")]
+    assert [a.title for a in migrations] == [
+        "Migrate ./gitconfig into programs.git (Home Manager 25.11) (1 warning in comments)"
+    ]
+    action = migrations[0]
+    assert apply(HOME_NIX, edits_of(action, uri)) == (
+        "{ pkgs, ... }:\n"
+        "{\n"
+        "  home.stateVersion = \"25.11\";\n"
+        "  # cim-nix: ./gitconfig:6: `github.token` looks like a secret: left out, because what Home Manager writes is readable by every user in /nix/store; keep it in ~/.config/git/secrets (not managed by Home Manager), which the migrated config includes: git config --file ~/.config/git/secrets github.token '...'\n"
+        "  programs.git = {\n"
+        "    enable = true;\n"
+        "    settings = {\n"
+        "      user.name = \"Ada\";\n"
+        "      alias.co = \"checkout\";\n"
+        "    };\n"
+        "    includes = [{ path = \"~/.config/git/secrets\"; }];\n"
+        "  };\n"
+        "}\n"
+    )
+    # What the client runs after applying it: the event's trigger.
+    assert action.command.command == "cim-nix.dotfileMigrated"
+    done = await request(client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+    ))
+    assert done is None
+
+    # The command, into a file that is not open: the edit comes back
+    # through workspace/applyEdit.
+    other = tmp_path / "other.nix"
+    other.write_text("{ ... }:\n{\n  home.username = \"ada\";\n}\n")
+    result = await request(client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="cim-nix.migrateDotfile",
+            arguments=[{"dotfile": str(tmp_path / "gitconfig"), "target": other.as_uri()}],
+        )
+    ))
+    assert result["applied"] is True
+    assert result["option"] == "programs.git"
+    assert [w["line"] for w in result["warnings"]] == [6]
+    assert len(applied) == 1
+    change = applied[0].document_changes[0]
+    assert change.text_document.uri == other.as_uri()
+    assert change.text_document.version is None
+    text = other.read_text()
+    migrated = apply(text, change.edits)
+    assert migrated.startswith("{ ... }:\n{\n  home.username = \"ada\";\n  # cim-nix: ")
+    assert "  programs.git = {\n    enable = true;\n" in migrated
+    assert "ghp_secret" not in migrated
+
+    # A dotfile that cannot be read is a clear error.
+    with pytest.raises(Exception) as missing:
+        await request(client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="cim-nix.migrateDotfile",
+                arguments=[{"dotfile": str(tmp_path / "nope"), "target": other.as_uri()}],
+            )
+        ))
+    assert "cannot read" in str(missing.value)

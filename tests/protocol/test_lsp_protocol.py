@@ -189,6 +189,9 @@ async def test_initialize_with_visual_studio_code_capabilities(client, tmp_path)
             range=True,
             full=types.SemanticTokensFullDelta(delta=True),
         ),
+        execute_command_provider=types.ExecuteCommandOptions(
+            commands=("cim-nix.migrateDotfile", "cim-nix.dotfileMigrated"),
+        ),
         experimental={"syntaxTree": True},
     )
 

@@ -89,6 +89,9 @@ pub async fn code_action(
             }));
         }
     }
+    if wanted(&lsp::CodeActionKind::REFACTOR_REWRITE) {
+        actions.extend(super::migrate::code_actions(shared, uri, &doc, range));
+    }
     // Only when asked for by kind (`source`, `source.fixAll`, ...): it
     // reanalyses the file, too much for every cursor move.
     let asked_for_fix_all =
@@ -176,7 +179,11 @@ fn is_dead_code(rule: &str) -> bool {
     registry::find(rule).is_some_and(|r| r.category == "dead-code")
 }
 
-fn workspace_edit(uri: &lsp::Url, version: i32, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdit {
+pub(super) fn workspace_edit(
+    uri: &lsp::Url,
+    version: i32,
+    edits: Vec<lsp::TextEdit>,
+) -> lsp::WorkspaceEdit {
     lsp::WorkspaceEdit {
         document_changes: Some(lsp::DocumentChanges::Edits(vec![lsp::TextDocumentEdit {
             text_document: lsp::OptionalVersionedTextDocumentIdentifier {

@@ -19,6 +19,7 @@ use tower_lsp::lsp_types::{self as lsp, Url};
 mod client;
 mod code_actions;
 mod information;
+pub mod migrate;
 mod navigation;
 mod structure;
 mod tokens;

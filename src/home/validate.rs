@@ -1,0 +1,464 @@
+//! Option names in Home Manager configurations, checked against Home
+//! Manager's option index: unknown options (with the closest names),
+//! renamed options (with a fix that rewrites the path and keeps the value),
+//! removed, changed and deprecated ones. Options are read however they are
+//! written: nested sets, dotted paths, through `mkIf`/`mkMerge`, and inside
+//! `home-manager.users.<name>` of a NixOS or nix-darwin file.
+
+use rnix::ast::{self, Expr, HasEntry};
+use rnix::{SyntaxNode, TextRange};
+use rowan::ast::AstNode;
+
+use super::options::{index, DeprecationKind, Lookup};
+use crate::diagnostic::registry::{
+    HM_CHANGED_OPTION, HM_DEPRECATED_OPTION, HM_REMOVED_OPTION, HM_RENAMED_OPTION,
+    HM_UNKNOWN_OPTION,
+};
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::syntax::read::{self, MAX_READ_DEPTH};
+use crate::syntax::TextEdit;
+
+/// Names a module has at its top that are not options.
+const MODULE_KEYS: &[&str] = &[
+    "imports",
+    "options",
+    "config",
+    "_module",
+    "_file",
+    "key",
+    "meta",
+    "disabledModules",
+    "freeformType",
+];
+
+/// Checks the module in `root` as a Home Manager module (`whole`), and in
+/// any case the `home-manager.users.<name>` and `sharedModules` sets in it.
+pub fn check(root: &SyntaxNode, whole: bool) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some(expr) = ast::Root::cast(root.clone()).and_then(|r| r.expr()) else {
+        return out;
+    };
+    let Some(set) = module_set(&expr) else {
+        return out;
+    };
+    if whole {
+        // A module with `options` has its settings under `config`.
+        let has_options = read::bindings(&set).any(|(names, _)| names[0].text == "options");
+        if has_options {
+            for (names, value) in read::bindings(&set) {
+                if names.len() == 1 && names[0].text == "config" {
+                    if let Some(inner) = attr_set(&value) {
+                        walk(&inner, &mut Vec::new(), &mut out, 0);
+                    }
+                }
+            }
+        } else {
+            walk(&set, &mut Vec::new(), &mut out, 0);
+        }
+    } else {
+        nested_home_scopes(&set, &mut Vec::new(), &mut out, 0);
+    }
+    out.sort_by_key(|d| (d.range.start(), d.range.end()));
+    out
+}
+
+/// The set a module evaluates to.
+fn module_set(expr: &Expr) -> Option<ast::AttrSet> {
+    let mut expr = expr.clone();
+    for _ in 0..MAX_READ_DEPTH {
+        expr = read::body_value(&expr);
+        match expr {
+            Expr::Lambda(lambda) => expr = lambda.body()?,
+            _ => return attr_set(&expr),
+        }
+    }
+    None
+}
+
+/// `expr` as a set, through parentheses and `mkIf c`, `mkForce`, ...
+fn attr_set(expr: &Expr) -> Option<ast::AttrSet> {
+    let mut expr = read::strip_parens(expr);
+    for _ in 0..MAX_READ_DEPTH {
+        match expr {
+            Expr::AttrSet(set) => return Some(set),
+            _ => {
+                let (function, mut args) = read::application(&expr)?;
+                let name = read::function_name(&function)?;
+                let inner = match (name.as_str(), args.len()) {
+                    ("mkForce" | "mkDefault" | "mkBefore" | "mkAfter", 1) => args.pop()?,
+                    ("mkIf" | "mkOverride" | "mkOrder", 2) => args.pop()?,
+                    _ => return None,
+                };
+                expr = read::strip_parens(&inner);
+            }
+        }
+    }
+    None
+}
+
+/// The sets of `mkMerge [ a b ]`.
+fn merged(expr: &Expr) -> Vec<ast::AttrSet> {
+    let Some((function, args)) = read::application(&read::strip_parens(expr)) else {
+        return Vec::new();
+    };
+    if read::function_name(&function).as_deref() != Some("mkMerge") || args.len() != 1 {
+        return Vec::new();
+    }
+    match read::strip_parens(&args[0]) {
+        Expr::List(list) => list.items().filter_map(|i| attr_set(&i)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Finds `home-manager.users.<name> = { ... }` and `sharedModules` in a
+/// NixOS or nix-darwin module and checks those sets.
+fn nested_home_scopes(
+    set: &ast::AttrSet,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<Diagnostic>,
+    depth: usize,
+) {
+    if depth > MAX_READ_DEPTH {
+        return;
+    }
+    for entry in set.attrpath_values() {
+        let (Some(path), Some(value)) = (entry.attrpath(), entry.value()) else {
+            continue;
+        };
+        let Some(names) = read::attrpath_names(&path) else {
+            continue;
+        };
+        let len = prefix.len();
+        prefix.extend(names.into_iter().map(|n| n.text));
+        let p: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        match p.as_slice() {
+            [.., "home-manager", "users", _] => {
+                if let Some(user) = module_set(&value) {
+                    walk(&user, &mut Vec::new(), out, 0);
+                }
+            }
+            [.., "home-manager", "users"] => {
+                if let Some(users) = attr_set(&value) {
+                    for (_, module) in read::bindings(&users) {
+                        if let Some(user) = module_set(&module) {
+                            walk(&user, &mut Vec::new(), out, 0);
+                        }
+                    }
+                }
+            }
+            [.., "home-manager", "sharedModules"] => {
+                if let Expr::List(list) = read::strip_parens(&value) {
+                    for item in list.items() {
+                        if let Some(module) = module_set(&item) {
+                            walk(&module, &mut Vec::new(), out, 0);
+                        }
+                    }
+                }
+            }
+            _ => {
+                if let Some(inner) = attr_set(&value) {
+                    nested_home_scopes(&inner, prefix, out, depth + 1);
+                }
+            }
+        }
+        prefix.truncate(len);
+    }
+}
+
+/// Checks every binding of `set`, whose options start at `prefix`.
+fn walk(set: &ast::AttrSet, prefix: &mut Vec<String>, out: &mut Vec<Diagnostic>, depth: usize) {
+    if depth > MAX_READ_DEPTH {
+        return;
+    }
+    for entry in set.attrpath_values() {
+        let (Some(path), Some(value)) = (entry.attrpath(), entry.value()) else {
+            continue;
+        };
+        let Some(names) = read::attrpath_names(&path) else {
+            continue;
+        };
+        if prefix.is_empty() && MODULE_KEYS.contains(&names[0].text.as_str()) {
+            continue;
+        }
+        let len = prefix.len();
+        prefix.extend(names.iter().map(|n| n.text.clone()));
+        let full: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        match index().lookup(&full) {
+            Lookup::Namespace(_) => {
+                for inner in attr_set(&value).into_iter().chain(merged(&value)) {
+                    walk(&inner, prefix, out, depth + 1);
+                }
+            }
+            Lookup::Option(_, info) if !info.is_open() => {}
+            Lookup::Option(..) | Lookup::Open => {
+                // Submodules' own options (`includes`, `settings.<name>`)
+                // are checked where the index knows them.
+                for inner in attr_set(&value).into_iter().chain(merged(&value)) {
+                    walk(&inner, prefix, out, depth + 1);
+                }
+            }
+            Lookup::Unknown { at, parent } => {
+                // Collections that other modules add to (`programs.foo`
+                // from an imported module) and the top level are not
+                // judged: the index knows Home Manager's own options only.
+                let judged = !parent.is_empty() && parent != "programs" && parent != "services";
+                // The element of an `attrsOf (submodule ...)` or a list of
+                // submodules may be freeform (`programs.ssh.settings.<name>`
+                // takes any ssh_config key), which the index cannot tell:
+                // there only a near miss of a declared name is judged.
+                let element = parent.split('.').any(|p| p == "<name>" || p == "*");
+                let judged =
+                    judged && (!element || !index().suggestions(parent, full[at]).is_empty());
+                if judged && at >= len {
+                    let name = &names[at - len];
+                    out.push(unknown(&full, at, parent, name.range));
+                }
+            }
+            Lookup::Deprecated { at, deprecation } if at >= len => {
+                let name_range = names[at - len].range;
+                out.push(deprecated(
+                    &full[..=at],
+                    deprecation,
+                    &names,
+                    len,
+                    &path,
+                    name_range,
+                ));
+            }
+            Lookup::Deprecated { .. } => {}
+        }
+        prefix.truncate(len);
+    }
+}
+
+fn unknown(full: &[&str], at: usize, parent: &str, range: TextRange) -> Diagnostic {
+    let written = full[..=at].join(".");
+    let suggestions = index().suggestions(parent, full[at]);
+    // A renamed option is suggested with its new name.
+    let shown: Vec<String> = suggestions
+        .iter()
+        .map(|s| {
+            match index()
+                .deprecation(&format!("{parent}.{s}"))
+                .map(|d| d.new.as_str())
+            {
+                Some(new) if !new.is_empty() => format!("`{s}` (now `{new}`)"),
+                _ => format!("`{s}`"),
+            }
+        })
+        .collect();
+    let hint = match shown.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        many => format!("; did you mean one of {}?", many.join(", ")),
+    };
+    let current = |s: &str| index().deprecation(&format!("{parent}.{s}")).is_none();
+    let diagnostic = Diagnostic::new(
+        HM_UNKNOWN_OPTION,
+        range,
+        format!("Home Manager has no option `{written}` (evaluation fails with \"The option does not exist\"){hint}"),
+    );
+    match suggestions.as_slice() {
+        [one] if current(one) => diagnostic.with_fix(Fix {
+            title: format!("Change to `{one}`"),
+            edits: vec![TextEdit::replace(
+                range,
+                crate::syntax::literal::attr_name(one),
+            )],
+            preferred: false,
+        }),
+        _ => diagnostic,
+    }
+}
+
+/// A deprecated option: `names` are the binding's names (from index
+/// `len` of the full path), `path` its attribute path.
+fn deprecated(
+    written: &[&str],
+    deprecation: &super::options::Deprecation,
+    names: &[read::Name],
+    len: usize,
+    path: &ast::Attrpath,
+    range: TextRange,
+) -> Diagnostic {
+    let old = written.join(".");
+    match deprecation.kind {
+        DeprecationKind::Removed => Diagnostic::new(
+            HM_REMOVED_OPTION,
+            range,
+            format!(
+                "Home Manager removed `{old}`{}",
+                if deprecation.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", deprecation.note)
+                }
+            ),
+        ),
+        DeprecationKind::Changed => Diagnostic::new(
+            HM_CHANGED_OPTION,
+            range,
+            format!(
+                "Home Manager changed `{old}`: its value is now turned into other options, with a warning at every switch; see the option's documentation"
+            ),
+        ),
+        DeprecationKind::Renamed | DeprecationKind::Deprecated => {
+            let rule = if deprecation.kind == DeprecationKind::Renamed {
+                HM_RENAMED_OPTION
+            } else {
+                HM_DEPRECATED_OPTION
+            };
+            let new = deprecation.new.as_str();
+            let diagnostic = Diagnostic::new(
+                rule,
+                range,
+                if new.is_empty() {
+                    format!("`{old}` is deprecated in Home Manager and warns at every switch")
+                } else {
+                    format!("`{old}` is now `{new}` in Home Manager (the old name warns at every switch)")
+                },
+            );
+            match rename_fix(written, deprecation.new_path(), names, len, path) {
+                Some(fix) => diagnostic.with_fix(fix),
+                None => diagnostic,
+            }
+        }
+    }
+}
+
+/// Rewrites the binding's attribute path from the old option to the new
+/// one, when the two share the part of the path written outside it.
+fn rename_fix(
+    written: &[&str],
+    new: Option<&str>,
+    names: &[read::Name],
+    len: usize,
+    path: &ast::Attrpath,
+) -> Option<Fix> {
+    let new: Vec<&str> = new?.split('.').collect();
+    if new.contains(&"*")
+        || new.contains(&"<name>")
+        || new.len() < len
+        || new[..len] != written[..len]
+    {
+        return None;
+    }
+    // The names of this binding after the deprecated one stay as written.
+    let at = written.len() - 1;
+    let rest: Vec<String> = names[at - len + 1..]
+        .iter()
+        .map(|n| n.text.clone())
+        .collect();
+    let mut replacement: Vec<String> = new[len..]
+        .iter()
+        .map(|n| crate::syntax::literal::attr_name(n))
+        .collect();
+    replacement.extend(rest.iter().map(|n| crate::syntax::literal::attr_name(n)));
+    Some(Fix {
+        title: format!("Rename to `{}`", new.join(".")),
+        edits: vec![TextEdit::replace(
+            path.syntax().text_range(),
+            replacement.join("."),
+        )],
+        preferred: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::text_edit::apply_edits;
+
+    fn findings(text: &str, whole: bool) -> Vec<(String, String, String)> {
+        let parse = rnix::Root::parse(text);
+        assert!(parse.errors().is_empty(), "{:?}", parse.errors());
+        check(&parse.syntax(), whole)
+            .into_iter()
+            .map(|d| {
+                let fixed = d
+                    .fix
+                    .as_ref()
+                    .map(|f| apply_edits(text, &f.edits))
+                    .unwrap_or_default();
+                (d.rule.to_string(), text[d.range].to_string(), fixed)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unknown_names_with_the_closest_ones() {
+        let text = "{ pkgs, ... }: { home.stateVerison = \"25.11\"; programs.git = { enable = true; userEmial = \"a\"; }; programs.nixvim.enable = true; stylix.enable = true; }";
+        let found = findings(text, true);
+        let rules: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(r, t, _)| (r.as_str(), t.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("hm-unknown-option", "stateVerison"),
+                ("hm-unknown-option", "userEmial")
+            ]
+        );
+        assert!(
+            found[0].2.contains("home.stateVersion = \"25.11\""),
+            "{}",
+            found[0].2
+        );
+    }
+
+    #[test]
+    fn renamed_options_are_rewritten_keeping_the_value() {
+        let text = "{ programs.git = { userName = \"Ada\"; }; programs.zsh.enableAutosuggestions = true; }";
+        let found = findings(text, true);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "hm-renamed-option");
+        assert_eq!(found[0].2, "{ programs.git = { settings.user.name = \"Ada\"; }; programs.zsh.enableAutosuggestions = true; }");
+        assert_eq!(found[1].2, "{ programs.git = { userName = \"Ada\"; }; programs.zsh.autosuggestion.enable = true; }");
+    }
+
+    #[test]
+    fn removed_changed_and_deprecated() {
+        let text = "{ home.sessionVariableSetter = \"pam\"; programs.kitty.theme = \"x\"; programs.zsh.initExtra = \"echo\"; }";
+        let rules: Vec<String> = findings(text, true)
+            .into_iter()
+            .map(|(r, _, _)| r)
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                "hm-removed-option",
+                "hm-changed-option",
+                "hm-deprecated-option"
+            ]
+        );
+    }
+
+    #[test]
+    fn open_types_and_submodules_are_not_judged_by_name() {
+        let text = "{ programs.git.settings.anything.goes = true; programs.ssh.settings.\"my host\".HostName = \"x\"; xdg.configFile.\"a/b\".text = \"\"; home.file.x.source = ./x; }";
+        assert_eq!(findings(text, true), []);
+    }
+
+    #[test]
+    fn in_submodule_elements_only_near_misses_are_judged() {
+        // `ForwardAgent` is a freeform key of an ssh host; `adress` is a
+        // typo of a declared option of an email account.
+        let text = "{ programs.ssh.settings.\"*.lab\".ForwardAgent = true; accounts.email.accounts.work.adress = \"a@b.c\"; }";
+        let names: Vec<String> = findings(text, true)
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect();
+        assert_eq!(names, ["adress"]);
+    }
+
+    #[test]
+    fn home_manager_users_in_a_nixos_file() {
+        let text = "{ pkgs, ... }: { networking.hostName = \"x\"; home-manager.users.ada = { pkgs, ... }: { programs.git.enabel = true; }; home-manager.sharedModules = [ { home.stateVerison = \"1\"; } ]; }";
+        let names: Vec<String> = findings(text, false)
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect();
+        assert_eq!(names, ["enabel", "stateVerison"]);
+    }
+}
