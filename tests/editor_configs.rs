@@ -64,7 +64,7 @@ fn vscode_settings_are_the_servers_settings() {
     // Every command the extension contributes is one it registers.
     let extension = std::fs::read_to_string(path.with_file_name("src/extension.ts")).unwrap();
     let commands = manifest["contributes"]["commands"].as_array().unwrap();
-    assert_eq!(commands.len(), 3);
+    assert_eq!(commands.len(), 4);
     for command in commands {
         let id = command["command"].as_str().unwrap();
         assert!(

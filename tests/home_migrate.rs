@@ -332,3 +332,21 @@ fn a_dotfile_git_refuses_is_refused_and_nothing_is_written() {
         "{ }\n"
     );
 }
+
+/// The README shows what its migration command prints (the Nix on
+/// stdout), and the dotfiles' secret is not in it.
+#[test]
+fn the_readme_shows_what_migrating_the_example_dotfiles_prints() {
+    let root = Path::new(ROOT);
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let marker = "cargo run --release -- migrate examples/home-manager/dotfiles\n```\n\n```nix\n";
+    let start = readme.find(marker).expect("the README's migrate command") + marker.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (code, out, err) = cim_nix(&["migrate", "examples/home-manager/dotfiles"], root);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(shown, out);
+    assert!(err.contains("`github.token` looks like a secret"), "{err}");
+    assert!(!out.contains("ghp_"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    assert_valid_home_manager(&out, dir.path());
+}

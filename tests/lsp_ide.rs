@@ -472,6 +472,37 @@ fn completion_of_attributes_scope_and_lib_with_documentation() {
     assert!(docs.contains("lib.modules.mkIf"), "{docs}");
 }
 
+#[test]
+fn completion_of_home_manager_options_with_their_types() {
+    let mut w = Workspace::start();
+    // Typed mid-edit: the binding has no `=` yet.
+    let text = "{ pkgs, ... }:\n{\n  home.stateVersion = \"25.11\";\n  programs.tmux.mou\n}\n";
+    let home = w.open("home.nix", text);
+    let found = w
+        .at(
+            "textDocument/completion",
+            &home,
+            position(text, "mou\n", 3),
+            json!({}),
+        )
+        .unwrap();
+    let items = found["items"].as_array().unwrap();
+    let labels: Vec<&str> = items.iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["mouse"]);
+    assert_eq!(items[0]["detail"], "bool");
+    assert_eq!(
+        items[0]["textEdit"]["range"],
+        json!({"start": {"line": 3, "character": 16}, "end": {"line": 3, "character": 19}})
+    );
+    let resolved = w
+        .server
+        .request("completionItem/resolve", items[0].clone())
+        .unwrap();
+    let docs = resolved["documentation"]["value"].as_str().unwrap();
+    assert!(docs.contains("`programs.tmux.mouse`"), "{docs}");
+    assert!(docs.contains("Type: `bool`"), "{docs}");
+}
+
 /// Decodes LSP's relative semantic tokens into (line, column, length,
 /// type, modifiers).
 fn decode(data: &[Value]) -> Vec<[u64; 5]> {

@@ -131,6 +131,7 @@ async fn the_service_answers_every_endpoint_and_shares_load() {
         "nix.cmd.flake.add_input",
         "nix.cmd.flake.remove_input",
         "nix.query.flake.inputs",
+        "nix.cmd.home.migrate",
     ] {
         assert!(subjects.contains(&expected), "{subjects:?}");
     }
@@ -345,4 +346,115 @@ async fn the_service_answers_every_endpoint_and_shares_load() {
             .len(),
         2
     );
+}
+
+/// `nix.cmd.home.migrate`: dotfiles in, Home Manager options out (printed,
+/// or inserted into the module sent along), and each migration into a
+/// module becomes a `home.dotfile_migrated` event on JetStream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dotfiles_are_migrated_and_each_migration_is_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(&dir.path().join("js"));
+    let url = nats.url();
+    let state = dir.path().join("state");
+    let _replica = Replica(
+        Command::new(support::lsp::binary())
+            .args(["service", "--nats", &url])
+            .env("XDG_STATE_HOME", &state)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cim-nix service"),
+    );
+    let client = async_nats::connect(&url).await.unwrap();
+    wait_for_instances(&client, 1).await;
+
+    let gitconfig = "[user]\n\tname = Ada Lovelace\n[core]\n\texcludesFile = ~/.gitignore\n[alias]\n\tst = status\n";
+    // Printed, with a referenced file sent along.
+    let reply = call(
+        &client,
+        "nix.cmd.home.migrate",
+        body(
+            json!({"dotfiles": [{"path": "~/.gitconfig", "text": gitconfig}],
+                    "files": {"~/.gitignore": "result\n*.swp\n"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply["release"], "26.11");
+    assert_eq!(
+        reply["nix"],
+        "programs.git = {\n  enable = true;\n  settings = {\n    user.name = \"Ada Lovelace\";\n    alias.st = \"status\";\n  };\n  ignores = [ \"result\" \"*.swp\" ];\n};\n"
+    );
+    assert_eq!(
+        reply["migrations"],
+        json!([{"program": "git", "source": "~/.gitconfig", "option": "programs.git", "target": ".config/git/config"}])
+    );
+
+    // Into a module: its release (stateVersion 25.05) names the options,
+    // and the rest of the module is unchanged.
+    let module = "{ pkgs, ... }:\n{\n  home.stateVersion = \"25.05\";\n}\n";
+    let reply = call(
+        &client,
+        "nix.cmd.home.migrate",
+        body(json!({"dotfiles": [{"path": "~/.gitconfig", "text": "[user]\n\tname = Ada\n"},
+                                 {"path": "~/.config/starship.toml", "text": "add_newline = false\n"}],
+                    "into": {"path": "users/ada/home.nix", "text": module}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply["release"], "25.05");
+    assert_eq!(
+        reply["text"],
+        "{ pkgs, ... }:\n{\n  home.stateVersion = \"25.05\";\n  programs.git = {\n    enable = true;\n    userName = \"Ada\";\n  };\n  programs.starship = {\n    enable = true;\n    settings.add_newline = false;\n  };\n}\n"
+    );
+    let messages = tokio::task::spawn_blocking(move || {
+        support::nats::wait_for_messages(&url, "NIX_EVENTS", 2, Duration::from_secs(20))
+    })
+    .await
+    .unwrap();
+    let data: Vec<&Value> = messages.iter().map(|m| &m.body["data"]).collect();
+    assert_eq!(
+        data,
+        [
+            &json!({"program": "git", "source": "~/.gitconfig", "target": ".config/git/config"}),
+            &json!({"program": "starship", "source": "~/.config/starship.toml", "target": ".config/starship.toml"}),
+        ]
+    );
+    for m in &messages {
+        assert_eq!(
+            m.body["event_type"], "home.dotfile_migrated",
+            "{:?}",
+            m.body
+        );
+        assert_eq!(m.body["aggregate"]["path"], "users/ada/home.nix");
+    }
+
+    // Refusals: a dotfile its program would reject, a module that is not
+    // one, an unknown program or release.
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"dotfiles": [{"path": "~/.gitconfig", "text": "[user\n"}]}),
+            "422",
+        ),
+        (
+            json!({"dotfiles": [{"path": "~/.gitconfig", "text": ""}], "into": {"path": "x.nix", "text": "import ./y.nix"}}),
+            "422",
+        ),
+        (
+            json!({"dotfiles": [{"path": "x", "text": ""}], "program": "emacs"}),
+            "400",
+        ),
+        (
+            json!({"dotfiles": [{"path": "~/.gitconfig", "text": ""}], "release": "25.06"}),
+            "400",
+        ),
+        (json!({"dotfiles": []}), "400"),
+    ];
+    for (request, code) in cases {
+        let (got, message) = call(&client, "nix.cmd.home.migrate", body(request.clone()))
+            .await
+            .expect_err(&request.to_string());
+        assert_eq!(got, code, "{request}: {message}");
+    }
 }

@@ -218,14 +218,14 @@ pub fn detect(
             ["systemd", "user", "services", _, "Unit" | "Service" | "Install", ..] => {
                 signal("systemd.user capitalised", 1, &mut score)
             }
-            ["boot" | "networking" | "fileSystems" | "hardware" | "security", ..] => {
-                signal(nixos_root(p[0]), -3, &mut score)
+            // Roots only NixOS or nix-darwin have (Home Manager has no
+            // `environment`, `system` or `homebrew`, and its `launchd`
+            // has only `agents`).
+            [root, ..] if nixos_root(root).is_some() => {
+                signal(nixos_root(root).unwrap_or_default(), -3, &mut score)
             }
             ["users", "users", ..] => signal("users.users", -3, &mut score),
-            ["environment", "systemPackages", ..] => {
-                signal("environment.systemPackages", -3, &mut score)
-            }
-            ["system", "stateVersion", ..] => signal("system.stateVersion", -3, &mut score),
+            ["launchd", "daemons" | "user", ..] => signal("darwin launchd", -3, &mut score),
             _ => {}
         }
     }
@@ -245,14 +245,21 @@ pub fn detect(
     score
 }
 
-fn nixos_root(root: &str) -> &'static str {
-    match root {
+fn nixos_root(root: &str) -> Option<&'static str> {
+    Some(match root {
         "boot" => "boot",
         "networking" => "networking",
         "fileSystems" => "fileSystems",
         "hardware" => "hardware",
-        _ => "security",
-    }
+        "security" => "security",
+        "environment" => "environment",
+        "system" => "system",
+        "homebrew" => "homebrew",
+        "virtualisation" => "virtualisation",
+        "swapDevices" => "swapDevices",
+        "powerManagement" => "powerManagement",
+        _ => return None,
+    })
 }
 
 fn state_of(leaves: &[Leaf]) -> HomeState {
@@ -472,6 +479,23 @@ mod tests {
             false,
         );
         assert!(!m.is_home_manager, "score {}", m.score);
+        // nix-darwin: `launchd.agents` is in both; daemons, `system` and
+        // `environment` are not Home Manager's.
+        for darwin in [
+            "{ launchd.daemons.foo.command = \"foo\"; launchd.agents.bar.command = \"bar\"; }",
+            "{ lib, ... }: { environment.etc = lib.mkForce { }; launchd.agents = lib.mkForce { }; }",
+            "{ system.primaryUser = \"a\"; launchd.agents.bar.command = \"bar\"; }",
+        ] {
+            let m = model(darwin, false);
+            assert!(!m.is_home_manager, "{darwin}: score {}", m.score);
+        }
+        assert!(
+            model(
+                "{ launchd.agents.bar.config.ProgramArguments = [ ]; }",
+                false
+            )
+            .is_home_manager
+        );
     }
 
     #[test]

@@ -7,12 +7,15 @@ use std::sync::OnceLock;
 
 const OPTIONS: &str = include_str!("data/hm-options.tsv");
 const DEPRECATIONS: &str = include_str!("data/hm-deprecations.tsv");
+const FREEFORM_FILES: &str = include_str!("data/hm-freeform-files.txt");
 
 /// One option: its type's outer name (`bool`, `attrsOf`, `submodule`...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OptionInfo {
     pub kind: &'static str,
     pub visible: bool,
+    /// The module file that declares it (`modules/programs/git.nix`).
+    pub declared: &'static str,
 }
 
 impl OptionInfo {
@@ -115,6 +118,10 @@ impl OptionIndex {
                 continue;
             };
             let internal = fields.next().is_some_and(|f| f == "internal");
+            let declared = fields
+                .next()
+                .and_then(|f| f.split(',').next())
+                .unwrap_or("");
             if name.contains("_module") {
                 continue;
             }
@@ -123,6 +130,7 @@ impl OptionIndex {
                 OptionInfo {
                     kind,
                     visible: visibility == "visible" && !internal,
+                    declared,
                 },
             );
             let mut start = 0;
@@ -188,6 +196,24 @@ impl OptionIndex {
 
     pub fn deprecation(&self, pattern: &str) -> Option<&Deprecation> {
         self.deprecations.get(pattern)
+    }
+
+    /// Whether the submodule at `pattern` (an option, or the element of an
+    /// `attrsOf`/`listOf` submodule) may take keys it does not declare:
+    /// its module file declares a `freeformType` (the index has no types
+    /// inside types, so the file is what says it).
+    pub fn may_be_freeform(&self, pattern: &str) -> bool {
+        let declared = self.option(pattern).map(|o| o.declared).or_else(|| {
+            self.children(pattern).iter().find_map(|child| {
+                self.option(&format!("{pattern}.{child}"))
+                    .map(|o| o.declared)
+            })
+        });
+        declared.is_some_and(|file| {
+            FREEFORM_FILES
+                .lines()
+                .any(|line| !line.starts_with('#') && line == file)
+        })
     }
 
     /// The names known below `pattern`.

@@ -196,19 +196,31 @@ fn walk(set: &ast::AttrSet, prefix: &mut Vec<String>, out: &mut Vec<Diagnostic>,
                 for inner in attr_set(&value).into_iter().chain(merged(&value)) {
                     walk(&inner, prefix, out, depth + 1);
                 }
+                // A list of submodules: each element's set, as `*`.
+                if let Expr::List(list) = read::strip_parens(&value) {
+                    prefix.push("*".into());
+                    for inner in list.items().filter_map(|i| attr_set(&i)) {
+                        walk(&inner, prefix, out, depth + 1);
+                    }
+                    prefix.pop();
+                }
             }
             Lookup::Unknown { at, parent } => {
                 // Collections that other modules add to (`programs.foo`
                 // from an imported module) and the top level are not
                 // judged: the index knows Home Manager's own options only.
                 let judged = !parent.is_empty() && parent != "programs" && parent != "services";
-                // The element of an `attrsOf (submodule ...)` or a list of
-                // submodules may be freeform (`programs.ssh.settings.<name>`
-                // takes any ssh_config key), which the index cannot tell:
-                // there only a near miss of a declared name is judged.
+                // A freeform submodule takes any key (each host of
+                // `programs.ssh.settings` any ssh_config directive). The
+                // index says which module files declare one, not which of
+                // their submodules it is: under those files' options
+                // nothing is judged. In the element of any other `attrsOf
+                // (submodule ...)` or list of submodules, only a near miss
+                // of a declared name is.
                 let element = parent.split('.').any(|p| p == "<name>" || p == "*");
+                let near_miss = || !index().suggestions(parent, full[at]).is_empty();
                 let judged =
-                    judged && (!element || !index().suggestions(parent, full[at]).is_empty());
+                    judged && !index().may_be_freeform(parent) && (!element || near_miss());
                 if judged && at >= len {
                     let name = &names[at - len];
                     out.push(unknown(&full, at, parent, name.range));
@@ -442,14 +454,16 @@ mod tests {
 
     #[test]
     fn in_submodule_elements_only_near_misses_are_judged() {
-        // `ForwardAgent` is a freeform key of an ssh host; `adress` is a
-        // typo of a declared option of an email account.
-        let text = "{ programs.ssh.settings.\"*.lab\".ForwardAgent = true; accounts.email.accounts.work.adress = \"a@b.c\"; }";
+        // `ForwardAgent` is a freeform key of an ssh host, `editor` of
+        // khard's freeform settings, `disabled` of an MCP server (close
+        // to the declared `enabled`); `adress` is a typo of a declared
+        // option of an email account, `condtion` of a git include.
+        let text = "{ programs.ssh.settings.\"*.lab\".ForwardAgent = true; programs.khard.settings.general.editor = \"vim\"; programs.mcp.servers.x.disabled = true; accounts.email.accounts.work.adress = \"a@b.c\"; programs.git.includes = [ { condtion = \"x\"; } ]; }";
         let names: Vec<String> = findings(text, true)
             .into_iter()
             .map(|(_, t, _)| t)
             .collect();
-        assert_eq!(names, ["adress"]);
+        assert_eq!(names, ["adress", "condtion"]);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   `inputs.` the inputs and an input's standard outputs;
 //! - where an expression goes: the names in scope, nearest first, the
 //!   names `with` sets provide, the global builtins, and keywords;
+//! - where a key goes in a Home Manager module (or `home-manager.users.<n>`
+//!   of a NixOS module): Home Manager's option names, with their types;
 //! - in the argument set of a call to a known function: its pattern's
 //!   fields not written yet; in a function's pattern: the names its
 //!   callers pass.
@@ -44,6 +46,8 @@ pub enum CompletionKind {
 pub enum DocKey {
     Builtin(String),
     Lib(String),
+    /// A Home Manager option (or prefix of options), as the index names it.
+    HomeOption(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +81,7 @@ pub fn resolve(key: &DocKey) -> Option<String> {
     match key {
         DocKey::Builtin(name) => builtins::find(name).map(builtins::markdown),
         DocKey::Lib(path) => lib_docs::markdown(path),
+        DocKey::HomeOption(pattern) => super::home_options::markdown(pattern),
     }
 }
 
@@ -102,11 +107,25 @@ pub fn completions(doc: &Rc<Doc>, offset: TextSize, world: &dyn World) -> Option
     }
     let resolver = Resolver::new(world, doc.clone());
     let before = previous_token(root, replace.start());
+    // Home Manager option names where a key goes in a Home Manager scope.
+    let home = before
+        .as_ref()
+        .and_then(|b| super::home_options::items(root, b))
+        .filter(|h| !h.is_empty());
     let mut items = match before.as_ref().map(|t| t.kind()) {
-        Some(TOKEN_DOT) => attribute_items(doc, before.as_ref()?, &resolver)?,
-        _ => match key_position(before.as_ref()) {
-            Some(set) => key_items(doc, &set, &resolver),
-            None => match pattern_at(before.as_ref()) {
+        Some(TOKEN_DOT) => match home {
+            Some(home) => home,
+            None => attribute_items(doc, before.as_ref()?, &resolver)?,
+        },
+        _ => match (key_position(before.as_ref()), home) {
+            (Some(set), home) => {
+                let mut items = key_items(doc, &set, &resolver);
+                items.extend(home.into_iter().flatten());
+                items
+            }
+            // `{ baseI }` reads as a pattern until `=` follows.
+            (None, Some(home)) => home,
+            (None, None) => match pattern_at(before.as_ref()) {
                 Some(pattern) => pattern_items(doc, &pattern, &resolver),
                 None => expression_items(doc, root, replace.start(), before.as_ref(), &resolver),
             },
@@ -766,6 +785,53 @@ mod tests {
 
     fn first(fixture: &str, n: usize) -> Vec<String> {
         labels(fixture).into_iter().take(n).collect()
+    }
+
+    fn item_of(fixture: &str, label: &str) -> CompletionItem {
+        let f = Fixture::parse(fixture);
+        let found = completions(&f.doc(), f.offset(), &f).expect("completions");
+        found
+            .items
+            .into_iter()
+            .find(|i| i.label == label)
+            .unwrap_or_else(|| panic!("no {label} in {fixture}"))
+    }
+
+    #[test]
+    fn home_manager_option_names_in_home_manager_scopes() {
+        let home = "{ pkgs, ... }: { home.stateVersion = \"25.11\"; programs.git.$0 }";
+        let found = labels(home);
+        assert!(found.contains(&"enable".to_string()), "{found:?}");
+        assert!(found.contains(&"settings".to_string()), "{found:?}");
+        // Renamed options are not offered: the new name is.
+        assert!(!found.contains(&"userName".to_string()), "{found:?}");
+        let enable = item_of(home, "enable");
+        assert_eq!(enable.detail.as_deref(), Some("bool"));
+        let docs = resolve(enable.docs.as_ref().unwrap()).unwrap();
+        assert!(docs.contains("`programs.git.enable`"), "{docs}");
+        // Typed so far, nested and dotted spellings, and list elements.
+        assert_eq!(
+            labels(
+                "{ ... }: { home.stateVersion = \"25.11\"; programs = { tmux = { baseI$0 }; }; }"
+            ),
+            ["baseIndex"]
+        );
+        assert_eq!(
+            labels("{ ... }: { home.username = \"a\"; programs.git.includes = [ { cond$0 } ]; }"),
+            ["condition"]
+        );
+        assert_eq!(
+            labels("{ lib, ... }: { home.username = \"a\"; programs.tmux = lib.mkIf true { mous$0 }; }"),
+            ["mouse"]
+        );
+        // In a NixOS module, below `home-manager.users.<name>` only.
+        let nixos = "{ ... }: { networking.hostName = \"h\"; home-manager.users.ada = { programs.starship.enableZ$0 }; }";
+        assert_eq!(labels(nixos), ["enableZshIntegration"]);
+        let outside = labels("{ ... }: { networking.hostName = \"h\"; programs.gi$0 }");
+        assert!(outside.is_empty(), "{outside:?}");
+        // Not in a `let` binding's set.
+        let in_let = labels("{ ... }: let x = { programs.gi$0 }; in { home.username = \"a\"; }");
+        assert!(in_let.is_empty(), "{in_let:?}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod completion;
 mod diagnostics;
 mod folding;
 mod goto_definition;
+mod home_options;
 mod hover;
 mod inlay_hints;
 mod lib_docs;

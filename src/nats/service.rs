@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::connect;
+use super::publisher::EventSink;
 use crate::config::{NatsSettings, Settings};
 use crate::flake::{self, FlakeLock, FlakeModel, InputRef};
 use crate::format::{self, Style};
@@ -37,6 +38,9 @@ fn refuse(code: usize, message: impl Into<String>) -> Refusal {
     }
 }
 
+/// Events waiting for NATS, at most (then the oldest are dropped).
+const OUTBOX_MAX: usize = 100_000;
+
 /// The endpoints: `(name, subject after the prefix)`.
 pub const ENDPOINTS: &[(&str, &str)] = &[
     ("diagnostics", "query.document.diagnostics"),
@@ -44,6 +48,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("add-input", "cmd.flake.add_input"),
     ("remove-input", "cmd.flake.remove_input"),
     ("inputs", "query.flake.inputs"),
+    ("migrate", "cmd.home.migrate"),
 ];
 
 /// Answers one request of endpoint `name`: the reply's JSON, or a refusal.
@@ -66,6 +71,7 @@ pub fn answer(name: &str, payload: &[u8]) -> Result<Value, Refusal> {
         "add-input" => add_input(&request),
         "remove-input" => remove_input(&request),
         "inputs" => inputs(&request),
+        "migrate" => migrate(&request),
         other => Err(refuse(404, format!("no endpoint `{other}`"))),
     }));
     outcome.unwrap_or_else(|panic| {
@@ -111,17 +117,22 @@ fn diagnostics(request: &Value) -> Result<Value, Refusal> {
     ))
 }
 
-fn format_request(request: &Value) -> Result<Value, Refusal> {
-    let text: String = field(request, "text")?;
-    let style = match optional::<String>(request, "style")? {
-        None => Style::NixpkgsFmt,
+/// The request's `style`, nixpkgs-fmt when it names none.
+fn style_field(request: &Value) -> Result<Style, Refusal> {
+    match optional::<String>(request, "style")? {
+        None => Ok(Style::NixpkgsFmt),
         Some(name) => Style::parse(&name).ok_or_else(|| {
             refuse(
                 400,
                 format!("unknown style `{name}`: use nixpkgs-fmt, alejandra or nixfmt"),
             )
-        })?,
-    };
+        }),
+    }
+}
+
+fn format_request(request: &Value) -> Result<Value, Refusal> {
+    let text: String = field(request, "text")?;
+    let style = style_field(request)?;
     let parse = crate::syntax::parse(&text);
     let index = crate::syntax::LineIndex::new(&text);
     let formatter = format::formatter(style, &format::FormatOptions::default());
@@ -164,6 +175,138 @@ fn remove_input(request: &Value) -> Result<Value, Refusal> {
     let input: String = field(request, "input")?;
     let edited = flake::edit::remove_input(&text, &input).map_err(edit_refusal)?;
     Ok(json!({ "text": edited }))
+}
+
+/// One dotfile of a `migrate` request.
+#[derive(Deserialize)]
+struct Dotfile {
+    path: String,
+    text: String,
+}
+
+/// The Home Manager file a `migrate` request inserts into.
+#[derive(Deserialize)]
+struct Target {
+    path: String,
+    text: String,
+}
+
+/// Files a dotfile refers to (git's `core.excludesFile`), by the path it
+/// names them with.
+struct RequestFiles(std::collections::HashMap<String, String>);
+
+impl crate::ide::migrate::Files for RequestFiles {
+    fn read(&self, path: &str) -> Option<String> {
+        self.0.get(path).cloned()
+    }
+}
+
+fn migrate(request: &Value) -> Result<Value, Refusal> {
+    use crate::ide::migrate::{self as m, MigrateError, Program, Release, Source};
+    let dotfiles: Vec<Dotfile> = field(request, "dotfiles")?;
+    if dotfiles.is_empty() {
+        return Err(refuse(
+            400,
+            "`dotfiles` is empty: send at least one {\"path\", \"text\"}",
+        ));
+    }
+    let program = match optional::<String>(request, "program")? {
+        None => None,
+        Some(name) => Some(Program::named(&name).ok_or_else(|| {
+            refuse(
+                400,
+                format!("unknown program `{name}`: use git, ssh, tmux, ... or file"),
+            )
+        })?),
+    };
+    let into: Option<Target> = optional(request, "into")?;
+    let lock: Option<String> = optional(request, "flake_lock")?;
+    let release = match optional::<String>(request, "release")? {
+        Some(text) => Release::parse(&text).ok_or_else(|| {
+            refuse(
+                400,
+                format!("`{text}` is not a Home Manager release (YY.05 or YY.11)"),
+            )
+        })?,
+        None => m::release_for(into.as_ref().map(|t| t.text.as_str()), lock.as_deref()),
+    };
+    let style = style_field(request)?;
+    let files = RequestFiles(optional(request, "files")?.unwrap_or_default());
+    let mut migrations = Vec::new();
+    for dotfile in &dotfiles {
+        let source = Source {
+            path: &dotfile.path,
+            text: &dotfile.text,
+        };
+        let migrated = match program {
+            Some(program) => m::migrate_as(program, source, release, &files),
+            None => m::migrate(source, release, &files),
+        };
+        migrations.push(migrated.map_err(|e| match e {
+            MigrateError::Syntax { .. } | MigrateError::Unknown { .. } => {
+                refuse(422, e.to_string())
+            }
+        })?);
+    }
+    let migrations = m::merge(migrations);
+    let mut reply = json!({
+        "release": release.to_string(),
+        "migrations": migrations.iter().map(|m| json!({
+            "program": m.program.name(),
+            "source": m.source,
+            "option": m.option.join("."),
+            "target": m.target(),
+        })).collect::<Vec<_>>(),
+        "warnings": migrations.iter().flat_map(|m| m.warnings.iter().map(|w| json!({
+            "source": m.source,
+            "line": w.line,
+            "message": w.message,
+        }))).collect::<Vec<_>>(),
+    });
+    match into {
+        None => reply["nix"] = json!(m::to_nix(&migrations, style)),
+        Some(target) => {
+            let parse = crate::syntax::parse(&target.text);
+            if !parse.errors().is_empty() {
+                return Err(refuse(
+                    422,
+                    format!("{} has syntax errors; fix them first", target.path),
+                ));
+            }
+            let inserted = m::insert_into(&target.text, &migrations, None, style)
+                .map_err(|e| refuse(422, format!("{}: {e}", target.path)))?;
+            reply["path"] = json!(target.path);
+            reply["text"] = json!(inserted.text);
+            reply["kept"] = json!(inserted.kept);
+        }
+    }
+    Ok(reply)
+}
+
+/// The `home.dotfile_migrated` events of a `migrate` reply that changed a
+/// Home Manager file: one per migration, on that file's aggregate.
+pub fn migrated_events(reply: &Value) -> Vec<crate::events::DomainEvent> {
+    let Some(path) = reply.get("path").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let mut hub = crate::events::EventHub::default();
+    let mut events = Vec::new();
+    for m in reply["migrations"].as_array().into_iter().flatten() {
+        let text = |key: &str| {
+            m.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        events.extend(hub.dotfile_migrated(
+            path,
+            &text("program"),
+            &text("source"),
+            &text("target"),
+            &mut crate::events::SystemStamps,
+        ));
+    }
+    events
 }
 
 fn inputs(request: &Value) -> Result<Value, Refusal> {
@@ -242,6 +385,21 @@ pub async fn run(settings: &NatsSettings) -> Result<(), String> {
         .start("cim-nix", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| format!("cannot start the NATS service: {e}"))?;
+    // `home.dotfile_migrated` events go through an outbox, as the
+    // server's do, so that none is lost while NATS is away.
+    let sink = match super::outbox::default_dir() {
+        Some(dir) => match super::outbox::Outbox::open(&dir, OUTBOX_MAX) {
+            Ok(outbox) => Some(super::publisher::start(settings, outbox)),
+            Err(e) => {
+                tracing::error!("{e}; migrations are answered without events");
+                None
+            }
+        },
+        None => {
+            tracing::error!("no XDG_STATE_HOME or HOME to keep the event outbox in; migrations are answered without events");
+            None
+        }
+    };
     let mut tasks = Vec::new();
     for (name, subject) in ENDPOINTS {
         let subject = format!("{}.{subject}", settings.subject_prefix);
@@ -252,9 +410,10 @@ pub async fn run(settings: &NatsSettings) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot serve {subject}: {e}"))?;
         tracing::info!("serving {subject}");
+        let sink = sink.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(request) = endpoint.next().await {
-                tokio::spawn(handle(name, request));
+                tokio::spawn(handle(name, request, sink.clone()));
             }
         }));
     }
@@ -265,7 +424,7 @@ pub async fn run(settings: &NatsSettings) -> Result<(), String> {
     Ok(())
 }
 
-async fn handle(name: &'static str, request: service::Request) {
+async fn handle(name: &'static str, request: service::Request, sink: Option<EventSink>) {
     // A request without a reply subject cannot be answered (and
     // async-nats would panic trying).
     if request.message.reply.is_none() {
@@ -275,7 +434,12 @@ async fn handle(name: &'static str, request: service::Request) {
     let payload = request.message.payload.clone();
     let answered = tokio::task::spawn_blocking(move || answer(name, &payload)).await;
     let reply = match answered {
-        Ok(Ok(value)) => Ok(value.to_string().into()),
+        Ok(Ok(value)) => {
+            if let (Some(sink), "migrate") = (&sink, name) {
+                sink.emit(&migrated_events(&value));
+            }
+            Ok(value.to_string().into())
+        }
         Ok(Err(refusal)) => Err(service::error::Error {
             status: refusal.message,
             code: refusal.code,

@@ -2,11 +2,21 @@
 // adds the extension's commands. What can be tested without VS Code lives
 // in server.ts (finding the binary) and protocol.ts (what is sent).
 
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
 import {
   DOCUMENT_SELECTOR,
   EventStatusRequest,
+  MigrateDotfileResult,
+  migrateDotfileParams,
   SETTINGS_SECTION,
   SyntaxTreeRequest,
   serverCommand,
@@ -33,6 +43,9 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
     vscode.commands.registerCommand('cim-nix.restartServer', restart),
     vscode.commands.registerCommand('cim-nix.showSyntaxTree', showSyntaxTree),
     vscode.commands.registerCommand('cim-nix.showEventStatus', showEventStatus),
+    // Not `cim-nix.migrateDotfile`: the client registers the server's own
+    // command under that name.
+    vscode.commands.registerCommand('cim-nix.migrateDotfileHere', migrateDotfileHere),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // Other settings reach the running server (synchronize below); a new
       // binary needs a new process.
@@ -121,6 +134,45 @@ async function showSyntaxTree(): Promise<void> {
     await showText(tree, 'plaintext');
   } catch (e) {
     // For a file it could not parse the server answers "no syntax tree: <why>".
+    void vscode.window.showErrorMessage(`cim-nix: ${errorText(e)}`);
+  }
+}
+
+// Asks for a dotfile and has the server insert its Home Manager options into
+// the active file (the server edits it through workspace/applyEdit).
+async function migrateDotfileHere(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'nix' || editor.document.uri.scheme !== 'file') {
+    void vscode.window.showInformationMessage(
+      'cim-nix: open the Home Manager file (home.nix) the options should go into, then run the command again.',
+    );
+    return;
+  }
+  const running = runningClient();
+  if (!running) {
+    return;
+  }
+  const picked = await vscode.window.showOpenDialog({
+    title: `Dotfile to migrate into ${path.basename(editor.document.uri.fsPath)}`,
+    openLabel: 'Migrate',
+    defaultUri: vscode.Uri.file(os.homedir()),
+    canSelectMany: false,
+  });
+  if (!picked || picked.length === 0) {
+    return;
+  }
+  const target = running.code2ProtocolConverter.asUri(editor.document.uri);
+  try {
+    const result = (await running.sendRequest(
+      ExecuteCommandRequest.type,
+      migrateDotfileParams(picked[0].fsPath, target),
+    )) as MigrateDotfileResult;
+    for (const warning of result.warnings) {
+      output.appendLine(`${picked[0].fsPath}${warning.line ? `:${warning.line}` : ''}: warning: ${warning.message}`);
+    }
+    const note = result.warnings.length > 0 ? ` (${result.warnings.length} warnings in the cim-nix output)` : '';
+    void vscode.window.showInformationMessage(`cim-nix: added ${result.option} for Home Manager ${result.release}${note}.`);
+  } catch (e) {
     void vscode.window.showErrorMessage(`cim-nix: ${errorText(e)}`);
   }
 }

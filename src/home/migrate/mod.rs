@@ -244,6 +244,22 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// The file Home Manager now writes, below `~` (for `home.file` and
+    /// `xdg.configFile` entries, the entry's own path).
+    pub fn target(&self) -> String {
+        match self
+            .option
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["xdg", "configFile", path] => format!(".config/{path}"),
+            ["home", "file", path] => path.to_string(),
+            _ => self.program.target().to_string(),
+        }
+    }
+
     /// `programs.<name> = { ... };` and the other options, each binding
     /// indented by `indent` spaces.
     pub fn to_nix(&self, indent: usize) -> String {

@@ -105,12 +105,14 @@ pub async fn completion(
     Ok(answer)
 }
 
-/// `completionItem/resolve`: the documentation of a builtin or a
-/// `lib` function.
+/// `completionItem/resolve`: the documentation of a builtin, a `lib`
+/// function or a Home Manager option.
 pub async fn resolve_completion_item(mut item: lsp::CompletionItem) -> Result<lsp::CompletionItem> {
     let key = item.data.as_ref().and_then(|d| {
         if let Some(name) = d.get("builtin").and_then(|v| v.as_str()) {
             Some(ide::DocKey::Builtin(name.to_string()))
+        } else if let Some(option) = d.get("homeOption").and_then(|v| v.as_str()) {
+            Some(ide::DocKey::HomeOption(option.to_string()))
         } else {
             d.get("lib")
                 .and_then(|v| v.as_str())
@@ -139,6 +141,7 @@ fn completion_item(item: ide::CompletionItem, range: lsp::Range) -> lsp::Complet
     let data = item.docs.map(|key| match key {
         ide::DocKey::Builtin(name) => serde_json::json!({ "builtin": name }),
         ide::DocKey::Lib(path) => serde_json::json!({ "lib": path }),
+        ide::DocKey::HomeOption(option) => serde_json::json!({ "homeOption": option }),
     });
     lsp::CompletionItem {
         kind: Some(match item.kind {

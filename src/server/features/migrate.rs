@@ -217,7 +217,7 @@ async fn migrate_dotfile(shared: &Arc<Shared>, client: &Client, argument: &Value
         target_path,
         migration.program.name(),
         dotfile,
-        migration.program.target().to_string(),
+        migration.target(),
     );
     Ok(json!({
         "applied": true,

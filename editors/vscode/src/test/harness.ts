@@ -38,6 +38,7 @@ import {
   TextEdit,
   UnregistrationRequest,
   WorkDoneProgressCreateRequest,
+  WorkspaceEdit,
   WorkspaceFoldersRequest,
 } from 'vscode-languageserver-protocol/node';
 import { DOCUMENT_SELECTOR, SETTINGS_SECTION, serverCommand } from '../protocol';
@@ -135,8 +136,10 @@ export function delay(ms: number): Promise<void> {
 /** One running server and what it has said. */
 export class Session {
   readonly messages: ShowMessageParams[] = [];
-  /** Requests from the server that these tests never expect (edits, documents to show). */
+  /** Requests from the server that these tests never expect (documents to show). */
   readonly unexpected: string[] = [];
+  /** The edits the server asked the editor to apply, which VS Code applies. */
+  readonly appliedEdits: WorkspaceEdit[] = [];
   configurationAnswered = 0;
   stderr = '';
   initializeResult!: InitializeResult;
@@ -255,9 +258,9 @@ export async function startSession(root: string, settings: Settings = defaultSet
   });
   // Nothing these tests do should make the server edit files or open
   // documents by itself: recorded, and refused.
-  connection.onRequest(ApplyWorkspaceEditRequest.type, () => {
-    session.unexpected.push(ApplyWorkspaceEditRequest.method);
-    return { applied: false };
+  connection.onRequest(ApplyWorkspaceEditRequest.type, (params) => {
+    session.appliedEdits.push(params.edit);
+    return { applied: true };
   });
   connection.onRequest(ShowDocumentRequest.type, () => {
     session.unexpected.push(ShowDocumentRequest.method);

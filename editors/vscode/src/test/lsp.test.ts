@@ -3,7 +3,7 @@
 // requests, and a restart.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,12 +17,19 @@ import {
   DiagnosticSeverity,
   DiagnosticTag,
   DocumentFormattingRequest,
+  ExecuteCommandRequest,
   ResponseError,
   TextDocumentEdit,
   TextEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol/node';
-import { EventStatusRequest, SyntaxTreeRequest, syntaxTreeParams } from '../protocol';
+import {
+  EventStatusRequest,
+  MigrateDotfileResult,
+  migrateDotfileParams,
+  SyntaxTreeRequest,
+  syntaxTreeParams,
+} from '../protocol';
 import { compareVersions, MIN_SERVER_VERSION, probeServer, resolveServerPath } from '../server';
 import { applyEdits, defaultSettings, fileUri, serverBinary, Session, startSession, TIMEOUT_MS, withTimeout } from './harness';
 
@@ -187,6 +194,40 @@ describe('the extension against the real server', () => {
     const status = await withTimeout(session.connection.sendRequest(EventStatusRequest), 'cim-nix/eventStatus');
     // No `nats.url` in the default settings: events are off.
     assert.deepEqual(status, { enabled: false });
+  });
+
+  test('"Migrate a Dotfile into This File" inserts the options through an edit', { timeout: TIMEOUT_MS }, async () => {
+    const dotfile = path.join(root, 'gitconfig');
+    writeFileSync(dotfile, '[user]\n\tname = Ada Lovelace\n[alias]\n\tco = checkout\n');
+    const uri = fileUri(path.join(root, 'home.nix'));
+    const home = '{ pkgs, ... }:\n{\n  home.stateVersion = "25.11";\n}\n';
+    await session.open(uri, home);
+    const result = (await withTimeout(
+      session.connection.sendRequest(ExecuteCommandRequest.type, migrateDotfileParams(dotfile, uri)),
+      'workspace/executeCommand',
+    )) as MigrateDotfileResult;
+    assert.equal(result.applied, true);
+    assert.equal(result.option, 'programs.git');
+    assert.equal(result.release, '25.11');
+    const edit = session.appliedEdits.at(-1);
+    assert.ok(edit, 'the server asked VS Code to apply an edit');
+    assert.equal(
+      applyEdits(home, editsFor(edit, uri)),
+      [
+        '{ pkgs, ... }:',
+        '{',
+        '  home.stateVersion = "25.11";',
+        '  programs.git = {',
+        '    enable = true;',
+        '    settings = {',
+        '      user.name = "Ada Lovelace";',
+        '      alias.co = "checkout";',
+        '    };',
+        '  };',
+        '}',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('the server asked for nothing VS Code would refuse', () => {
