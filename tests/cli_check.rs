@@ -397,3 +397,41 @@ fn the_readme_shows_what_checking_the_examples_prints() {
     let printed = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
     assert_eq!(shown, printed);
 }
+
+/// Home Manager option names are checked in the files a NixOS module or a
+/// Home Manager module names as Home Manager modules, and in what those
+/// import, even when the file's own text does not look like one.
+#[test]
+fn home_manager_modules_named_by_others_and_their_imports_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "configuration.nix",
+        "{ ... }:\n{\n  networking.hostName = \"box\";\n  home-manager.users.ada = import ./ada.nix;\n}\n",
+    );
+    write(
+        "ada.nix",
+        "{ ... }:\n{\n  imports = [ ./shell.nix ];\n  programs.git.enable = true;\n}\n",
+    );
+    write(
+        "shell.nix",
+        "{ ... }:\n{\n  programs.zsh.enableAutosuggestions = true;\n}\n",
+    );
+    // Not named by anything: a NixOS-looking module is not judged.
+    write(
+        "other.nix",
+        "{ ... }:\n{\n  programs.zsh.enableAutosuggestions = true;\n}\n",
+    );
+    let out = check(dir.path(), &["."]);
+    let printed = stdout(&out);
+    let findings: Vec<&str> = printed.lines().collect();
+    assert_eq!(findings.len(), 1, "{printed}");
+    assert!(
+        findings[0].ends_with("shell.nix:3:16: warning[hm-renamed-option]: `programs.zsh.enableAutosuggestions` is now `programs.zsh.autosuggestion.enable` in Home Manager (the old name warns at every switch)"),
+        "{printed}"
+    );
+}

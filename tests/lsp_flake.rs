@@ -168,3 +168,37 @@ fn flake_findings_follow_the_lock_on_disk() {
     assert_eq!(none, Value::Null);
     assert!(server.shutdown().success());
 }
+
+/// A module the flake names as a Home Manager module, and a module that
+/// one imports, have their option names checked in the editor, though
+/// neither looks like Home Manager by its own text.
+#[test]
+fn home_manager_modules_the_flake_names_and_their_imports_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), FLAKE).unwrap();
+    std::fs::write(
+        dir.path().join("home.nix"),
+        "{ ... }:\n{\n  imports = [ ./git.nix ];\n}\n",
+    )
+    .unwrap();
+    let git = "{ ... }:\n{\n  programs.git.userName = \"Ada\";\n}\n";
+    let git_path = dir.path().join("git.nix");
+    std::fs::write(&git_path, git).unwrap();
+    let mut server = Server::start();
+    server
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(dir.path()), "capabilities": {}}),
+        )
+        .expect("initialize");
+    server.notify("initialized", json!({}));
+    server.open(&uri(&git_path), 1, git);
+    // Once the workspace is indexed, the file is known for what it is.
+    let published = server.diagnostics_until(&uri(&git_path), |d| {
+        d.as_array().is_some_and(|d| !d.is_empty())
+    });
+    assert_eq!(
+        findings(&published),
+        [("hm-renamed-option".to_string(), 2, 15)]
+    );
+}

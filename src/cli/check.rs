@@ -151,22 +151,51 @@ fn plural(n: usize) -> &'static str {
 /// The files the checked flakes name as Home Manager modules
 /// (`homeManagerConfiguration { modules = [ ./home.nix ]; }`): what the
 /// project says a file is, instead of a guess from its path.
-fn home_modules_named_by_flakes(sources: &[Source]) -> HashSet<PathBuf> {
-    let mut out = HashSet::new();
-    for source in sources {
-        let Source::File(path) = source else { continue };
-        if path.file_name().is_none_or(|n| n != "flake.nix") {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
+/// The files the checked files name as Home Manager modules (a flake's
+/// `homeManagerConfiguration`, a NixOS module's `home-manager.users.<n>`,
+/// and what those modules import), so that they are checked as such.
+fn home_modules_named(sources: &[Source]) -> HashSet<PathBuf> {
+    // Only files that can name one are parsed.
+    const WORDS: [&str; 4] = [
+        "home-manager",
+        "homeManagerConfiguration",
+        "homeModules",
+        "imports",
+    ];
+    let found = in_parallel(sources, |source| {
+        let Source::File(path) = source else {
+            return (Vec::new(), None);
         };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return (Vec::new(), None);
+        };
+        if !WORDS.iter().any(|w| text.contains(w)) {
+            return (Vec::new(), None);
+        }
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         let doc = ide::Doc::new(
-            Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+            Some(path.clone()),
             std::sync::Arc::new(ide::SourceFile::parse(text)),
         );
-        for module in ide::home_module_links(&doc, &ide::NoWorld) {
-            out.insert(module);
+        let named = ide::home_module_links(&doc, &ide::NoWorld);
+        let imports = ide::module_imports(&doc, &ide::NoWorld);
+        (named, Some((path, imports)))
+    });
+    let mut out = HashSet::new();
+    let mut imports = std::collections::HashMap::new();
+    for (named, file) in found {
+        out.extend(named);
+        if let Some((path, imported)) = file {
+            imports.insert(path, imported);
+        }
+    }
+    // A named file's imports are named too, and theirs.
+    let mut todo: Vec<PathBuf> = out.iter().cloned().collect();
+    while let Some(path) = todo.pop() {
+        for imported in imports.get(&path).into_iter().flatten() {
+            if out.insert(imported.clone()) {
+                todo.push(imported.clone());
+            }
         }
     }
     out
@@ -179,7 +208,7 @@ fn check_all(
 ) -> (Vec<FileReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    let home_modules = home_modules_named_by_flakes(sources);
+    let home_modules = home_modules_named(sources);
     for result in in_parallel(sources, |source| {
         check_one(source, settings, fix, &home_modules)
     }) {

@@ -31,6 +31,10 @@ pub fn home_module_paths(root: &SyntaxNode) -> Vec<String> {
                 let p: Vec<&str> = path.iter().map(String::as_str).collect();
                 match p.as_slice() {
                     [.., "home-manager", "users", _] => modules_in(&value, false, &mut out),
+                    // `home-manager.users.ada = { imports = [ ./a.nix ]; }`
+                    [.., "home-manager", "users", _, "imports"] => {
+                        modules_in(&value, true, &mut out)
+                    }
                     [.., "home-manager", "sharedModules"] => modules_in(&value, true, &mut out),
                     [.., "homeModules" | "homeManagerModules", _] => {
                         modules_in(&value, false, &mut out)
@@ -73,6 +77,27 @@ pub fn home_module_paths(root: &SyntaxNode) -> Vec<String> {
                 }
             }
             _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The modules `root` imports itself: its top-level `imports = [ ... ]`
+/// (path literals and `import path`). They are modules of the same kind
+/// as `root`: a Home Manager module's imports are Home Manager modules.
+pub fn imported_paths(root: &SyntaxNode) -> Vec<String> {
+    let mut out = Vec::new();
+    for node in root.descendants() {
+        let Some(entry) = ast::AttrpathValue::cast(node) else {
+            continue;
+        };
+        if full_path(&entry).as_deref() != Some(&["imports".to_string()][..]) {
+            continue;
+        }
+        if let Some(value) = entry.value() {
+            modules_in(&value, true, &mut out);
         }
     }
     out.sort();
@@ -131,6 +156,14 @@ mod tests {
         let parse = rnix::Root::parse(text);
         assert!(parse.errors().is_empty(), "{:?}", parse.errors());
         home_module_paths(&parse.syntax())
+    }
+
+    #[test]
+    fn imports_of_a_module_and_of_a_users_module() {
+        let text = "{ pkgs, ... }: { imports = [ ./git.nix (import ./shell) ]; home-manager.users.ada = { imports = [ ./ada/editor.nix ]; }; }";
+        let parse = rnix::Root::parse(text);
+        assert_eq!(imported_paths(&parse.syntax()), ["./git.nix", "./shell"]);
+        assert_eq!(paths(text), ["./ada/editor.nix"]);
     }
 
     #[test]

@@ -29,6 +29,9 @@ const MAX_FILES: usize = 60_000;
 /// indexed for their links only.
 const MAX_SYMBOLS: usize = 400_000;
 
+/// How many `imports` up a file is looked for as a Home Manager module.
+const MAX_IMPORT_DEPTH: usize = 8;
+
 #[derive(Default)]
 pub struct WorkspaceIndex {
     files: DashMap<PathBuf, Entry>,
@@ -42,6 +45,8 @@ struct Entry {
     links: Vec<PathBuf>,
     /// The files this one names as Home Manager modules.
     home_modules: Vec<PathBuf>,
+    /// The modules it imports (Home Manager modules when it is one).
+    imports: Vec<PathBuf>,
     symbols: Vec<ide::WorkspaceSymbol>,
 }
 
@@ -69,9 +74,31 @@ impl WorkspaceIndex {
     /// Whether an indexed file names `path` as a Home Manager module
     /// (`home-manager.users.<name>`, `homeManagerConfiguration`'s modules).
     pub fn is_home_module(&self, path: &Path) -> bool {
-        self.files
+        self.is_home_module_within(path, MAX_IMPORT_DEPTH)
+    }
+
+    /// Named as one, or imported by a file that is one (`depth` files up).
+    fn is_home_module_within(&self, path: &Path, depth: usize) -> bool {
+        if self
+            .files
             .iter()
             .any(|e| e.home_modules.iter().any(|m| m == path))
+        {
+            return true;
+        }
+        if depth == 0 {
+            return false;
+        }
+        // Collected first: no map guard is held across the recursion.
+        let importers: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|e| e.imports.iter().any(|m| m == path))
+            .map(|e| e.key().clone())
+            .collect();
+        importers
+            .iter()
+            .any(|importer| importer != path && self.is_home_module_within(importer, depth - 1))
     }
 
     /// Indexes (again) the file at `path` from `text`.
@@ -81,6 +108,7 @@ impl WorkspaceIndex {
         let world = ServerWorld::new(shared);
         let links = ide::file_links(&doc, &world);
         let home_modules = ide::home_module_links(&doc, &world);
+        let imports = ide::module_imports(&doc, &world);
         let mut symbols = ide::workspace_symbols_of(&doc);
         if self.symbols.load(Ordering::Relaxed) + symbols.len() > MAX_SYMBOLS {
             tracing::debug!(
@@ -90,15 +118,28 @@ impl WorkspaceIndex {
             symbols = Vec::new();
         }
         self.symbols.fetch_add(symbols.len(), Ordering::Relaxed);
-        if let Some(old) = self.files.insert(
+        let names_modules = !home_modules.is_empty() || !imports.is_empty();
+        let old = self.files.insert(
             path.to_path_buf(),
             Entry {
                 links,
                 home_modules,
+                imports,
                 symbols,
             },
-        ) {
-            self.symbols.fetch_sub(old.symbols.len(), Ordering::Relaxed);
+        );
+        let changed = match &old {
+            Some(old) => {
+                self.symbols.fetch_sub(old.symbols.len(), Ordering::Relaxed);
+                let new = self.files.get(path);
+                new.is_some_and(|n| n.home_modules != old.home_modules || n.imports != old.imports)
+            }
+            None => names_modules,
+        };
+        // Which files are Home Manager modules may have changed: the open
+        // documents are analysed again (after the first build, once).
+        if changed && !self.building.load(Ordering::SeqCst) {
+            shared.worker.analyze_all();
         }
     }
 
@@ -217,6 +258,16 @@ pub fn build(shared: Arc<Shared>, client: Client, root: PathBuf, progress: bool)
             .await;
         }
         shared.index.building.store(false, Ordering::SeqCst);
+        // Open documents were analysed before the index knew which files
+        // are Home Manager modules.
+        if shared
+            .index
+            .files
+            .iter()
+            .any(|e| !e.home_modules.is_empty())
+        {
+            shared.worker.analyze_all();
+        }
         tracing::info!(
             "indexed {total} files of {} in {:?}",
             root.display(),
