@@ -34,6 +34,11 @@ pub struct MigrateArgs {
     /// instead of going by its name.
     #[arg(long = "as", value_name = "PROGRAM", value_parser = parse_program)]
     pub program: Option<Program>,
+    /// With --into: publish each migration as a `home.dotfile_migrated`
+    /// event to this NATS server (token from $NATS_TOKEN), through the
+    /// event outbox, so none is lost when NATS is away.
+    #[arg(long, value_name = "URL", requires = "into")]
+    pub nats: Option<String>,
 }
 
 fn parse_release(text: &str) -> Result<Release, String> {
@@ -130,7 +135,86 @@ pub fn run(args: &MigrateArgs) -> i32 {
             print!("{}", to_nix(&migrations, style));
             0
         }
-        Some((file, text)) => write_into(file, &text, &migrations, release),
+        Some((file, text)) => {
+            let code = write_into(file, &text, &migrations, release);
+            if let (0, Some(url)) = (code, &args.nats) {
+                publish(url, file, &migrations);
+            }
+            code
+        }
+    }
+}
+
+/// How long the command waits for NATS to take the events; what it has
+/// not taken by then stays in the outbox for the next cim-nix to send.
+const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Publishes the migrations into `file` as `home.dotfile_migrated` events.
+fn publish(url: &str, file: &Path, migrations: &[Migration]) {
+    use crate::events::{EventHub, SystemStamps};
+    use crate::nats::{outbox, publisher};
+    use std::sync::atomic::Ordering;
+
+    let mut hub = EventHub::default();
+    let aggregate = file.display().to_string();
+    let events: Vec<_> = migrations
+        .iter()
+        .flat_map(|m| {
+            hub.dotfile_migrated(
+                &aggregate,
+                m.program.name(),
+                &m.source,
+                &m.target(),
+                &mut SystemStamps,
+            )
+        })
+        .collect();
+    let Some(dir) = outbox::default_dir() else {
+        eprintln!("cim-nix: no XDG_STATE_HOME or HOME to keep the event outbox in; no event was published");
+        return;
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cim-nix: cannot publish the events: {e}");
+            return;
+        }
+    };
+    let settings = crate::config::NatsSettings {
+        url: Some(url.to_string()),
+        ..Default::default()
+    };
+    let wanted = events.len() as u64;
+    let delivered = runtime.block_on(async {
+        let outbox = outbox::Outbox::open(&dir, 100_000).map_err(|e| e.to_string())?;
+        // Events an earlier run left are sent first, and counted.
+        let wanted = wanted + outbox.pending() as u64;
+        let sink = publisher::start(&settings, outbox);
+        sink.emit(&events);
+        // On disk first: from here on nothing is lost.
+        sink.flush().await;
+        let started = std::time::Instant::now();
+        let sent = || {
+            sink.stats.published.load(Ordering::Relaxed)
+                + sink.stats.duplicates.load(Ordering::Relaxed)
+        };
+        while sent() < wanted && started.elapsed() < PUBLISH_WAIT {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok::<bool, String>(sent() >= wanted)
+    });
+    match delivered {
+        Ok(true) => eprintln!("{}: published {wanted} home.dotfile_migrated event(s) to {url}", file.display()),
+        Ok(false) => eprintln!(
+            "{}: NATS at {url} did not take the events within {}s; they wait in {} for the next cim-nix server, service or migrate --nats to send",
+            file.display(),
+            PUBLISH_WAIT.as_secs(),
+            dir.display()
+        ),
+        Err(e) => eprintln!("cim-nix: {e}; no event was published"),
     }
 }
 

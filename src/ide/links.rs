@@ -87,30 +87,32 @@ pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
 /// The files `doc` names as Home Manager modules (resolved; whether or not
 /// they exist).
 pub fn home_module_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
-    let Some(root) = doc.analysis().parse.as_ref().and_then(|p| p.syntax()) else {
-        return Vec::new();
-    };
-    let mut literals = crate::home::references::home_module_paths(&root);
-    // A Home Manager module's own imports are Home Manager modules too.
-    if crate::home::read(&root, false).is_home_manager {
-        literals.extend(crate::home::references::imported_paths(&root));
-    }
-    let mut out: Vec<PathBuf> = literals
-        .iter()
-        .filter_map(|literal| paths::resolve(doc.path.as_deref(), literal, world))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    modules_named(doc, world, |root| {
+        let mut literals = crate::home::references::home_module_paths(root);
+        // A Home Manager module's own imports are Home Manager modules too.
+        if crate::home::read(root, false).is_home_manager {
+            literals.extend(crate::home::references::imported_paths(root));
+        }
+        literals
+    })
 }
 
 /// The modules `doc` imports (its top-level `imports`), resolved: a file
 /// named as a Home Manager module makes these Home Manager modules too.
 pub fn module_imports(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {
+    modules_named(doc, world, crate::home::references::imported_paths)
+}
+
+/// The path literals `read` finds in `doc`, resolved, sorted, once each.
+fn modules_named(
+    doc: &Doc,
+    world: &dyn World,
+    read: impl Fn(&rnix::SyntaxNode) -> Vec<String>,
+) -> Vec<PathBuf> {
     let Some(root) = doc.analysis().parse.as_ref().and_then(|p| p.syntax()) else {
         return Vec::new();
     };
-    let mut out: Vec<PathBuf> = crate::home::references::imported_paths(&root)
+    let mut out: Vec<PathBuf> = read(&root)
         .iter()
         .filter_map(|literal| paths::resolve(doc.path.as_deref(), literal, world))
         .collect();
