@@ -87,7 +87,12 @@ impl Word {
     /// unquoted `~` at the start or after `:` as `$HOME`. `None` when the
     /// value runs a command or uses any other expansion.
     pub fn double_quoted(&self) -> Option<String> {
-        if self.array.is_some() {
+        // Control characters (`$'\e[1m'`) would reach the Nix file raw.
+        let control = self.parts.iter().any(|p| match p {
+            Part::Bare(s) | Part::Quoted(s) => s.chars().any(char::is_control),
+            _ => false,
+        });
+        if self.array.is_some() || control {
             return None;
         }
         let mut out = String::new();
@@ -719,9 +724,11 @@ impl Group {
             Token::Word(word) => {
                 self.continued = false;
                 let top = self.stack.last().map(|(s, _)| *s);
-                if top == Some("case") && word.is("esac") {
-                    self.stack.pop();
-                } else if zsh && top == Some("{") && word.is("}") {
+                // `esac` ends a `case` wherever it stands; in zsh `}` ends
+                // a block wherever it stands.
+                let closes = (top == Some("case") && word.is("esac"))
+                    || (zsh && top == Some("{") && word.is("}"));
+                if closes {
                     self.stack.pop();
                 } else if command_start || (self.function_header && word.is("{")) {
                     self.function_header = false;
@@ -1074,6 +1081,7 @@ mod tests {
         );
         assert_eq!(word("P='a\"$b'").double_quoted().unwrap(), "a\\\"\\$b");
         assert_eq!(word("P=$(x)").double_quoted(), None);
+        assert_eq!(word("P=$'\\e[1m'").double_quoted(), None);
         assert_eq!(word("P=''").literal().unwrap(), "");
     }
 }
