@@ -478,8 +478,12 @@ impl Lexer {
         match self.peek(1) {
             Some('\'') if !quoted => {
                 self.bump();
-                let text = self.ansi_c()?;
-                push(parts, Part::Quoted(text));
+                let start = self.i - 1;
+                match self.ansi_c()? {
+                    Some(text) => push(parts, Part::Quoted(text)),
+                    // An escape not decoded here: the word is not literal.
+                    None => parts.push(Part::Subst(self.c[start..self.i].iter().collect())),
+                }
             }
             Some('"') if !quoted => {
                 // `$"..."`: a translated string, read as `"..."`.
@@ -526,15 +530,17 @@ impl Lexer {
         Ok(())
     }
 
-    /// `$'...'` from the quote: its escapes decoded as bash does.
-    fn ansi_c(&mut self) -> Result<String, SyntaxError> {
+    /// `$'...'` from the quote: its escapes decoded as bash does; `None`
+    /// when it has one not decoded here (`\x41`, `\u00e9`, `\cx`, octal).
+    fn ansi_c(&mut self) -> Result<Option<String>, SyntaxError> {
         let line = self.line;
         self.bump();
         let mut out = String::new();
+        let mut decoded_all = true;
         loop {
             match self.bump() {
                 None => return Err((line, "unterminated `$'` quote".into())),
-                Some('\'') => return Ok(out),
+                Some('\'') => return Ok(decoded_all.then_some(out)),
                 Some('\\') => match self.bump() {
                     None => return Err((line, "unterminated `$'` quote".into())),
                     Some(c) => {
@@ -548,10 +554,8 @@ impl Lexer {
                             'f' => '\u{c}',
                             'v' => '\u{b}',
                             '\\' | '\'' | '"' | '?' => c,
-                            // `\x41`, `\u00e9`, `\cx` are rare in rc files:
-                            // kept as written.
                             other => {
-                                out.push('\\');
+                                decoded_all = false;
                                 other
                             }
                         };
@@ -1081,6 +1085,7 @@ mod tests {
         );
         assert_eq!(word("P='a\"$b'").double_quoted().unwrap(), "a\\\"\\$b");
         assert_eq!(word("P=$(x)").double_quoted(), None);
+        assert_eq!(word("P=$'\\x41'").literal(), None);
         assert_eq!(word("P=$'\\e[1m'").double_quoted(), None);
         assert_eq!(word("P=''").literal().unwrap(), "");
     }
