@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The programs whose dotfiles tests/fixtures/dotfiles/home holds.
-const PROGRAMS_IN_HOME: [&str; 9] = [
+const PROGRAMS_IN_HOME: [&str; 12] = [
     "git",
     "ssh",
     "tmux",
@@ -24,6 +24,9 @@ const PROGRAMS_IN_HOME: [&str; 9] = [
     "kitty",
     "direnv",
     "htop",
+    "bash",
+    "zsh",
+    "fish",
 ];
 
 fn home() -> PathBuf {
@@ -119,7 +122,8 @@ fn stand_ins(nix: &str) -> String {
     format!(
         r#"
   lib = {{
-    mkBefore = x: x; mkAfter = x: x; mkOrder = _: x: x; mkDefault = x: x; mkForce = x: x;
+    mkBefore = x: x; mkAfter = x: x; mkOrder = _: x: x;
+    mkMerge = xs: builtins.foldl' (a: b: if builtins.typeOf a == builtins.typeOf b then a else throw "mkMerge of mixed types") (builtins.head xs) xs; mkDefault = x: x; mkForce = x: x;
     hm.dag = {{ entryBefore = _: x: x; entryAfter = _: x: x; entryAnywhere = x: x; }};
     importTOML = _: {{ }}; importJSON = _: {{ }};
   }};

@@ -7,17 +7,21 @@
 //! `core.excludesFile`) come through the caller's [`Files`].
 
 pub mod alacritty;
+pub mod bash;
 pub mod direnv;
 pub mod file;
+pub mod fish;
 pub mod git;
 pub mod htop;
 pub mod insert;
 pub mod kitty;
 pub mod nix;
 pub mod readline;
+pub mod shell;
 pub mod ssh;
 pub mod starship;
 pub mod tmux;
+pub mod zsh;
 
 use nix::{Attrs, Value};
 
@@ -319,6 +323,9 @@ pub fn migrate_as(
         Program::Direnv => direnv::convert(source, release, files)?,
         Program::Kitty => kitty::convert(source, release, files)?,
         Program::Htop => htop::convert(source, release, files)?,
+        Program::Bash => bash::convert(source, release, files)?,
+        Program::Zsh => zsh::convert(source, release, files)?,
+        Program::Fish => fish::convert(source, release, files)?,
         Program::File => file::convert(source, release, files)?,
         other => {
             return Err(MigrateError::Unknown {
