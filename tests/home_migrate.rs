@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The programs whose dotfiles tests/fixtures/dotfiles/home holds.
-const PROGRAMS_IN_HOME: [&str; 9] = [
+const PROGRAMS_IN_HOME: [&str; 10] = [
     "git",
     "ssh",
     "tmux",
@@ -24,6 +24,7 @@ const PROGRAMS_IN_HOME: [&str; 9] = [
     "kitty",
     "direnv",
     "htop",
+    "vim",
 ];
 
 fn home() -> PathBuf {

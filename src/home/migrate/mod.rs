@@ -18,6 +18,8 @@ pub mod readline;
 pub mod ssh;
 pub mod starship;
 pub mod tmux;
+pub mod vim;
+mod vimscript;
 
 use nix::{Attrs, Value};
 
@@ -297,6 +299,7 @@ pub fn migrate_as(
         Program::Git => git::convert(source, release, files)?,
         Program::Ssh => ssh::convert(source, release, files)?,
         Program::Tmux => tmux::convert(source, release, files)?,
+        Program::Vim => vim::convert(source, release, files)?,
         Program::Readline => readline::convert(source, release, files)?,
         Program::Starship => starship::convert(source, release, files)?,
         Program::Alacritty => alacritty::convert(source, release, files)?,
