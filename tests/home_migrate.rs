@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The programs whose dotfiles tests/fixtures/dotfiles/home holds.
-const PROGRAMS_IN_HOME: [&str; 10] = [
+const PROGRAMS_IN_HOME: [&str; 11] = [
     "git",
     "ssh",
     "tmux",
@@ -25,6 +25,7 @@ const PROGRAMS_IN_HOME: [&str; 10] = [
     "direnv",
     "htop",
     "vim",
+    "neovim",
 ];
 
 fn home() -> PathBuf {

@@ -13,6 +13,7 @@ pub mod git;
 pub mod htop;
 pub mod insert;
 pub mod kitty;
+pub mod neovim;
 pub mod nix;
 pub mod readline;
 pub mod ssh;
@@ -300,6 +301,7 @@ pub fn migrate_as(
         Program::Ssh => ssh::convert(source, release, files)?,
         Program::Tmux => tmux::convert(source, release, files)?,
         Program::Vim => vim::convert(source, release, files)?,
+        Program::Neovim => neovim::convert(source, release, files)?,
         Program::Readline => readline::convert(source, release, files)?,
         Program::Starship => starship::convert(source, release, files)?,
         Program::Alacritty => alacritty::convert(source, release, files)?,
