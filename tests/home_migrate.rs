@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The programs whose dotfiles tests/fixtures/dotfiles/home holds.
-const PROGRAMS_IN_HOME: [&str; 12] = [
+const PROGRAMS_IN_HOME: [&str; 14] = [
     "git",
     "ssh",
     "tmux",
@@ -27,6 +27,8 @@ const PROGRAMS_IN_HOME: [&str; 12] = [
     "bash",
     "zsh",
     "fish",
+    "vim",
+    "neovim",
 ];
 
 fn home() -> PathBuf {

@@ -845,16 +845,30 @@ fn a_migration_on_the_command_line_is_an_event() {
     let dir = tempfile::tempdir().unwrap();
     let nats = NatsServer::start(&dir.path().join("js"));
     std::fs::write(dir.path().join("gitconfig"), "[user]\n  name = Ada\n").unwrap();
-    std::fs::write(dir.path().join("home.nix"), "{ ... }:\n{\n  home.stateVersion = \"25.11\";\n}\n").unwrap();
+    std::fs::write(
+        dir.path().join("home.nix"),
+        "{ ... }:\n{\n  home.stateVersion = \"25.11\";\n}\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(support::lsp::binary())
-        .args(["migrate", "gitconfig", "--into", "home.nix", "--nats", &nats.url()])
+        .args([
+            "migrate",
+            "gitconfig",
+            "--into",
+            "home.nix",
+            "--nats",
+            &nats.url(),
+        ])
         .current_dir(dir.path())
         .env("XDG_STATE_HOME", dir.path().join("state"))
         .output()
         .expect("run cim-nix migrate");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("published 1 home.dotfile_migrated event(s)"), "{stderr}");
+    assert!(
+        stderr.contains("published 1 home.dotfile_migrated event(s)"),
+        "{stderr}"
+    );
     let messages = wait_for_messages(&nats.url(), STREAM, 1, WAIT);
     assert_eq!(types(&messages), ["home.dotfile_migrated"]);
     assert_eq!(

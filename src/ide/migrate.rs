@@ -11,7 +11,7 @@ use super::{Doc, World};
 use crate::flake::lock::FlakeLock;
 use crate::format::{self, FormatOptions, Style};
 use crate::home::migrate::insert::{self, InsertError};
-use crate::home::migrate::nix::{self, Attrs};
+use crate::home::migrate::nix::{self, Attrs, Value};
 pub use crate::home::migrate::{
     migrate, migrate_as, Files, MigrateError, Migration, NoFiles, Program, Release, Source, Warning,
 };
@@ -62,7 +62,9 @@ pub fn merge(migrations: Vec<Migration>) -> Vec<Migration> {
         match out.iter_mut().find(|m| m.option == migration.option) {
             None => out.push(migration),
             Some(first) => {
-                let conflicts = first.options.merge(migration.options);
+                let mut options = migration.options;
+                join_texts(&mut first.options, &mut options);
+                let conflicts = first.options.merge(options);
                 first.also.merge(migration.also);
                 first.warnings.extend(migration.warnings);
                 for path in conflicts {
@@ -79,6 +81,48 @@ pub fn merge(migrations: Vec<Migration>) -> Vec<Migration> {
         }
     }
     out
+}
+
+/// Whether option `name` of a program holds raw text that Home Manager
+/// writes as is (`profileExtra`, `initContent`, `extraConfig`).
+fn is_raw_text(name: &str) -> bool {
+    name.ends_with("Extra")
+        || matches!(
+            name,
+            "initContent"
+                | "shellInit"
+                | "shellInitLast"
+                | "interactiveShellInit"
+                | "loginShellInit"
+                | "extraConfig"
+                | "stdlib"
+                | "initLua"
+                | "extraLuaConfig"
+        )
+}
+
+/// Raw text both files set (`.profile` and `.bash_profile` are both
+/// `profileExtra`) is joined, first file first, rather than one kept.
+fn join_texts(first: &mut Attrs, second: &mut Attrs) {
+    second.entries.retain(|entry| {
+        let Value::Str(more) = &entry.value else {
+            return true;
+        };
+        if !is_raw_text(&entry.name) {
+            return true;
+        }
+        match first.get_mut(&entry.name) {
+            Some(Value::Str(text)) => {
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push('\n');
+                text.push_str(more);
+                false
+            }
+            _ => true,
+        }
+    });
 }
 
 /// The migrations' bindings as text, formatted in `style` (for printing:
@@ -351,7 +395,6 @@ fn formatted(original: &str, inserted: &str, edits: Vec<TextEdit>, style: Style)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::home::migrate::nix::Value;
     use expect_test::expect;
 
     const GITCONFIG: &str = "[user]\n  name = Ada\n[alias]\n  co = checkout\n";
@@ -366,6 +409,32 @@ mod tests {
             &NoFiles,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn raw_text_of_two_files_is_joined_in_order() {
+        let profile = |path: &str, text: &str| {
+            migrate(Source { path, text }, Release::NEWEST, &NoFiles).unwrap()
+        };
+        let merged = merge(vec![
+            profile("~/.profile", "umask 022\n"),
+            profile("~/.bash_profile", "ulimit -n 4096\n"),
+        ]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].options.get("profileExtra"),
+            Some(&Value::str("umask 022\n\nulimit -n 4096\n")),
+            "{:?}",
+            merged[0].options
+        );
+        assert!(
+            merged[0]
+                .warnings
+                .iter()
+                .all(|w| !w.message.contains("both set")),
+            "{:?}",
+            merged[0].warnings
+        );
     }
 
     #[test]

@@ -15,12 +15,15 @@ pub mod git;
 pub mod htop;
 pub mod insert;
 pub mod kitty;
+pub mod neovim;
 pub mod nix;
 pub mod readline;
 pub mod shell;
 pub mod ssh;
 pub mod starship;
 pub mod tmux;
+pub mod vim;
+mod vimscript;
 pub mod zsh;
 
 use nix::{Attrs, Value};
@@ -317,6 +320,8 @@ pub fn migrate_as(
         Program::Git => git::convert(source, release, files)?,
         Program::Ssh => ssh::convert(source, release, files)?,
         Program::Tmux => tmux::convert(source, release, files)?,
+        Program::Vim => vim::convert(source, release, files)?,
+        Program::Neovim => neovim::convert(source, release, files)?,
         Program::Readline => readline::convert(source, release, files)?,
         Program::Starship => starship::convert(source, release, files)?,
         Program::Alacritty => alacritty::convert(source, release, files)?,
@@ -327,11 +332,6 @@ pub fn migrate_as(
         Program::Zsh => zsh::convert(source, release, files)?,
         Program::Fish => fish::convert(source, release, files)?,
         Program::File => file::convert(source, release, files)?,
-        other => {
-            return Err(MigrateError::Unknown {
-                path: format!("{} ({} has no converter yet)", source.path, other.name()),
-            })
-        }
     };
     let option = match program {
         Program::File => file::option(source.path),
