@@ -501,6 +501,7 @@ fn completion_of_home_manager_options_with_their_types() {
     let docs = resolved["documentation"]["value"].as_str().unwrap();
     assert!(docs.contains("`programs.tmux.mouse`"), "{docs}");
     assert!(docs.contains("Type: `bool`"), "{docs}");
+    assert!(docs.contains("Whether to enable mouse support."), "{docs}");
 }
 
 /// Decodes LSP's relative semantic tokens into (line, column, length,

@@ -11,8 +11,8 @@
 //! or in the `modules` of a `nixosSystem` call in a flake. Old spellings of
 //! renamed options are found under their new path ([`RENAMED`]).
 //!
-//! Rules about NixOS and Home Manager settings ask here; Home Manager
-//! option validation and completion use the same walk.
+//! Rules about NixOS and Home Manager settings ask here, and so does Home
+//! Manager option validation (`home::validate`).
 
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::TextRange;

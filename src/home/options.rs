@@ -8,6 +8,22 @@ use std::sync::OnceLock;
 const OPTIONS: &str = include_str!("data/hm-options.tsv");
 const DEPRECATIONS: &str = include_str!("data/hm-deprecations.tsv");
 const FREEFORM_FILES: &str = include_str!("data/hm-freeform-files.txt");
+const DESCRIPTIONS: &str = include_str!("data/hm-descriptions.tsv");
+
+/// An option's description, on one line, when Home Manager's source
+/// writes one out (`data/hm-descriptions.tsv`).
+pub fn description(pattern: &str) -> Option<&'static str> {
+    static MAP: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        DESCRIPTIONS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .collect()
+    })
+    .get(pattern)
+    .copied()
+}
 
 /// One option: its type's outer name (`bool`, `attrsOf`, `submodule`...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,10 +6,13 @@
 //! `home-manager.users.<name>` of a NixOS or nix-darwin file.
 
 use rnix::ast::{self, Expr, HasEntry};
-use rnix::{SyntaxNode, TextRange};
+use rnix::{SyntaxKind, SyntaxNode, TextRange};
 use rowan::ast::AstNode;
 
 use super::options::{index, DeprecationKind, Lookup};
+use crate::analysis::modules::{Context, Modules};
+use crate::analysis::names::Names;
+use crate::analysis::semantic::SemanticModel;
 use crate::diagnostic::registry::{
     HM_CHANGED_OPTION, HM_DEPRECATED_OPTION, HM_REMOVED_OPTION, HM_RENAMED_OPTION,
     HM_UNKNOWN_OPTION,
@@ -18,61 +21,95 @@ use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::read::{self, MAX_READ_DEPTH};
 use crate::syntax::TextEdit;
 
-/// Names a module has at its top that are not options.
-const MODULE_KEYS: &[&str] = &[
-    "imports",
-    "options",
-    "config",
-    "_module",
-    "_file",
-    "key",
-    "meta",
-    "disabledModules",
-    "freeformType",
-];
-
-/// Checks the module in `root` as a Home Manager module (`whole`), and in
-/// any case the `home-manager.users.<name>` and `sharedModules` sets in it.
-pub fn check(root: &SyntaxNode, whole: bool) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let Some(expr) = ast::Root::cast(root.clone()).and_then(|r| r.expr()) else {
-        return out;
-    };
-    let Some(set) = module_set(&expr) else {
-        return out;
-    };
-    if whole {
-        // A module with `options` has its settings under `config`.
-        let has_options = read::bindings(&set).any(|(names, _)| names[0].text == "options");
-        if has_options {
-            for (names, value) in read::bindings(&set) {
-                if names.len() == 1 && names[0].text == "config" {
-                    if let Some(inner) = attr_set(&value) {
-                        walk(&inner, &mut Vec::new(), &mut out, 0);
-                    }
-                }
-            }
-        } else {
-            walk(&set, &mut Vec::new(), &mut out, 0);
-        }
+/// Checks the options the file defines as Home Manager options: all of
+/// them when it is a Home Manager module (`whole`), else those in
+/// `home-manager.users.<name>` and `sharedModules` of a NixOS or
+/// nix-darwin module. The definitions come from the module model
+/// ([`Modules`]), which reads nested and dotted paths, `mkIf`, `mkMerge`
+/// and the other wrappers by what they denote (`with lib;`, `inherit
+/// (lib) mkIf;`), `config = { ... }` of a module with `options`, and
+/// inline modules of `imports`.
+pub fn check(root: &SyntaxNode, text: &str, model: &SemanticModel, whole: bool) -> Vec<Diagnostic> {
+    let names = Names::new(root, model);
+    let context = if whole {
+        Context::Home
     } else {
-        nested_home_scopes(&set, &mut Vec::new(), &mut out, 0);
+        Context::System
+    };
+    let modules = Modules::of_file(root, text, &names, context);
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for definition in &modules.definitions {
+        // Paths of NixOS renames are rewritten by the model: not Home
+        // Manager's.
+        if definition.context != Context::Home || definition.renamed_from.is_some() {
+            continue;
+        }
+        // `mkMerge [ a b ]` defines one key several times.
+        if !seen.insert((definition.key, definition.path.len())) {
+            continue;
+        }
+        let Some(attrpath) = attrpath_at(root, definition.key) else {
+            continue;
+        };
+        let Some(written) = read::attrpath_names(&attrpath) else {
+            continue;
+        };
+        let full: Vec<&str> = definition.path.iter().map(|p| p.as_str()).collect();
+        // The binding's own names are the path's last ones; a `config.`
+        // before them (a module with `options`) is not part of the path,
+        // and the rename fix, which rewrites the whole key, is left out.
+        let own = written.len().min(full.len());
+        let names = &written[written.len() - own..];
+        let len = full.len() - own;
+        let fixable = own == written.len();
+        let lookup = judge(&full, len, names, &attrpath, fixable, &mut out);
+        if opens(&lookup) {
+            walk_list(&definition.value, &full, &mut out);
+        }
     }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
     out
 }
 
-/// The set a module evaluates to.
-fn module_set(expr: &Expr) -> Option<ast::AttrSet> {
-    let mut expr = expr.clone();
-    for _ in 0..MAX_READ_DEPTH {
-        expr = read::body_value(&expr);
-        match expr {
-            Expr::Lambda(lambda) => expr = lambda.body()?,
-            _ => return attr_set(&expr),
+/// The attribute path whose last name is at `key`.
+fn attrpath_at(root: &SyntaxNode, key: TextRange) -> Option<ast::Attrpath> {
+    let element = root.covering_element(key);
+    let mut node = match element {
+        rowan::NodeOrToken::Node(n) => n,
+        rowan::NodeOrToken::Token(t) => t.parent()?,
+    };
+    for _ in 0..4 {
+        if node.kind() == SyntaxKind::NODE_ATTRPATH {
+            return ast::Attrpath::cast(node);
         }
+        node = node.parent()?;
     }
     None
+}
+
+/// Whether names may follow what `lookup` found (and are checked there).
+fn opens(lookup: &Lookup) -> bool {
+    match lookup {
+        Lookup::Namespace(_) | Lookup::Open => true,
+        Lookup::Option(_, info) => info.is_open(),
+        Lookup::Unknown { .. } | Lookup::Deprecated { .. } => false,
+    }
+}
+
+/// The elements of a list of submodules (`includes = [ { ... } ]`), which
+/// the module model does not go into: each as `<path>.*`.
+fn walk_list(value: &SyntaxNode, path: &[&str], out: &mut Vec<Diagnostic>) {
+    let Some(Expr::List(list)) = Expr::cast(value.clone()).map(|e| read::strip_parens(&e)) else {
+        return;
+    };
+    let mut prefix: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+    prefix.push("*".into());
+    for item in list.items() {
+        if let Some(set) = attr_set(&item) {
+            walk(&set, &mut prefix, out, 0);
+        }
+    }
 }
 
 /// `expr` as a set, through parentheses and `mkIf c`, `mkForce`, ...
@@ -110,62 +147,8 @@ fn merged(expr: &Expr) -> Vec<ast::AttrSet> {
     }
 }
 
-/// Finds `home-manager.users.<name> = { ... }` and `sharedModules` in a
-/// NixOS or nix-darwin module and checks those sets.
-fn nested_home_scopes(
-    set: &ast::AttrSet,
-    prefix: &mut Vec<String>,
-    out: &mut Vec<Diagnostic>,
-    depth: usize,
-) {
-    if depth > MAX_READ_DEPTH {
-        return;
-    }
-    for entry in set.attrpath_values() {
-        let (Some(path), Some(value)) = (entry.attrpath(), entry.value()) else {
-            continue;
-        };
-        let Some(names) = read::attrpath_names(&path) else {
-            continue;
-        };
-        let len = prefix.len();
-        prefix.extend(names.into_iter().map(|n| n.text));
-        let p: Vec<&str> = prefix.iter().map(String::as_str).collect();
-        match p.as_slice() {
-            [.., "home-manager", "users", _] => {
-                if let Some(user) = module_set(&value) {
-                    walk(&user, &mut Vec::new(), out, 0);
-                }
-            }
-            [.., "home-manager", "users"] => {
-                if let Some(users) = attr_set(&value) {
-                    for (_, module) in read::bindings(&users) {
-                        if let Some(user) = module_set(&module) {
-                            walk(&user, &mut Vec::new(), out, 0);
-                        }
-                    }
-                }
-            }
-            [.., "home-manager", "sharedModules"] => {
-                if let Expr::List(list) = read::strip_parens(&value) {
-                    for item in list.items() {
-                        if let Some(module) = module_set(&item) {
-                            walk(&module, &mut Vec::new(), out, 0);
-                        }
-                    }
-                }
-            }
-            _ => {
-                if let Some(inner) = attr_set(&value) {
-                    nested_home_scopes(&inner, prefix, out, depth + 1);
-                }
-            }
-        }
-        prefix.truncate(len);
-    }
-}
-
-/// Checks every binding of `set`, whose options start at `prefix`.
+/// Checks every binding of `set` (an element of a list of submodules),
+/// whose options start at `prefix`.
 fn walk(set: &ast::AttrSet, prefix: &mut Vec<String>, out: &mut Vec<Diagnostic>, depth: usize) {
     if depth > MAX_READ_DEPTH {
         return;
@@ -177,70 +160,65 @@ fn walk(set: &ast::AttrSet, prefix: &mut Vec<String>, out: &mut Vec<Diagnostic>,
         let Some(names) = read::attrpath_names(&path) else {
             continue;
         };
-        if prefix.is_empty() && MODULE_KEYS.contains(&names[0].text.as_str()) {
-            continue;
-        }
         let len = prefix.len();
         prefix.extend(names.iter().map(|n| n.text.clone()));
         let full: Vec<&str> = prefix.iter().map(String::as_str).collect();
-        match index().lookup(&full) {
-            Lookup::Namespace(_) => {
-                for inner in attr_set(&value).into_iter().chain(merged(&value)) {
-                    walk(&inner, prefix, out, depth + 1);
-                }
+        let lookup = judge(&full, len, &names, &path, true, out);
+        if opens(&lookup) {
+            let owned: Vec<String> = prefix.clone();
+            let full: Vec<&str> = owned.iter().map(String::as_str).collect();
+            walk_list(value.syntax(), &full, out);
+            for inner in attr_set(&value).into_iter().chain(merged(&value)) {
+                walk(&inner, prefix, out, depth + 1);
             }
-            Lookup::Option(_, info) if !info.is_open() => {}
-            Lookup::Option(..) | Lookup::Open => {
-                // Submodules' own options (`includes`, `settings.<name>`)
-                // are checked where the index knows them.
-                for inner in attr_set(&value).into_iter().chain(merged(&value)) {
-                    walk(&inner, prefix, out, depth + 1);
-                }
-                // A list of submodules: each element's set, as `*`.
-                if let Expr::List(list) = read::strip_parens(&value) {
-                    prefix.push("*".into());
-                    for inner in list.items().filter_map(|i| attr_set(&i)) {
-                        walk(&inner, prefix, out, depth + 1);
-                    }
-                    prefix.pop();
-                }
-            }
-            Lookup::Unknown { at, parent } => {
-                // Collections that other modules add to (`programs.foo`
-                // from an imported module) and the top level are not
-                // judged: the index knows Home Manager's own options only.
-                let judged = !parent.is_empty() && parent != "programs" && parent != "services";
-                // A freeform submodule takes any key (each host of
-                // `programs.ssh.settings` any ssh_config directive). The
-                // index says which module files declare one, not which of
-                // their submodules it is: under those files' options
-                // nothing is judged. In the element of any other `attrsOf
-                // (submodule ...)` or list of submodules, only a near miss
-                // of a declared name is.
-                let element = parent.split('.').any(|p| p == "<name>" || p == "*");
-                let near_miss = || !index().suggestions(parent, full[at]).is_empty();
-                let judged =
-                    judged && !index().may_be_freeform(parent) && (!element || near_miss());
-                if judged && at >= len {
-                    let name = &names[at - len];
-                    out.push(unknown(&full, at, parent, name.range));
-                }
-            }
-            Lookup::Deprecated { at, deprecation } if at >= len => {
-                let name_range = names[at - len].range;
-                out.push(deprecated(
-                    &full[..=at],
-                    deprecation,
-                    &names,
-                    len,
-                    &path,
-                    name_range,
-                ));
-            }
-            Lookup::Deprecated { .. } => {}
         }
         prefix.truncate(len);
     }
+}
+
+/// Judges the option path `full` of one binding, whose own names
+/// (`names`, in `path`) start at `len`: an unknown or deprecated name
+/// written in this binding is reported. Returns what the index found.
+fn judge(
+    full: &[&str],
+    len: usize,
+    names: &[read::Name],
+    path: &ast::Attrpath,
+    fixable: bool,
+    out: &mut Vec<Diagnostic>,
+) -> Lookup {
+    let lookup = index().lookup(full);
+    match &lookup {
+        Lookup::Unknown { at, parent } if *at >= len => {
+            let (at, parent) = (*at, *parent);
+            // Collections that other modules add to (`programs.foo` from
+            // an imported module) and the top level are not judged: the
+            // index knows Home Manager's own options only.
+            let judged = !parent.is_empty() && parent != "programs" && parent != "services";
+            // A freeform submodule takes any key (each host of
+            // `programs.ssh.settings` any ssh_config directive). The index
+            // says which module files declare one, not which of their
+            // submodules it is: under those files' options nothing is
+            // judged. In the element of any other `attrsOf (submodule
+            // ...)` or list of submodules, only a near miss of a declared
+            // name is.
+            let element = parent.split('.').any(|p| p == "<name>" || p == "*");
+            let near_miss = || !index().suggestions(parent, full[at]).is_empty();
+            if judged && !index().may_be_freeform(parent) && (!element || near_miss()) {
+                out.push(unknown(full, at, parent, names[at - len].range));
+            }
+        }
+        Lookup::Deprecated { at, deprecation } if *at >= len => {
+            let name_range = names[*at - len].range;
+            let mut found = deprecated(&full[..=*at], deprecation, names, len, path, name_range);
+            if !fixable {
+                found.fix = None;
+            }
+            out.push(found);
+        }
+        _ => {}
+    }
+    lookup
 }
 
 fn unknown(full: &[&str], at: usize, parent: &str, range: TextRange) -> Diagnostic {
@@ -384,7 +362,9 @@ mod tests {
     fn findings(text: &str, whole: bool) -> Vec<(String, String, String)> {
         let parse = rnix::Root::parse(text);
         assert!(parse.errors().is_empty(), "{:?}", parse.errors());
-        check(&parse.syntax(), whole)
+        let root = parse.syntax();
+        let model = SemanticModel::build(&root);
+        check(&root, text, &model, whole)
             .into_iter()
             .map(|d| {
                 let fixed = d
@@ -464,6 +444,22 @@ mod tests {
             .map(|(_, t, _)| t)
             .collect();
         assert_eq!(names, ["adress", "condtion"]);
+    }
+
+    #[test]
+    fn wrappers_are_known_by_what_they_denote_not_their_spelling() {
+        // `with lib;`, `inherit (lib) mkIf;` and a `config` of a module
+        // with `options` all reach the definitions inside.
+        let text = "{ lib, ... }: with lib; let inherit (lib) mkMerge; in { options.x = { }; config = mkMerge [ (mkIf true { programs.git.enabel = true; }) { programs.tmux.mousse = true; } ]; }";
+        let names: Vec<String> = findings(text, true)
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect();
+        assert_eq!(names, ["enabel", "mousse"]);
+        // A local function that happens to be called `mkIf` is no wrapper:
+        // its argument is no definition.
+        let text = "{ ... }: let mkIf = c: v: { }; in { home.username = \"a\"; programs = mkIf true { git.enabel = true; }; }";
+        assert_eq!(findings(text, true), []);
     }
 
     #[test]

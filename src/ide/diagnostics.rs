@@ -72,7 +72,10 @@ fn add_home_findings(analysis: &mut Analysis, text: &str, named: bool, settings:
     if !whole && !text.contains("home-manager") {
         return;
     }
-    let found = crate::home::validate::check(&root, whole);
+    let Some(model) = analysis.model() else {
+        return;
+    };
+    let found = crate::home::validate::check(&root, text, model, whole);
     let found = analysis::apply_levels(analysis::suppress(found, text), settings);
     if !found.is_empty() {
         analysis.diagnostics.extend(found);

@@ -2,8 +2,7 @@
 //! scope: a Home Manager module, or `home-manager.users.<name>` of a NixOS
 //! or nix-darwin module. The names come from the option index
 //! (`crate::home::options`), with each option's type; the documentation
-//! ([`markdown`]) adds where Home Manager declares it and what replaced a
-//! deprecated one.
+//! ([`markdown`]) adds its description and what replaced a deprecated one.
 
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 
@@ -58,6 +57,9 @@ pub(super) fn items(root: &SyntaxNode, before: &SyntaxToken) -> Option<Vec<Compl
 pub(super) fn markdown(pattern: &str) -> Option<String> {
     let index = index();
     let mut out = format!("**Home Manager** `{pattern}`");
+    if let Some(text) = crate::home::options::description(pattern) {
+        out.push_str(&format!("\n\n{text}"));
+    }
     match index.option(pattern) {
         Some(info) => out.push_str(&format!("\n\nType: `{}`", info.kind)),
         None if !index.children(pattern).is_empty() => {
