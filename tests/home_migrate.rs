@@ -356,3 +356,27 @@ fn the_readme_shows_what_migrating_the_example_dotfiles_prints() {
     let dir = tempfile::tempdir().unwrap();
     assert_valid_home_manager(&out, dir.path());
 }
+
+/// A dotfile no converter knows becomes `xdg.configFile` / `home.file`
+/// text, which evaluates against the index too.
+#[test]
+fn any_other_file_becomes_home_file_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".config/app");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("app.conf"),
+        "# app\ncolor = \"auto\"\npath = ${HOME}/x\n",
+    )
+    .unwrap();
+    let (code, out, err) = cim_nix(
+        &["migrate", "--as", "file", ".config/app/app.conf"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "xdg.configFile.\"app/app.conf\".text = ''\n  # app\n  color = \"auto\"\n  path = ''${HOME}/x\n'';\n"
+    );
+    assert_valid_home_manager(&out, dir.path());
+}

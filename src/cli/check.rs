@@ -155,50 +155,56 @@ fn plural(n: usize) -> &'static str {
 /// `homeManagerConfiguration`, a NixOS module's `home-manager.users.<n>`,
 /// and what those modules import), so that they are checked as such.
 fn home_modules_named(sources: &[Source]) -> HashSet<PathBuf> {
-    // Only files that can name one are parsed.
+    // Only files that can name one are parsed; `imports` alone names
+    // nothing, so the imports of named files are read afterwards.
     const WORDS: [&str; 4] = [
         "home-manager",
         "homeManagerConfiguration",
         "homeModules",
-        "imports",
+        "homeManagerModules",
     ];
     let found = in_parallel(sources, |source| {
         let Source::File(path) = source else {
-            return (Vec::new(), None);
+            return Vec::new();
         };
         let Ok(text) = std::fs::read_to_string(path) else {
-            return (Vec::new(), None);
+            return Vec::new();
         };
         if !WORDS.iter().any(|w| text.contains(w)) {
-            return (Vec::new(), None);
+            return Vec::new();
         }
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let doc = ide::Doc::new(
-            Some(path.clone()),
-            std::sync::Arc::new(ide::SourceFile::parse(text)),
-        );
-        let named = ide::home_module_links(&doc, &ide::NoWorld);
-        let imports = ide::module_imports(&doc, &ide::NoWorld);
-        (named, Some((path, imports)))
+        ide::home_module_links(&parsed(path, text), &ide::NoWorld)
     });
-    let mut out = HashSet::new();
-    let mut imports = std::collections::HashMap::new();
-    for (named, file) in found {
-        out.extend(named);
-        if let Some((path, imported)) = file {
-            imports.insert(path, imported);
-        }
-    }
+    let mut out: HashSet<PathBuf> = found.into_iter().flatten().collect();
     // A named file's imports are named too, and theirs.
     let mut todo: Vec<PathBuf> = out.iter().cloned().collect();
     while let Some(path) = todo.pop() {
-        for imported in imports.get(&path).into_iter().flatten() {
+        for imported in imports_of(&path) {
             if out.insert(imported.clone()) {
-                todo.push(imported.clone());
+                todo.push(imported);
             }
         }
     }
     out
+}
+
+fn parsed(path: PathBuf, text: String) -> ide::Doc {
+    ide::Doc::new(
+        Some(path),
+        std::sync::Arc::new(ide::SourceFile::parse(text)),
+    )
+}
+
+/// The files a module imports; none when it cannot be read.
+fn imports_of(path: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    if !text.contains("imports") {
+        return Vec::new();
+    }
+    ide::module_imports(&parsed(path.to_path_buf(), text), &ide::NoWorld)
 }
 
 fn check_all(

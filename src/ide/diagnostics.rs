@@ -47,7 +47,16 @@ const MAX_HOME_SIZE: usize = 256 << 10;
 /// Words without which a file can be neither a Home Manager module nor
 /// hold one: `home.stateVersion`, `xdg.configFile`, `home-manager.users`.
 const HOME_WORDS: &[&str] = &[
-    "home", "xdg", "accounts", "xsession", "wayland", "targets", "launchd", "lib.hm",
+    "home.",
+    "home =",
+    "home-manager",
+    "xdg.",
+    "accounts.",
+    "xsession",
+    "wayland.",
+    "targets.",
+    "launchd.",
+    "lib.hm",
 ];
 
 /// Adds the option-name findings of a Home Manager module, or of the
