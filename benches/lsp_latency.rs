@@ -3,12 +3,16 @@
 //! plus the server's peak memory with all-packages.nix open.
 //!
 //! `cargo bench --bench lsp_latency` (builds the release binary); results
-//! in doc/benchmarks.md.
+//! in doc/benchmarks.md. `CIM_NIX_COMPARE=PATH` also runs the scenarios on
+//! broken text against another server (nil, built from its source) in the
+//! same run. nil publishes no version and only diagnostics that changed,
+//! so only scenarios whose every step changes them are run on it: opening a
+//! file with an error, and a keystroke that breaks or fixes the text.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -16,9 +20,32 @@ use support::lsp::{file_uri, Server};
 use support::{corpus, nixgen, rng::Rng};
 
 fn start() -> Server {
-    let mut server = Server::start();
+    start_server(None)
+}
+
+/// cim-nix, or the other server to compare with.
+fn start_server(other: Option<&Path>) -> Server {
+    let mut server = match other {
+        None => Server::start(),
+        Some(program) => Server::start_program(
+            program,
+            &[],
+            &[],
+            support::lsp::default_responder(Value::Null),
+        ),
+    };
     server.initialize(json!({}), Value::Null);
     server
+}
+
+/// The diagnostics of `version`: cim-nix says which version they are of;
+/// another server's next publication is taken as the answer.
+fn fresh_diagnostics(server: &mut Server, other: bool, uri: &str, version: i64) -> Value {
+    if other {
+        server.diagnostics(uri)
+    } else {
+        server.diagnostics_for_version(uri, version)
+    }
 }
 
 fn summary(name: &str, samples: &mut [Duration]) {
@@ -37,7 +64,11 @@ fn summary(name: &str, samples: &mut [Duration]) {
 
 /// Opens `text` under fresh names `runs` times: time to its diagnostics.
 fn open_latency(name: &str, text: &str, runs: usize) {
-    let mut server = start();
+    open_latency_on(None, name, text, runs)
+}
+
+fn open_latency_on(other: Option<&Path>, name: &str, text: &str, runs: usize) {
+    let mut server = start_server(other);
     let mut samples = Vec::new();
     for i in 0..runs {
         let uri = file_uri(&format!("open-{i}.nix"));
@@ -117,6 +148,72 @@ fn keystroke_latency(name: &str, text: &str, keys: &[Keystroke]) {
     summary(
         &format!("keystroke -> fresh diagnostics: {name}"),
         &mut samples,
+    );
+}
+
+/// Where typing `)` breaks `text`: after the `= ` of bindings spread over
+/// the file (an editor does not close a `)` it did not open).
+fn break_points(text: &str, count: usize) -> Vec<usize> {
+    let mut all = Vec::new();
+    let mut at = 0;
+    let mut tokens = rnix::tokenize(text).peekable();
+    while let Some((kind, piece)) = tokens.next() {
+        at += piece.len();
+        if kind == rnix::SyntaxKind::TOKEN_ASSIGN && tokens.peek().is_some_and(|t| t.1 == " ") {
+            all.push(at + 1);
+        }
+    }
+    let step = (all.len() / count).max(1);
+    all.into_iter().step_by(step).skip(1).take(count).collect()
+}
+
+/// `text` with a stray `)` at its middle break point: one syntax error.
+fn with_one_error(text: &str) -> String {
+    let points = break_points(text, 20);
+    let at = points[points.len() / 2];
+    format!("{}){}", &text[..at], &text[at..])
+}
+
+/// Typing a stray `)` at each point, and deleting it: the keystroke that
+/// breaks the text and the one that fixes it, timed apart.
+fn break_and_fix_latency(other: Option<&Path>, name: &str, text: &str, points: &[usize]) {
+    let mut server = start_server(other);
+    let uri = file_uri("broken.nix");
+    server.open(&uri, 1, text);
+    if other.is_some() {
+        // nil publishes nothing for a file without findings.
+        server.try_wait_for(Duration::from_secs(5), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+    } else {
+        server.diagnostics(&uri);
+    }
+    let (mut breaking, mut fixing) = (Vec::new(), Vec::new());
+    let mut version = 1;
+    for &at in points {
+        let (line, col) = position(text, at);
+        version += 1;
+        let start = Instant::now();
+        server.change(&uri, version, [line, col, line, col], ")");
+        let published = fresh_diagnostics(&mut server, other.is_some(), &uri, version);
+        breaking.push(start.elapsed());
+        let errors = published["diagnostics"]
+            .as_array()
+            .map_or(0, |d| d.iter().filter(|d| d["severity"] == 1).count());
+        assert!(errors > 0, "a stray `)` is an error: {published}");
+        version += 1;
+        let start = Instant::now();
+        server.change(&uri, version, [line, col, line, col + 1], "");
+        fresh_diagnostics(&mut server, other.is_some(), &uri, version);
+        fixing.push(start.elapsed());
+    }
+    summary(
+        &format!("keystroke -> fresh diagnostics: {name}, typing `)` (breaks)"),
+        &mut breaking,
+    );
+    summary(
+        &format!("keystroke -> fresh diagnostics: {name}, deleting it (fixes)"),
+        &mut fixing,
     );
 }
 
@@ -209,6 +306,40 @@ fn main() {
         &small,
         200,
     );
+    let compare = std::env::var_os("CIM_NIX_COMPARE").map(PathBuf::from);
+    let module_name = format!("module, {} lines", module.lines().count());
+    let servers = std::iter::once(None).chain(compare.as_deref().map(Some));
+    for other in servers {
+        let tag = match (other, &compare) {
+            (None, None) => String::new(),
+            (None, Some(_)) => " [cim-nix]".to_string(),
+            (Some(p), _) => format!(" [{}]", p.file_name().unwrap_or_default().to_string_lossy()),
+        };
+        open_latency_on(
+            other,
+            &format!("all-packages.nix, one syntax error{tag}"),
+            &with_one_error(&all_packages),
+            25,
+        );
+        open_latency_on(
+            other,
+            &format!("{module_name}, one syntax error{tag}"),
+            &with_one_error(&module),
+            100,
+        );
+        break_and_fix_latency(
+            other,
+            &format!("all-packages.nix{tag}"),
+            &all_packages,
+            &break_points(&all_packages, 40),
+        );
+        break_and_fix_latency(
+            other,
+            &format!("{module_name}{tag}"),
+            &module,
+            &break_points(&module, 40),
+        );
+    }
 
     // Typing a new binding, then editing an existing one, in all-packages.nix.
     let at = all_packages[all_packages.len() / 2..]

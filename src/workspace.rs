@@ -20,18 +20,26 @@ pub enum ProjectLookup {
 /// Finds and reads the nearest `cim-nix.toml` at or above `dir`.
 pub fn load_project_file(dir: &Path) -> ProjectLookup {
     for dir in dir.ancestors() {
-        let path = dir.join(PROJECT_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return ProjectLookup::Unreadable(path, format!("cannot read it: {e}")),
-        };
-        return match SettingsLayer::from_toml(&text) {
-            Ok((layer, problems)) => ProjectLookup::Found(ProjectFile { path, layer }, problems),
-            Err(why) => ProjectLookup::Unreadable(path, why),
-        };
+        match load_project_file_in(dir) {
+            ProjectLookup::None => continue,
+            found => return found,
+        }
     }
     ProjectLookup::None
+}
+
+/// Reads the `cim-nix.toml` in `dir` itself, not above it.
+pub fn load_project_file_in(dir: &Path) -> ProjectLookup {
+    let path = dir.join(PROJECT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ProjectLookup::None,
+        Err(e) => return ProjectLookup::Unreadable(path, format!("cannot read it: {e}")),
+    };
+    match SettingsLayer::from_toml(&text) {
+        Ok((layer, problems)) => ProjectLookup::Found(ProjectFile { path, layer }, problems),
+        Err(why) => ProjectLookup::Unreadable(path, why),
+    }
 }
 
 /// The `.nix` files under `root` (or `root` itself when it is a file, whatever

@@ -1,16 +1,18 @@
-//! cim-nix's own parser (`syntax::parse_valid`) against rnix's: on text that
-//! rnix parses without errors it must build the identical green tree, and it
-//! must never accept text that rnix reports errors in. Checked on every
-//! corpus, on hand-picked corners of the grammar, and on thousands of
-//! variants of real files with tokens deleted, repeated, swapped or
-//! replaced (most of them broken, many of them valid Nix of another shape).
+//! cim-nix's own parser against rnix's, in both its modes. `parse_valid`:
+//! on text that rnix parses without errors it must build the identical green
+//! tree, and it must never accept text that rnix reports errors in.
+//! `parse_recovering`: on any text, rnix's tree and rnix's errors, in order,
+//! whatever the errors are. Checked on every corpus, on hand-picked corners
+//! of the grammar, and on thousands of variants of real files with tokens
+//! deleted, repeated, swapped or replaced (most of them broken, many of them
+//! valid Nix of another shape).
 
 mod support;
 
 use std::path::PathBuf;
 
 use cim_nix::syntax::guard::tree_depth;
-use cim_nix::syntax::parse_valid_with_depth;
+use cim_nix::syntax::{parse_recovering, parse_valid_with_depth};
 use rnix::SyntaxKind::{self, *};
 use support::corpus;
 use support::rng::Rng;
@@ -23,11 +25,17 @@ struct Tally {
     refused: usize,
     /// Texts rnix accepts and we leave to it (allowed, but rare).
     left_to_rnix: usize,
+    /// Texts with errors that the recovering parse gave rnix's tree and
+    /// errors for.
+    recovered: usize,
+    /// Texts the recovering parse left to rnix (nesting deeper than it goes).
+    too_deep: usize,
 }
 
 /// Compares the two parsers on `text`; panics on any disagreement.
 fn compare(text: &str, what: &str, tally: &mut Tally) {
     let theirs = rnix::Root::parse(text);
+    compare_recovering(text, &theirs, what, tally);
     let ours = parse_valid_with_depth(text).map(|(green, depth)| {
         // The depth known from building is the depth of the tree.
         assert_eq!(
@@ -55,6 +63,31 @@ fn compare(text: &str, what: &str, tally: &mut Tally) {
         ),
         (None, false) => tally.refused += 1,
         (None, true) => tally.left_to_rnix += 1,
+    }
+}
+
+/// The recovering parse must give rnix's tree and errors on any text.
+fn compare_recovering(text: &str, theirs: &rnix::Parse<rnix::Root>, what: &str, tally: &mut Tally) {
+    let Some((green, depth, errors)) = parse_recovering(text) else {
+        tally.too_deep += 1;
+        return;
+    };
+    assert_eq!(
+        depth,
+        tree_depth(&green, u32::MAX),
+        "{what}: depth of\n{text}"
+    );
+    let expected = theirs.syntax().green().to_owned();
+    if green != expected {
+        let ours = rnix::SyntaxNode::new_root(green);
+        panic!(
+            "{what}: recovered trees differ for\n{text}\n--- ours\n{ours:#?}\n--- rnix\n{:#?}",
+            theirs.syntax()
+        );
+    }
+    assert_eq!(errors, theirs.errors(), "{what}: errors differ for\n{text}");
+    if !errors.is_empty() {
+        tally.recovered += 1;
     }
 }
 
@@ -258,6 +291,8 @@ fn variants_of_real_files_agree_with_rnix() {
     // Enough valid and broken variants to mean something.
     assert!(tally.same > 1000, "{tally:?}");
     assert!(tally.refused > 1000, "{tally:?}");
+    assert!(tally.recovered > 1000, "{tally:?}");
+    assert!(tally.too_deep < 10, "{tally:?}");
 }
 
 /// rnix's tokenizer marks what it cannot read as an error token, anywhere
@@ -278,6 +313,7 @@ fn texts_with_unreadable_tokens_are_refused() {
         compare(text, "unreadable", &mut tally);
     }
     assert_eq!(tally.refused, texts.len(), "{tally:?}");
+    assert_eq!(tally.recovered, texts.len(), "{tally:?}");
 }
 
 /// The parser reads its tokens from `syntax::lexer`, which must give
@@ -338,6 +374,7 @@ fn the_lexer_gives_rnix_tokens_on_variants_and_random_text() {
         .collect();
     let stress = support::rng::stress_rounds();
     let mut rng = Rng::new(41);
+    let mut tally = Tally::default();
     for _ in 0..stress {
         // Real files with pieces put in, taken out or swapped in anywhere,
         // not only at token boundaries.
@@ -363,6 +400,8 @@ fn the_lexer_gives_rnix_tokens_on_variants_and_random_text() {
                     }
                 }
                 same_tokens(&variant, "variant");
+                let theirs = rnix::Root::parse(&variant);
+                compare_recovering(&variant, &theirs, "cut variant", &mut tally);
             }
         }
         // Text made of nothing but the pieces.
@@ -370,6 +409,10 @@ fn the_lexer_gives_rnix_tokens_on_variants_and_random_text() {
             let len = 1 + rng.below(24);
             let text: String = (0..len).map(|_| piece(&mut rng)).collect();
             same_tokens(&text, "random");
+            let theirs = rnix::Root::parse(&text);
+            compare_recovering(&text, &theirs, "random", &mut tally);
         }
     }
+    eprintln!("{tally:?}");
+    assert!(tally.recovered > 1000, "{tally:?}");
 }

@@ -4,18 +4,19 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::config::{Settings, SettingsLayer};
-use crate::workspace::{load_project_file, ProjectLookup};
+use crate::workspace::{load_project_file_in, ProjectLookup};
 
-/// `cim-nix.toml` lookups, cached by directory as the paths name it (so a
-/// directory of many files is canonicalized and looked up once), shared by
-/// the threads.
+/// `cim-nix.toml` lookups, shared by the threads. Cached by directory as
+/// the paths name it (so a directory of many files is canonicalized once),
+/// and by every real directory a lookup passed, so sibling directories do
+/// not walk up to the root again.
 #[derive(Default)]
 pub struct ProjectSettings {
     by_dir: Mutex<HashMap<PathBuf, Option<SettingsLayer>>>,
+    by_real_dir: Mutex<HashMap<PathBuf, Option<SettingsLayer>>>,
     pub warnings: Mutex<Vec<String>>,
 }
 
@@ -26,25 +27,7 @@ impl ProjectSettings {
         let layer = match cached {
             Some(layer) => layer,
             None => {
-                let dir = directory_of(path);
-                let layer = match load_project_file(&dir) {
-                    ProjectLookup::None => None,
-                    ProjectLookup::Found(file, problems) => {
-                        self.warn(
-                            problems
-                                .iter()
-                                .map(|p| format!("{}: ignored {p}", file.path.display())),
-                        );
-                        Some(file.layer)
-                    }
-                    ProjectLookup::Unreadable(path, why) => {
-                        self.warn([format!(
-                            "{}: {why}; the whole file is ignored",
-                            path.display()
-                        )]);
-                        None
-                    }
-                };
+                let layer = self.layer_at_or_above(&directory_of(path));
                 if let Ok(mut m) = self.by_dir.lock() {
                     m.insert(named, layer.clone());
                 }
@@ -52,6 +35,48 @@ impl ProjectSettings {
             }
         };
         Settings::from_layers(layer.as_ref())
+    }
+
+    /// The nearest project file's settings at or above `dir`.
+    fn layer_at_or_above(&self, dir: &Path) -> Option<SettingsLayer> {
+        let mut passed = Vec::new();
+        let mut layer = None;
+        for dir in dir.ancestors() {
+            let cached = self
+                .by_real_dir
+                .lock()
+                .ok()
+                .and_then(|m| m.get(dir).cloned());
+            if let Some(cached) = cached {
+                layer = cached;
+                break;
+            }
+            passed.push(dir.to_path_buf());
+            match load_project_file_in(dir) {
+                ProjectLookup::None => continue,
+                ProjectLookup::Found(file, problems) => {
+                    self.warn(
+                        problems
+                            .iter()
+                            .map(|p| format!("{}: ignored {p}", file.path.display())),
+                    );
+                    layer = Some(file.layer);
+                }
+                ProjectLookup::Unreadable(path, why) => {
+                    self.warn([format!(
+                        "{}: {why}; the whole file is ignored",
+                        path.display()
+                    )]);
+                }
+            }
+            break;
+        }
+        if let Ok(mut m) = self.by_real_dir.lock() {
+            for dir in passed {
+                m.insert(dir, layer.clone());
+            }
+        }
+        layer
     }
 
     fn warn(&self, messages: impl IntoIterator<Item = String>) {
@@ -76,32 +101,16 @@ pub fn directory_of(path: &Path) -> PathBuf {
 
 /// `f` of every item, on all cores, in input order.
 pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let spawned = std::thread::Builder::new()
-                // Room for recursive code over the deepest tree kept.
-                .stack_size(64 << 20)
-                .spawn_scoped(scope, || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = f(item);
-                    if let Ok(mut r) = results.lock() {
-                        r.push((i, result));
-                    }
-                });
-            if let Err(e) = spawned {
-                eprintln!("cim-nix: cannot start a thread: {e}");
-            }
+    use rayon::prelude::*;
+    // Room for recursive code over the deepest tree kept.
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
+    match pool {
+        Ok(pool) => pool.install(|| items.par_iter().map(&f).collect()),
+        Err(e) => {
+            eprintln!("cim-nix: cannot start threads ({e}); going on with one");
+            items.iter().map(f).collect()
         }
-    });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 /// Writes `text` to a new file beside `path` and renames it over `path`, so

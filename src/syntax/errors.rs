@@ -306,14 +306,7 @@ fn short(text: &str) -> String {
 }
 
 fn describe_any(kinds: &[SyntaxKind]) -> String {
-    const EXPRESSION_START: [SyntaxKind; 6] = [
-        TOKEN_L_PAREN,
-        TOKEN_REC,
-        TOKEN_L_BRACE,
-        TOKEN_L_BRACK,
-        TOKEN_STRING_START,
-        TOKEN_IDENT,
-    ];
+    use super::parser::EXPRESSION_START;
     if EXPRESSION_START.iter().all(|k| kinds.contains(k)) {
         return "an expression".into();
     }

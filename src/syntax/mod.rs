@@ -26,7 +26,7 @@ pub mod text_edit;
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 #[doc(hidden)]
-pub use parser::{parse_valid, parse_valid_with_depth};
+pub use parser::{parse_recovering, parse_valid, parse_valid_with_depth};
 pub use reparse::{reparse, reparse_from, reparse_with_kind, ReparseKind};
 pub use text_edit::{apply_edits, TextEdit};
 
@@ -157,9 +157,9 @@ pub fn parse_parallel_guessed(text: &str) -> Option<Parse> {
     parallel::try_parse_whole(text, true)
 }
 
-/// A parse on one thread. Our parser bounds its own recursion, so text
-/// without errors needs no nesting estimate first (a tenth of the time of
-/// a small file's parse); only rnix's parser, for the rest, does.
+/// A parse on one thread. Our parser bounds its own recursion, so it needs
+/// no nesting estimate first (a tenth of the time of a small file's
+/// parse); only rnix's parser, for what nests deeper than ours goes, does.
 pub fn parse_sequential(text: &str) -> Parse {
     parse_ours(text).unwrap_or_else(|| match guard::check_nesting(text) {
         Ok(()) => parse_rnix(text),
@@ -167,15 +167,16 @@ pub fn parse_sequential(text: &str) -> Parse {
     })
 }
 
-/// Our parser's parse, when the text has no errors; it knows the depth of
-/// its tree from building it. A refusal when that is deeper than the rest
-/// of cim-nix may walk (a long chain of operators or arguments).
+/// Our parser's parse, errors and recovery included (rnix's, token for
+/// token); it knows the depth of its tree from building it. A refusal when
+/// that is deeper than the rest of cim-nix may walk (a long chain of
+/// operators or arguments); `None` when it gave up on deep nesting.
 fn parse_ours(text: &str) -> Option<Parse> {
-    let (green, depth) = guard::with_parse_stack(|| parser::parse_valid_with_depth(text))?;
+    let (green, depth, errors) = guard::with_parse_stack(|| parser::parse_recovering(text))?;
     if depth > MAX_TREE_DEPTH {
         return Some(too_deep_tree(text, green));
     }
-    Some(with_tree(green, Vec::new()))
+    Some(with_tree(green, errors))
 }
 
 /// rnix's parse, of text that passed the nesting guard; refused when its

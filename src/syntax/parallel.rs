@@ -41,18 +41,14 @@ mod helper {
     use std::sync::{Mutex, OnceLock};
 
     type Parsed = (rowan::GreenNode, Vec<rnix::ParseError>, u32);
-    type Job = (String, super::Halves, Sender<Parsed>);
+    type Job = (String, Sender<Parsed>);
 
     static JOBS: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
     static BUSY: AtomicBool = AtomicBool::new(false);
 
     /// Starts parsing `text` on the helper; `None` if it is busy (unless
     /// told to wait for it) or cannot start.
-    pub(super) fn parse(
-        text: String,
-        halves: super::Halves,
-        wait: bool,
-    ) -> Option<Receiver<Parsed>> {
+    pub(super) fn parse(text: String, wait: bool) -> Option<Receiver<Parsed>> {
         while BUSY.swap(true, Ordering::AcqRel) {
             if !wait {
                 return None;
@@ -65,8 +61,8 @@ mod helper {
                 .name("cim-nix-parse".into())
                 .stack_size(super::THREAD_STACK)
                 .spawn(move || {
-                    for (text, halves, reply) in rx {
-                        let parsed = std::panic::catch_unwind(|| super::sequential(&text, halves));
+                    for (text, reply) in rx {
+                        let parsed = std::panic::catch_unwind(|| super::sequential(&text));
                         BUSY.store(false, Ordering::Release);
                         if let Ok(parsed) = parsed {
                             let _ = reply.send(parsed);
@@ -80,24 +76,13 @@ mod helper {
         let sent = jobs
             .as_ref()
             .and_then(|jobs| jobs.lock().ok())
-            .is_some_and(|jobs| jobs.send((text, halves, reply)).is_ok());
+            .is_some_and(|jobs| jobs.send((text, reply)).is_ok());
         if !sent {
             BUSY.store(false, Ordering::Release);
             return None;
         }
         Some(result)
     }
-}
-
-/// Which parses the two halves may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Halves {
-    /// Ours, or rnix's for text with errors (which must have passed the
-    /// nesting estimate).
-    Any,
-    /// Ours only: text that has not passed the nesting estimate, where an
-    /// error means giving up on two threads.
-    ErrorFree,
 }
 
 /// Parses `text` on two threads if it can prove the result equals a
@@ -111,40 +96,34 @@ pub fn try_parse(
     wait_for_helper: bool,
 ) -> Option<Parse> {
     let (a, b) = choose_run(text, member_ends, split_before)?;
-    parse_split(text, a, b, Halves::Any, wait_for_helper)
+    parse_split(text, a, b, wait_for_helper)
 }
 
 /// [`try_parse`] for a file parsed whole (as when it is opened), without
 /// the nesting estimate: the run is guessed from the layout of the lines
 /// (a member starting on its own line after the middle, the last line
-/// ending in `;`), and only a file without errors is parsed this way. The
+/// ending in `;`). The
 /// estimate reads the whole file before either thread starts (a tenth of
 /// the time of the parse); its only use here would be to suggest the run,
 /// which the two parses prove anyway. `None` when the guess does not prove
 /// out: the caller then takes the estimated path.
 pub fn try_parse_whole(text: &str, wait_for_helper: bool) -> Option<Parse> {
     let (a, b) = guess_run(text)?;
-    parse_split(text, a, b, Halves::ErrorFree, wait_for_helper)
+    parse_split(text, a, b, wait_for_helper)
 }
 
 /// Parses the run from after the `;` at `a` to the `;` at `b` (inclusive)
 /// on the helper thread and the rest here, and joins them if the two
 /// parses prove the join equal to a sequential parse.
-fn parse_split(
-    text: &str,
-    a: usize,
-    b: usize,
-    halves: Halves,
-    wait_for_helper: bool,
-) -> Option<Parse> {
+fn parse_split(text: &str, a: usize, b: usize, wait_for_helper: bool) -> Option<Parse> {
     let run = a + 1..b + 1;
     let run_text = format!("{{{}}}", &text[run.clone()]);
     let mut skeleton_text = String::with_capacity(text.len() - run.len());
     skeleton_text.push_str(&text[..run.start]);
     skeleton_text.push_str(&text[run.end..]);
 
-    let pending = helper::parse(run_text, halves, wait_for_helper)?;
-    let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text, halves);
+    let pending = helper::parse(run_text, wait_for_helper)?;
+    let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text);
     let (run_green, run_errors, run_depth) = pending.recv().ok()?;
 
     // The run must be complete members only, the last ending with its `;`.
@@ -204,36 +183,25 @@ fn parse_split(
     Some(with_tree(set.replace_with(new_set), errors))
 }
 
-/// A parse on the current thread: green tree, raw errors, depth.
-fn sequential(text: &str, halves: Halves) -> (GreenNode, Vec<ParseError>, u32) {
+/// A parse on the current thread: green tree, raw errors, depth. Our
+/// parser bounds its own recursion, so text that has not passed the
+/// nesting estimate is safe to give it.
+fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
     let give_up = || {
-        // Too deep, too costly or (for `ErrorFree`) broken: give up on
-        // parallel; the sequential parse will refuse the file properly.
+        // Too deep: give up on parallel; the sequential parse will refuse
+        // the file properly.
         let empty = rnix::Root::parse("").syntax().green().to_owned();
         (empty, Vec::new(), u32::MAX)
     };
     // Our parser knows the depth of its tree: no walk to measure it.
-    if let Some((green, depth)) =
-        guard::with_parse_stack(|| super::parser::parse_valid_with_depth(text))
-    {
-        if depth > MAX_TREE_DEPTH {
+    match guard::with_parse_stack(|| super::parser::parse_recovering(text)) {
+        Some((green, depth, _)) if depth > MAX_TREE_DEPTH => {
             guard::dismantle(green);
-            return give_up();
+            give_up()
         }
-        return (green, Vec::new(), depth);
+        Some((green, depth, errors)) => (green, errors, depth),
+        None => give_up(),
     }
-    if halves == Halves::ErrorFree {
-        return give_up();
-    }
-    let Ok((green, errors)) = guard::with_parse_stack(|| super::parser::parse_rnix(text)) else {
-        return give_up();
-    };
-    let depth = guard::tree_depth(&green, MAX_TREE_DEPTH);
-    if depth > MAX_TREE_DEPTH {
-        guard::dismantle(green);
-        return give_up();
-    }
-    (green, errors, depth)
 }
 
 /// The offsets of the `;` before and at the end of the run to take out: in

@@ -8,12 +8,14 @@
 //! index, and builds the green tree directly, sharing only
 //! tokens; it makes the same tree as rnix, in about half the time.
 //!
-//! It does not recover from errors: at the first token that does not fit
-//! the grammar it gives up (`None`), and the caller parses with rnix, whose
-//! recovery then decides what a broken file's tree looks like. So the trees
-//! of the two parsers can only differ on text that both accept, and there
-//! they are equal: `tests/parser_equivalence.rs` checks it on every corpus
-//! and on thousands of randomly broken variants of real files.
+//! It runs in two modes. [`parse_valid`] gives up (`None`) at the first
+//! token that does not fit the grammar: the reparse proofs and the parallel
+//! halves need only to know that a piece is valid, and learn it cheaply.
+//! [`parse_recovering`] recovers from errors as rnix's parser does, token
+//! for token: the same error nodes, the same errors in the same order, so
+//! broken text (what an editor holds while someone types) stays on the fast
+//! path. `tests/parser_equivalence.rs` checks both against rnix on every
+//! corpus and on thousands of randomly broken variants of real files.
 //!
 //! The tree has rnix's shape: the same node kinds, nested the same way
 //! (operator precedence and associativity, the `or` quirks, patterns told
@@ -25,13 +27,24 @@
 //! that nest without one (`Parser::nested`). So unlike rnix's parser it
 //! needs no nesting estimate first: on deeper input it gives up.
 
+use rnix::ParseError;
 use rnix::SyntaxKind::{self, *};
-use rowan::{GreenNode, GreenToken, NodeOrToken};
+use rowan::{GreenNode, GreenToken, NodeOrToken, TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
 /// Expressions nested deeper than this are an error for rnix
 /// (`RecursionLimitExceeded`); giving up here leaves the error to it.
 const MAX_EXPR_DEPTH: u32 = 512;
+
+/// What rnix says it wanted where an expression could not start.
+pub(super) const EXPRESSION_START: [SyntaxKind; 6] = [
+    TOKEN_L_PAREN,
+    TOKEN_REC,
+    TOKEN_L_BRACE,
+    TOKEN_L_BRACK,
+    TOKEN_STRING_START,
+    TOKEN_IDENT,
+];
 
 /// Tokens longer than this are not shared: long strings and comments rarely
 /// repeat, and hashing them costs more than it saves.
@@ -61,16 +74,40 @@ pub fn parse_valid(text: &str) -> Option<GreenNode> {
 /// known from building it: no walk of the tree to measure it.
 #[doc(hidden)]
 pub fn parse_valid_with_depth(text: &str) -> Option<(GreenNode, u32)> {
+    let (green, depth, _) = parse_root(text, false)?;
+    Some((green, depth))
+}
+
+/// rnix's tree and errors for any `text`, with the tree's depth; `None`
+/// only for input nested deeper than the parser recurses (which rnix,
+/// behind the nesting guard, then decides) or too long for 32-bit offsets.
+#[doc(hidden)]
+pub fn parse_recovering(text: &str) -> Option<(GreenNode, u32, Vec<rnix::ParseError>)> {
+    parse_root(text, true)
+}
+
+fn parse_root(text: &str, recover: bool) -> Option<(GreenNode, u32, Vec<rnix::ParseError>)> {
     let tokens = tokens(text)?;
-    let mut parser = Parser::new(tokens);
+    let mut parser = Parser::new(tokens, recover);
     parser.builder.start(NODE_ROOT);
     parser.expr()?;
-    if parser.peek().is_some() {
-        return None; // rnix: UnexpectedExtra
-    }
     parser.flush_trivia();
+    if parser.peek().is_some() {
+        if !recover {
+            return None;
+        }
+        let start = parser.start_error();
+        while parser.peek().is_some() {
+            parser.bump()?;
+        }
+        let range = parser.finish_error(start);
+        parser.errors.push(ParseError::UnexpectedExtra(range));
+        parser.flush_trivia();
+    }
     parser.builder.finish();
-    parser.builder.into_root()
+    let errors = std::mem::take(&mut parser.errors);
+    let (green, depth) = parser.builder.into_root()?;
+    Some((green, depth, errors))
 }
 
 type Element = NodeOrToken<GreenNode, GreenToken>;
@@ -254,6 +291,9 @@ struct Parser<'t, I> {
     next: usize,
     builder: Builder<'t>,
     depth: u32,
+    /// Whether to recover from errors as rnix does, or give up at the first.
+    recover: bool,
+    errors: Vec<ParseError>,
 }
 
 enum Assoc {
@@ -300,7 +340,7 @@ fn is_path(kind: SyntaxKind) -> bool {
 }
 
 impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
-    fn new(tokens: Tokens<'t, I>) -> Parser<'t, I> {
+    fn new(tokens: Tokens<'t, I>, recover: bool) -> Parser<'t, I> {
         let estimate = tokens.text.len() / 40;
         let mut parser = Parser {
             tokens,
@@ -317,6 +357,8 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 leaves: FxHashMap::default(),
             },
             depth: 0,
+            recover,
+            errors: Vec::new(),
         };
         parser.next = parser.skip_trivia(0);
         parser
@@ -379,26 +421,90 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         Some(())
     }
 
+    /// Adds the next token to the tree; at the end of the text, an error.
     fn bump(&mut self) -> Option<()> {
-        let kind = self.peek()?;
-        self.bump_as(kind)
+        match self.peek() {
+            Some(kind) => self.bump_as(kind),
+            None => self.error(ParseError::UnexpectedEOF),
+        }
+    }
+
+    /// Records `error` and goes on, or gives up when not recovering.
+    fn error(&mut self, error: ParseError) -> Option<()> {
+        if !self.recover {
+            return None;
+        }
+        self.errors.push(error);
+        Some(())
+    }
+
+    /// Where the text read into the tree ends.
+    fn consumed(&self) -> TextSize {
+        let at = match self.tokens.starts.get(self.emitted) {
+            Some(&start) => start,
+            None => self.tokens.end as u32,
+        };
+        TextSize::from(at)
+    }
+
+    /// Opens an error node at the next token; returns where it starts.
+    fn start_error(&mut self) -> TextSize {
+        self.start(NODE_ERROR);
+        self.consumed()
+    }
+
+    /// Closes the error node opened at `start`; returns its range.
+    fn finish_error(&mut self, start: TextSize) -> TextRange {
+        self.builder.finish();
+        TextRange::new(start, self.consumed())
+    }
+
+    /// The next token when it is one of `allowed`. When it is not, rnix's
+    /// recovery: the tokens up to the next allowed one (or the end) go into
+    /// an error node. `Some(None)` at the end of the text.
+    fn expect_any(&mut self, allowed: &[SyntaxKind]) -> Option<Option<SyntaxKind>> {
+        let found = match self.peek() {
+            Some(kind) if allowed.contains(&kind) => return Some(Some(kind)),
+            None => None,
+            Some(kind) => {
+                if !self.recover {
+                    return None;
+                }
+                let start = self.start_error();
+                loop {
+                    self.bump()?;
+                    if self.peek().is_none_or(|k| allowed.contains(&k)) {
+                        break;
+                    }
+                }
+                let range = self.finish_error(start);
+                self.errors
+                    .push(ParseError::UnexpectedWanted(kind, range, allowed.into()));
+                self.peek()
+            }
+        };
+        if found.is_none() {
+            self.error(ParseError::UnexpectedEOFWanted(allowed.into()))?;
+        }
+        Some(found)
     }
 
     fn expect(&mut self, kind: SyntaxKind) -> Option<()> {
         if self.at(kind) {
-            self.bump()
-        } else {
-            None
+            return self.bump_as(kind);
         }
+        if self.expect_any(&[kind])?.is_some() {
+            self.bump_as(kind)?;
+        }
+        Some(())
     }
 
     fn ident(&mut self) -> Option<()> {
-        if !self.at(TOKEN_IDENT) {
-            return None;
+        if self.expect_any(&[TOKEN_IDENT])?.is_some() {
+            self.start(NODE_IDENT);
+            self.bump()?;
+            self.builder.finish();
         }
-        self.start(NODE_IDENT);
-        self.bump()?;
-        self.builder.finish();
         Some(())
     }
 
@@ -424,8 +530,8 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     }
 
     fn expr_here(&mut self) -> Option<()> {
-        match self.peek()? {
-            TOKEN_LET => {
+        match self.peek() {
+            Some(TOKEN_LET) => {
                 let checkpoint = self.checkpoint();
                 self.bump()?;
                 if self.at(TOKEN_L_BRACE) {
@@ -439,7 +545,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 }
                 self.builder.finish();
             }
-            TOKEN_WITH | TOKEN_ASSERT => {
+            Some(TOKEN_WITH | TOKEN_ASSERT) => {
                 let kind = if self.at(TOKEN_WITH) {
                     NODE_WITH
                 } else {
@@ -452,7 +558,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 self.expr()?;
                 self.builder.finish();
             }
-            TOKEN_IF => {
+            Some(TOKEN_IF) => {
                 self.start(NODE_IF_ELSE);
                 self.bump()?;
                 self.expr()?;
@@ -553,10 +659,25 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// A literal, name, string, path, list, set, pattern lambda or
     /// parenthesised expression, then a selection (`.a.b or d`), if any.
     fn simple(&mut self) -> Option<usize> {
-        let kind = self.peek()?;
+        let Some(kind) = self.peek() else {
+            // rnix: an error, and no trivia taken.
+            self.error(ParseError::UnexpectedEOF)?;
+            return Some(self.builder.checkpoint());
+        };
         let checkpoint = self.checkpoint();
         match kind {
-            TOKEN_L_PAREN => self.enclosed(NODE_PAREN, TOKEN_R_PAREN)?,
+            TOKEN_L_PAREN => {
+                self.start(NODE_PAREN);
+                self.bump()?;
+                self.expr()?;
+                // rnix takes whatever token comes next as the `)`, without
+                // an error; only a valid parse must see the `)`.
+                if !self.recover && !self.at(TOKEN_R_PAREN) {
+                    return None;
+                }
+                self.bump()?;
+                self.builder.finish();
+            }
             TOKEN_REC => {
                 self.start(NODE_ATTR_SET);
                 self.bump()?;
@@ -583,8 +704,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             TOKEN_L_BRACK => {
                 self.start(NODE_LIST);
                 self.bump()?;
-                while !self.at(TOKEN_R_BRACK) {
-                    self.peek()?;
+                while self.peek().is_some_and(|k| k != TOKEN_R_BRACK) {
                     self.nested(Self::simple)?;
                 }
                 self.bump()?;
@@ -603,7 +723,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                     self.builder.start_at(checkpoint, NODE_LAMBDA);
                     self.builder.start_at(checkpoint, NODE_IDENT_PARAM);
                     self.builder.finish();
-                    self.bump()?;
+                    self.expect(TOKEN_COLON)?;
                     self.expr()?;
                     self.builder.finish();
                 }
@@ -612,7 +732,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                     self.builder.start_at(checkpoint, NODE_LAMBDA);
                     self.builder.start_at(checkpoint, NODE_PATTERN);
                     self.builder.start_at(checkpoint, NODE_PAT_BIND);
-                    self.bump()?;
+                    self.expect(TOKEN_AT)?;
                     self.builder.finish();
                     self.expect(TOKEN_L_BRACE)?;
                     self.pattern_entries(true)?;
@@ -628,7 +748,19 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 }
                 _ => self.ident()?,
             },
-            _ => return None,
+            kind => {
+                if !self.recover {
+                    return None;
+                }
+                let start = self.start_error();
+                self.bump()?;
+                let range = self.finish_error(start);
+                self.errors.push(ParseError::UnexpectedWanted(
+                    kind,
+                    range,
+                    EXPRESSION_START.into(),
+                ));
+            }
         }
         if self.at(TOKEN_DOT) {
             self.builder.start_at(checkpoint, NODE_SELECT);
@@ -666,43 +798,51 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// A pattern's entries after its `{`, through its `}`, and an `@name`
     /// after it; `bound` when the pattern already has a name before it.
     fn pattern_entries(&mut self, bound: bool) -> Option<()> {
-        loop {
-            match self.peek()? {
-                TOKEN_R_BRACE => {
-                    self.bump()?;
-                    break;
-                }
-                TOKEN_ELLIPSIS => {
-                    self.bump()?;
-                    self.expect(TOKEN_R_BRACE)?;
-                    break;
-                }
-                TOKEN_IDENT => {
-                    self.start(NODE_PAT_ENTRY);
-                    self.ident()?;
-                    if self.at(TOKEN_QUESTION) {
+        if self.peek().is_none_or(|k| k == TOKEN_R_BRACE) {
+            self.bump()?;
+        } else {
+            loop {
+                match self.expect_any(&[TOKEN_R_BRACE, TOKEN_ELLIPSIS, TOKEN_IDENT])? {
+                    Some(TOKEN_R_BRACE) => {
                         self.bump()?;
-                        self.expr()?;
+                        break;
                     }
-                    self.builder.finish();
-                    if self.at(TOKEN_COMMA) {
+                    Some(TOKEN_ELLIPSIS) => {
                         self.bump()?;
-                    } else {
                         self.expect(TOKEN_R_BRACE)?;
                         break;
                     }
+                    Some(_) => {
+                        self.start(NODE_PAT_ENTRY);
+                        self.ident()?;
+                        if self.at(TOKEN_QUESTION) {
+                            self.bump()?;
+                            self.expr()?;
+                        }
+                        self.builder.finish();
+                        if self.at(TOKEN_COMMA) {
+                            self.bump()?;
+                        } else {
+                            self.expect(TOKEN_R_BRACE)?;
+                            break;
+                        }
+                    }
+                    None => break,
                 }
-                _ => return None,
             }
         }
         if self.at(TOKEN_AT) {
-            if bound {
+            if bound && !self.recover {
                 return None; // rnix: UnexpectedDoubleBind
             }
-            self.start(NODE_PAT_BIND);
+            self.start(if bound { NODE_ERROR } else { NODE_PAT_BIND });
+            let start = self.consumed();
             self.bump()?;
             self.ident()?;
-            self.builder.finish();
+            let range = self.finish_error(start);
+            if bound {
+                self.errors.push(ParseError::UnexpectedDoubleBind(range));
+            }
         }
         Some(())
     }
@@ -710,18 +850,26 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// The members of a set or `let` up to and including `close`.
     fn members(&mut self, close: SyntaxKind) -> Option<()> {
         loop {
-            match self.peek()? {
-                kind if kind == close => break,
-                TOKEN_INHERIT => {
+            match self.peek() {
+                None => break,
+                Some(kind) if kind == close => break,
+                Some(TOKEN_INHERIT) => {
                     self.start(NODE_INHERIT);
                     self.bump()?;
                     if self.at(TOKEN_L_PAREN) {
                         self.enclosed(NODE_INHERIT_FROM, TOKEN_R_PAREN)?;
                     }
-                    while self.peek()? != TOKEN_SEMICOLON {
-                        self.attr()?;
+                    loop {
+                        match self.peek() {
+                            Some(TOKEN_SEMICOLON) => break,
+                            Some(_) => self.attr()?,
+                            None => {
+                                self.error(ParseError::UnexpectedEOF)?;
+                                break;
+                            }
+                        }
                     }
-                    self.bump()?;
+                    self.expect(TOKEN_SEMICOLON)?;
                     self.builder.finish();
                 }
                 _ => {
@@ -751,15 +899,19 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// One name of an attribute path: a name (`or` included), a string or
     /// `${...}`.
     fn attr(&mut self) -> Option<()> {
-        match self.peek()? {
-            TOKEN_INTERPOL_START => self.enclosed(NODE_DYNAMIC, TOKEN_INTERPOL_END)?,
-            TOKEN_STRING_START => self.string()?,
-            TOKEN_IDENT | TOKEN_OR | TOKEN_CUR_POS => {
-                self.start(NODE_IDENT);
-                self.bump_as(TOKEN_IDENT)?;
-                self.builder.finish();
+        match self.peek() {
+            Some(TOKEN_INTERPOL_START) => self.enclosed(NODE_DYNAMIC, TOKEN_INTERPOL_END)?,
+            Some(TOKEN_STRING_START) => self.string()?,
+            _ => {
+                if self
+                    .expect_any(&[TOKEN_IDENT, TOKEN_OR, TOKEN_CUR_POS])?
+                    .is_some()
+                {
+                    self.start(NODE_IDENT);
+                    self.bump_as(TOKEN_IDENT)?;
+                    self.builder.finish();
+                }
             }
-            _ => return None,
         }
         Some(())
     }
@@ -768,14 +920,14 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         self.start(NODE_STRING);
         self.expect(TOKEN_STRING_START)?;
         loop {
-            match self.peek()? {
-                TOKEN_STRING_CONTENT => self.bump()?,
-                TOKEN_INTERPOL_START => self.enclosed(NODE_INTERPOL, TOKEN_INTERPOL_END)?,
-                TOKEN_STRING_END => break,
-                _ => return None,
+            let parts = [TOKEN_STRING_END, TOKEN_STRING_CONTENT, TOKEN_INTERPOL_START];
+            match self.expect_any(&parts)? {
+                Some(TOKEN_STRING_CONTENT) => self.bump()?,
+                Some(TOKEN_INTERPOL_START) => self.enclosed(NODE_INTERPOL, TOKEN_INTERPOL_END)?,
+                _ => break,
             }
         }
-        self.bump()?;
+        self.expect(TOKEN_STRING_END)?;
         self.builder.finish();
         Some(())
     }
@@ -802,14 +954,16 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         self.start(node);
         self.bump()?;
         if node != NODE_PATH_SEARCH && self.at(TOKEN_INTERPOL_START) {
-            // rnix continues a path after trivia too, which no Nix accepts;
-            // leave that case to it.
-            if self.emitted != self.next {
+            // rnix continues a path after trivia too, which no Nix accepts:
+            // a valid parse leaves that case to it.
+            if self.emitted != self.next && !self.recover {
                 return None;
             }
             // The parts of the path are the tokens that follow it with no
-            // trivia between.
-            while self.emitted == self.next {
+            // trivia between (but for the first, as rnix reads it).
+            let mut first = true;
+            while first || self.emitted == self.next {
+                first = false;
                 match self.peek() {
                     Some(TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME) => self.bump()?,
                     Some(TOKEN_INTERPOL_START) => {
