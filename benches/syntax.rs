@@ -50,7 +50,7 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str, anchor: &str) {
         group.bench_function("semantic model + all rules", |b| {
             b.iter(|| {
                 let model = analysis::semantic::SemanticModel::build(black_box(&root));
-                analysis::rules::check(&root, text, Some(&model), &settings).len()
+                analysis::rules::check(&root, text, &model, &settings).len()
             })
         });
     }

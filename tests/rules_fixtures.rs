@@ -231,9 +231,9 @@ fn rules_on_two_threads_find_what_one_thread_finds() {
     let settings = Settings::default();
     let root = parse.syntax().unwrap();
     let model = analysis::semantic::SemanticModel::build(&root);
-    let one = analysis::rules::check(&root, &text, Some(&model), &settings);
+    let one = analysis::rules::check(&root, &text, &model, &settings);
     let (two, _) =
-        analysis::rules::analyze_tree(parse.green().unwrap(), &text, true, &settings, None);
+        analysis::rules::analyze_tree(parse.green().unwrap(), &text, &[], &settings, None);
     assert!(!one.is_empty());
     assert_eq!(one, two);
 }

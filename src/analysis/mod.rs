@@ -130,11 +130,11 @@ pub fn analyze_incremental(
     let mut model = None;
     if settings.diagnostics_enabled {
         if let Some(green) = parse.green() {
-            let complete = parse.errors().is_empty();
+            let errors: Vec<TextSize> = parse.errors().iter().map(|e| e.range.start()).collect();
             let (found, built) =
-                rules::analyze_tree(green, text, complete, settings, previous.map(|p| &**p));
+                rules::analyze_tree(green, text, &errors, settings, previous.map(|p| &**p));
             diagnostics.extend(found);
-            model = built;
+            model = Some(built);
         }
     }
     let diagnostics = apply_levels(suppress(diagnostics, text), settings);
