@@ -138,6 +138,17 @@ fn corpus_texts() -> Vec<(String, String)> {
         .filter(|(_, t)| t.len() < 40_000)
         .collect();
     texts.extend(support::nixgen::tree(17, 200_000));
+    // More real Nix to break, for a longer run: `CIM_NIX_EXTRA_CORPUS=DIR`
+    // (a clone of nixpkgs, home-manager, ... in scratch space).
+    if let Some(dir) = std::env::var_os("CIM_NIX_EXTRA_CORPUS") {
+        let files = corpus::nix_files_under(std::path::Path::new(&dir));
+        texts.extend(
+            files
+                .iter()
+                .filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?)))
+                .filter(|(_, t)| t.len() < 40_000),
+        );
+    }
     texts
 }
 
