@@ -38,6 +38,15 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str, anchor: &str) {
     group.bench_function("parse on one thread", |b| {
         b.iter(|| syntax::parse_sequential(black_box(text)))
     });
+    // A stray `)` after the anchor: one syntax error, which our parser
+    // recovers from as rnix does.
+    let broken = typed(text, anchor, ")");
+    group.bench_function("parse, one syntax error", |b| {
+        b.iter(|| syntax::parse(black_box(&broken)))
+    });
+    group.bench_function("rnix parse alone, one syntax error", |b| {
+        b.iter(|| rnix::Root::parse(black_box(&broken)))
+    });
     group.bench_function("nesting check", |b| {
         b.iter(|| syntax::guard::check_nesting(black_box(text)))
     });

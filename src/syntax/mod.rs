@@ -127,8 +127,11 @@ pub(crate) fn parse_before(text: &str, unchanged_before: TextSize) -> Parse {
         return parse_sequential(text);
     }
     if unchanged_before == TextSize::of(text) {
-        if let Some(parse) = parallel::try_parse_whole(text, false) {
-            return parse;
+        match parallel::try_parse_whole(text, false) {
+            parallel::Whole::Parsed(parse) => return parse,
+            // Errors that reach across the split: one thread parses.
+            parallel::Whole::Broken => return parse_sequential(text),
+            parallel::Whole::Unproven => {}
         }
     }
     // The nesting estimate also finds where the file may be cut.
@@ -154,7 +157,10 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
 /// its lines: `None` when it could not prove its result (for tests).
 #[doc(hidden)]
 pub fn parse_parallel_guessed(text: &str) -> Option<Parse> {
-    parallel::try_parse_whole(text, true)
+    match parallel::try_parse_whole(text, true) {
+        parallel::Whole::Parsed(parse) => Some(parse),
+        _ => None,
+    }
 }
 
 /// A parse on one thread. Our parser bounds its own recursion, so it needs

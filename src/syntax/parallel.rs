@@ -96,7 +96,18 @@ pub fn try_parse(
     wait_for_helper: bool,
 ) -> Option<Parse> {
     let (a, b) = choose_run(text, member_ends, split_before)?;
-    parse_split(text, a, b, wait_for_helper)
+    parse_split(text, a, b, wait_for_helper, &mut false)
+}
+
+/// What [`try_parse_whole`] did.
+pub enum Whole {
+    Parsed(Parse),
+    /// The halves were parsed but hold errors whose effect the join could
+    /// not prove local (a set closed early, say): another split would not
+    /// do better, one thread must parse.
+    Broken,
+    /// No split was tried, or it did not prove out: try another.
+    Unproven,
 }
 
 /// [`try_parse`] for a file parsed whole (as when it is opened), without
@@ -107,15 +118,29 @@ pub fn try_parse(
 /// the time of the parse); its only use here would be to suggest the run,
 /// which the two parses prove anyway. `None` when the guess does not prove
 /// out: the caller then takes the estimated path.
-pub fn try_parse_whole(text: &str, wait_for_helper: bool) -> Option<Parse> {
-    let (a, b) = guess_run(text)?;
-    parse_split(text, a, b, wait_for_helper)
+pub fn try_parse_whole(text: &str, wait_for_helper: bool) -> Whole {
+    let Some((a, b)) = guess_run(text) else {
+        return Whole::Unproven;
+    };
+    let mut had_errors = false;
+    match parse_split(text, a, b, wait_for_helper, &mut had_errors) {
+        Some(parse) => Whole::Parsed(parse),
+        None if had_errors => Whole::Broken,
+        None => Whole::Unproven,
+    }
 }
 
 /// Parses the run from after the `;` at `a` to the `;` at `b` (inclusive)
 /// on the helper thread and the rest here, and joins them if the two
-/// parses prove the join equal to a sequential parse.
-fn parse_split(text: &str, a: usize, b: usize, wait_for_helper: bool) -> Option<Parse> {
+/// parses prove the join equal to a sequential parse. `had_errors` says
+/// whether the two parses found errors.
+fn parse_split(
+    text: &str,
+    a: usize,
+    b: usize,
+    wait_for_helper: bool,
+    had_errors: &mut bool,
+) -> Option<Parse> {
     let run = a + 1..b + 1;
     let run_text = format!("{{{}}}", &text[run.clone()]);
     let mut skeleton_text = String::with_capacity(text.len() - run.len());
@@ -125,6 +150,7 @@ fn parse_split(text: &str, a: usize, b: usize, wait_for_helper: bool) -> Option<
     let pending = helper::parse(run_text, wait_for_helper)?;
     let (skeleton_green, skeleton_errors, skeleton_depth) = sequential(&skeleton_text);
     let (run_green, run_errors, run_depth) = pending.recv().ok()?;
+    *had_errors = !skeleton_errors.is_empty() || !run_errors.is_empty();
 
     // The run must be complete members only, the last ending with its `;`.
     let run_root = SyntaxNode::new_root(run_green);
