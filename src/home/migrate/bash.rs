@@ -113,6 +113,16 @@ struct Bash {
     after: Body,
 }
 
+impl shell::MapsCommands for Bash {
+    fn raw_body(&mut self) -> &mut Body {
+        self.body()
+    }
+
+    fn map_command(&mut self, line: usize, command: &Simple, notes: Vec<String>) -> bool {
+        self.command(line, command, notes)
+    }
+}
+
 impl Bash {
     fn body(&mut self) -> &mut Body {
         if self.interactive {
@@ -169,33 +179,7 @@ impl Bash {
             self.body().take_comments();
             return;
         }
-        let mut kept: Vec<&str> = Vec::new();
-        let mut comments = self.body().pending_comments();
-        if let Some(c) = comment {
-            comments.push(c.trim().to_string());
-        }
-        let mut mapped_any = false;
-        for command in commands {
-            let notes = if mapped_any {
-                Vec::new()
-            } else {
-                comments.clone()
-            };
-            if self.command(unit.first_line, command, notes) {
-                if !mapped_any {
-                    // They went above the binding.
-                    self.body().take_comments();
-                }
-                mapped_any = true;
-            } else {
-                kept.push(&command.text);
-            }
-        }
-        if !mapped_any {
-            self.body().raw(&unit.text);
-        } else if !kept.is_empty() {
-            self.body().raw(&kept.join("; "));
-        }
+        shell::map_or_keep(self, unit, commands, comment);
     }
 
     /// A compound command or a command list: a few well-known ones are

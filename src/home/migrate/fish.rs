@@ -22,7 +22,7 @@
 //! would reach every shell, not only fish.
 
 use super::nix::{Attrs, Value};
-use super::shell::{Body, Part, Simple, SyntaxError, Unit, UnitKind, Word};
+use super::shell::{Body, Chars, Part, Simple, SyntaxError, Unit, UnitKind, Word};
 use super::{looks_secret, Converted, Files, MigrateError, Release, Source, Warning};
 
 pub fn convert(
@@ -588,77 +588,49 @@ struct Tok {
 }
 
 struct Lexer {
-    c: Vec<char>,
-    i: usize,
-    line: usize,
+    chars: Chars,
 }
 
 impl Lexer {
     fn new(text: &str) -> Lexer {
         Lexer {
-            c: text.chars().collect(),
-            i: 0,
-            line: 1,
+            chars: Chars::new(text),
         }
-    }
-
-    fn peek(&self, ahead: usize) -> Option<char> {
-        self.c.get(self.i + ahead).copied()
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek(0)?;
-        self.i += 1;
-        if c == '\n' {
-            self.line += 1;
-        }
-        Some(c)
     }
 
     fn next(&mut self) -> Result<Option<Tok>, SyntaxError> {
-        loop {
-            match (self.peek(0), self.peek(1)) {
-                (Some(' ' | '\t' | '\r'), _) => {
-                    self.bump();
-                }
-                (Some('\\'), Some('\n')) => {
-                    self.bump();
-                    self.bump();
-                }
-                _ => break,
-            }
-        }
-        let Some(c) = self.peek(0) else {
+        self.chars.skip_blanks();
+        let Some(c) = self.chars.peek(0) else {
             return Ok(None);
         };
-        let (line, start) = (self.line, self.i);
+        let (line, start) = (self.chars.line, self.chars.i);
         let token = match c {
             '\n' => {
-                self.bump();
+                self.chars.bump();
                 Token::Newline
             }
             '#' => {
-                self.bump();
+                self.chars.bump();
                 let mut text = String::new();
-                while let Some(c) = self.peek(0).filter(|c| *c != '\n') {
+                while let Some(c) = self.chars.peek(0).filter(|c| *c != '\n') {
                     text.push(c);
-                    self.bump();
+                    self.chars.bump();
                 }
                 Token::Comment(text)
             }
             ';' => {
-                self.bump();
+                self.chars.bump();
                 Token::Op(";")
             }
             '&' | '|' => {
-                self.bump();
-                if self.peek(0) == Some(c) {
-                    self.bump();
+                self.chars.bump();
+                if self.chars.peek(0) == Some(c) {
+                    self.chars.bump();
                 }
                 Token::Op("|")
             }
             '<' | '>' => {
-                self.bump();
+                self.chars.bump();
                 Token::Op(">")
             }
             _ => Token::Word(self.word()?),
@@ -667,19 +639,19 @@ impl Lexer {
             token,
             line,
             start,
-            end: self.i,
+            end: self.chars.i,
         }))
     }
 
     fn word(&mut self) -> Result<Word, SyntaxError> {
-        let start = self.i;
+        let start = self.chars.i;
         let mut parts: Vec<Part> = Vec::new();
-        while let Some(c) = self.peek(0) {
+        while let Some(c) = self.chars.peek(0) {
             match c {
                 ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | '<' | '>' => break,
                 '\\' => {
-                    self.bump();
-                    match self.bump() {
+                    self.chars.bump();
+                    match self.chars.bump() {
                         Some('\n') => {}
                         // Escape sequences (`\n`, `\cx`, `\x1b`) stay as
                         // written.
@@ -691,15 +663,15 @@ impl Lexer {
                     }
                 }
                 '\'' => {
-                    let line = self.line;
-                    self.bump();
+                    let line = self.chars.line;
+                    self.chars.bump();
                     let mut text = String::new();
                     loop {
-                        match self.bump() {
+                        match self.chars.bump() {
                             None => return Err((line, "unterminated single quote".into())),
                             Some('\'') => break,
-                            Some('\\') if matches!(self.peek(0), Some('\'' | '\\')) => {
-                                text.extend(self.bump());
+                            Some('\\') if matches!(self.chars.peek(0), Some('\'' | '\\')) => {
+                                text.extend(self.chars.bump());
                             }
                             Some(c) => text.push(c),
                         }
@@ -707,19 +679,19 @@ impl Lexer {
                     push(&mut parts, Part::Quoted(text));
                 }
                 '"' => {
-                    let line = self.line;
-                    self.bump();
+                    let line = self.chars.line;
+                    self.chars.bump();
                     loop {
-                        match self.peek(0) {
+                        match self.chars.peek(0) {
                             None => return Err((line, "unterminated double quote".into())),
                             Some('"') => {
-                                self.bump();
+                                self.chars.bump();
                                 push(&mut parts, Part::Quoted(String::new()));
                                 break;
                             }
                             Some('\\') => {
-                                self.bump();
-                                match self.bump() {
+                                self.chars.bump();
+                                match self.chars.bump() {
                                     Some('\n') => {}
                                     Some(c @ ('"' | '$' | '\\')) => {
                                         push(&mut parts, Part::Quoted(c.into()))
@@ -730,7 +702,7 @@ impl Lexer {
                             }
                             Some('$') => self.dollar(&mut parts)?,
                             Some(c) => {
-                                self.bump();
+                                self.chars.bump();
                                 push(&mut parts, Part::Quoted(c.into()));
                             }
                         }
@@ -742,21 +714,21 @@ impl Lexer {
                     parts.push(Part::Subst(text));
                 }
                 c => {
-                    self.bump();
+                    self.chars.bump();
                     push(&mut parts, Part::Bare(c.into()));
                 }
             }
         }
         Ok(Word {
-            raw: self.c[start..self.i].iter().collect(),
+            raw: self.chars.c[start..self.chars.i].iter().collect(),
             parts,
             array: None,
         })
     }
 
     fn dollar(&mut self, parts: &mut Vec<Part>) -> Result<(), SyntaxError> {
-        self.bump();
-        match self.peek(0) {
+        self.chars.bump();
+        match self.chars.peek(0) {
             Some('(') => {
                 let text = self.balanced()?;
                 parts.push(Part::Subst(format!("${text}")));
@@ -764,11 +736,12 @@ impl Lexer {
             Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
                 let mut name = String::new();
                 while let Some(c) = self
+                    .chars
                     .peek(0)
                     .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                 {
                     name.push(c);
-                    self.bump();
+                    self.chars.bump();
                 }
                 parts.push(Part::Var(name));
             }
@@ -779,21 +752,21 @@ impl Lexer {
 
     /// `( ... )` from the bracket, quotes skipped, as written.
     fn balanced(&mut self) -> Result<String, SyntaxError> {
-        let (line, start) = (self.line, self.i);
+        let (line, start) = (self.chars.line, self.chars.i);
         let mut depth = 0usize;
         loop {
-            let Some(c) = self.bump() else {
+            let Some(c) = self.chars.bump() else {
                 return Err((line, "unterminated `(`".into()));
             };
             match c {
                 '\\' => {
-                    self.bump();
+                    self.chars.bump();
                 }
                 '\'' | '"' => loop {
-                    match self.bump() {
+                    match self.chars.bump() {
                         None => return Err((line, "unterminated quote".into())),
                         Some('\\') => {
-                            self.bump();
+                            self.chars.bump();
                         }
                         Some(q) if q == c => break,
                         Some(_) => {}
@@ -803,7 +776,7 @@ impl Lexer {
                 ')' => {
                     depth -= 1;
                     if depth == 0 {
-                        return Ok(self.c[start..self.i].iter().collect());
+                        return Ok(self.chars.c[start..self.chars.i].iter().collect());
                     }
                 }
                 _ => {}
@@ -890,10 +863,15 @@ fn read(text: &str) -> Result<Vec<Unit>, SyntaxError> {
             return Err((*line, "block without `end`".into()));
         }
         if let Some(first) = first_line.take() {
-            let last = if at_end { lexer.line } else { lexer.line - 1 }.max(first);
+            let last = if at_end {
+                lexer.chars.line
+            } else {
+                lexer.chars.line - 1
+            }
+            .max(first);
             units.push(unit(
                 std::mem::take(&mut tokens),
-                &lexer.c,
+                &lexer.chars.c,
                 &lines,
                 first,
                 last,

@@ -217,21 +217,35 @@ const OPERATORS: [&str; 24] = [
 ];
 
 struct Lexer {
-    c: Vec<char>,
-    i: usize,
-    line: usize,
+    chars: Chars,
     /// Heredocs whose bodies start after the current line: delimiter and
     /// whether leading tabs are stripped (`<<-`).
     heredocs: Vec<(String, bool)>,
     want_delimiter: Option<bool>,
 }
 
-impl Lexer {
-    fn peek(&self, ahead: usize) -> Option<char> {
+/// A text read a character at a time, counting lines: what the shell
+/// lexers here and in `fish.rs` move over.
+pub(super) struct Chars {
+    pub c: Vec<char>,
+    pub i: usize,
+    pub line: usize,
+}
+
+impl Chars {
+    pub fn new(text: &str) -> Chars {
+        Chars {
+            c: text.chars().collect(),
+            i: 0,
+            line: 1,
+        }
+    }
+
+    pub fn peek(&self, ahead: usize) -> Option<char> {
         self.c.get(self.i + ahead).copied()
     }
 
-    fn bump(&mut self) -> Option<char> {
+    pub fn bump(&mut self) -> Option<char> {
         let c = self.peek(0)?;
         self.i += 1;
         if c == '\n' {
@@ -240,8 +254,8 @@ impl Lexer {
         Some(c)
     }
 
-    fn next(&mut self) -> Result<Option<Tok>, SyntaxError> {
-        // Blanks and line continuations between words.
+    /// Skips blanks and line continuations between words.
+    pub fn skip_blanks(&mut self) {
         loop {
             match (self.peek(0), self.peek(1)) {
                 (Some(' ' | '\t' | '\r'), _) => {
@@ -254,37 +268,47 @@ impl Lexer {
                 _ => break,
             }
         }
-        let Some(c) = self.peek(0) else {
+    }
+}
+
+impl Lexer {
+    fn next(&mut self) -> Result<Option<Tok>, SyntaxError> {
+        self.chars.skip_blanks();
+        let Some(c) = self.chars.peek(0) else {
             return Ok(None);
         };
-        let (line, start) = (self.line, self.i);
+        let (line, start) = (self.chars.line, self.chars.i);
         let token = match c {
             '\n' => {
-                self.bump();
+                self.chars.bump();
                 self.read_heredocs();
                 Token::Newline
             }
             '#' => {
                 let mut text = String::new();
-                self.bump();
-                while let Some(c) = self.peek(0).filter(|c| *c != '\n') {
+                self.chars.bump();
+                while let Some(c) = self.chars.peek(0).filter(|c| *c != '\n') {
                     text.push(c);
-                    self.bump();
+                    self.chars.bump();
                 }
                 Token::Comment(text)
             }
             ';' | '&' | '|' | '<' | '>' | '(' | ')' => {
                 // Process substitution is a word.
-                if matches!(c, '<' | '>') && self.peek(1) == Some('(') {
+                if matches!(c, '<' | '>') && self.chars.peek(1) == Some('(') {
                     Token::Word(self.word()?)
                 } else {
                     let op = OPERATORS
                         .iter()
-                        .find(|op| op.chars().enumerate().all(|(k, o)| self.peek(k) == Some(o)))
+                        .find(|op| {
+                            op.chars()
+                                .enumerate()
+                                .all(|(k, o)| self.chars.peek(k) == Some(o))
+                        })
                         .copied()
                         .unwrap_or(";");
                     for _ in 0..op.chars().count() {
-                        self.bump();
+                        self.chars.bump();
                     }
                     if op == "<<" || op == "<<-" {
                         self.want_delimiter = Some(op == "<<-");
@@ -309,18 +333,18 @@ impl Lexer {
         Ok(Some(Tok {
             token,
             line,
-            end_line: self.line,
+            end_line: self.chars.line,
             start,
-            end: self.i,
+            end: self.chars.i,
         }))
     }
 
     /// Skips the bodies of the heredocs started on the line just ended.
     fn read_heredocs(&mut self) {
         for (delimiter, strip) in std::mem::take(&mut self.heredocs) {
-            while self.peek(0).is_some() {
+            while self.chars.peek(0).is_some() {
                 let mut line = String::new();
-                while let Some(c) = self.bump() {
+                while let Some(c) = self.chars.bump() {
                     if c == '\n' {
                         break;
                     }
@@ -339,13 +363,13 @@ impl Lexer {
     }
 
     fn word(&mut self) -> Result<Word, SyntaxError> {
-        let start = self.i;
+        let start = self.chars.i;
         let mut parts: Vec<Part> = Vec::new();
         let mut array = None;
-        while let Some(c) = self.peek(0) {
+        while let Some(c) = self.chars.peek(0) {
             match c {
                 ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | ')' => break,
-                '<' | '>' if self.peek(1) == Some('(') => {
+                '<' | '>' if self.chars.peek(1) == Some('(') => {
                     let text = self.balanced(1)?;
                     parts.push(Part::Subst(text));
                 }
@@ -362,19 +386,19 @@ impl Lexer {
                     }
                 }
                 '\\' => {
-                    self.bump();
-                    match self.bump() {
+                    self.chars.bump();
+                    match self.chars.bump() {
                         Some('\n') => {}
                         Some(c) => push(&mut parts, Part::Quoted(c.to_string())),
                         None => push(&mut parts, Part::Bare("\\".into())),
                     }
                 }
                 '\'' => {
-                    let line = self.line;
-                    self.bump();
+                    let line = self.chars.line;
+                    self.chars.bump();
                     let mut text = String::new();
                     loop {
-                        match self.bump() {
+                        match self.chars.bump() {
                             Some('\'') => break,
                             Some(c) => text.push(c),
                             None => return Err((line, "unterminated single quote".into())),
@@ -389,13 +413,13 @@ impl Lexer {
                     parts.push(Part::Subst(text));
                 }
                 c => {
-                    self.bump();
+                    self.chars.bump();
                     push(&mut parts, Part::Bare(c.to_string()));
                 }
             }
         }
         Ok(Word {
-            raw: self.c[start..self.i].iter().collect(),
+            raw: self.chars.c[start..self.chars.i].iter().collect(),
             parts,
             array,
         })
@@ -403,30 +427,30 @@ impl Lexer {
 
     /// The elements of `name=( ... )`, from the `(`.
     fn array(&mut self) -> Result<Vec<Word>, SyntaxError> {
-        let line = self.line;
-        self.bump();
+        let line = self.chars.line;
+        self.chars.bump();
         let mut words = Vec::new();
         loop {
-            match self.peek(0) {
+            match self.chars.peek(0) {
                 None => return Err((line, "unterminated array `(`".into())),
                 Some(')') => {
-                    self.bump();
+                    self.chars.bump();
                     return Ok(words);
                 }
                 Some(' ' | '\t' | '\r' | '\n') => {
-                    self.bump();
+                    self.chars.bump();
                 }
                 Some('#') => {
-                    while self.peek(0).is_some_and(|c| c != '\n') {
-                        self.bump();
+                    while self.chars.peek(0).is_some_and(|c| c != '\n') {
+                        self.chars.bump();
                     }
                 }
-                Some('\\') if self.peek(1) == Some('\n') => {
-                    self.bump();
-                    self.bump();
+                Some('\\') if self.chars.peek(1) == Some('\n') => {
+                    self.chars.bump();
+                    self.chars.bump();
                 }
                 Some(';' | '&' | '|' | '<' | '>' | '(') => {
-                    return Err((self.line, "unexpected token in an array".into()))
+                    return Err((self.chars.line, "unexpected token in an array".into()))
                 }
                 Some(_) => words.push(self.word()?),
             }
@@ -434,20 +458,20 @@ impl Lexer {
     }
 
     fn double_quoted(&mut self, parts: &mut Vec<Part>) -> Result<(), SyntaxError> {
-        let line = self.line;
-        self.bump();
+        let line = self.chars.line;
+        self.chars.bump();
         loop {
-            match self.peek(0) {
+            match self.chars.peek(0) {
                 None => return Err((line, "unterminated double quote".into())),
                 Some('"') => {
-                    self.bump();
+                    self.chars.bump();
                     // `""` is an empty word, not nothing.
                     push(parts, Part::Quoted(String::new()));
                     return Ok(());
                 }
                 Some('\\') => {
-                    self.bump();
-                    match self.bump() {
+                    self.chars.bump();
+                    match self.chars.bump() {
                         Some('\n') => {}
                         Some(c @ ('$' | '`' | '"' | '\\')) => push(parts, Part::Quoted(c.into())),
                         Some(c) => push(parts, Part::Quoted(format!("\\{c}"))),
@@ -460,7 +484,7 @@ impl Lexer {
                     parts.push(Part::Subst(text));
                 }
                 Some(c) => {
-                    self.bump();
+                    self.chars.bump();
                     push(parts, Part::Quoted(c.into()));
                 }
             }
@@ -475,23 +499,25 @@ impl Lexer {
                 Part::Bare(s.into())
             }
         };
-        match self.peek(1) {
+        match self.chars.peek(1) {
             Some('\'') if !quoted => {
-                self.bump();
-                let start = self.i - 1;
+                self.chars.bump();
+                let start = self.chars.i - 1;
                 match self.ansi_c()? {
                     Some(text) => push(parts, Part::Quoted(text)),
                     // An escape not decoded here: the word is not literal.
-                    None => parts.push(Part::Subst(self.c[start..self.i].iter().collect())),
+                    None => parts.push(Part::Subst(
+                        self.chars.c[start..self.chars.i].iter().collect(),
+                    )),
                 }
             }
             Some('"') if !quoted => {
                 // `$"..."`: a translated string, read as `"..."`.
-                self.bump();
+                self.chars.bump();
                 self.double_quoted(parts)?;
             }
             Some('{') => {
-                self.bump();
+                self.chars.bump();
                 let inner = self.balanced(0)?;
                 let name = &inner[1..inner.len() - 1];
                 parts.push(if is_name(name) {
@@ -501,29 +527,30 @@ impl Lexer {
                 });
             }
             Some('(') => {
-                self.bump();
+                self.chars.bump();
                 let inner = self.balanced(0)?;
                 parts.push(Part::Subst(format!("${inner}")));
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
-                self.bump();
+                self.chars.bump();
                 let mut name = String::new();
                 while let Some(c) = self
+                    .chars
                     .peek(0)
                     .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                 {
                     name.push(c);
-                    self.bump();
+                    self.chars.bump();
                 }
                 parts.push(Part::Var(name));
             }
             Some(c) if c.is_ascii_digit() || "@*#?$!-".contains(c) => {
-                self.bump();
-                self.bump();
+                self.chars.bump();
+                self.chars.bump();
                 parts.push(Part::Subst(format!("${c}")));
             }
             _ => {
-                self.bump();
+                self.chars.bump();
                 push(parts, literal("$"));
             }
         }
@@ -533,15 +560,15 @@ impl Lexer {
     /// `$'...'` from the quote: its escapes decoded as bash does; `None`
     /// when it has one not decoded here (`\x41`, `\u00e9`, `\cx`, octal).
     fn ansi_c(&mut self) -> Result<Option<String>, SyntaxError> {
-        let line = self.line;
-        self.bump();
+        let line = self.chars.line;
+        self.chars.bump();
         let mut out = String::new();
         let mut decoded_all = true;
         loop {
-            match self.bump() {
+            match self.chars.bump() {
                 None => return Err((line, "unterminated `$'` quote".into())),
                 Some('\'') => return Ok(decoded_all.then_some(out)),
-                Some('\\') => match self.bump() {
+                Some('\\') => match self.chars.bump() {
                     None => return Err((line, "unterminated `$'` quote".into())),
                     Some(c) => {
                         let decoded = match c {
@@ -569,16 +596,16 @@ impl Lexer {
 
     /// `` `...` `` from the backquote, as written.
     fn backquoted(&mut self) -> Result<String, SyntaxError> {
-        let line = self.line;
-        let start = self.i;
-        self.bump();
+        let line = self.chars.line;
+        let start = self.chars.i;
+        self.chars.bump();
         loop {
-            match self.bump() {
+            match self.chars.bump() {
                 None => return Err((line, "unterminated backquote".into())),
                 Some('\\') => {
-                    self.bump();
+                    self.chars.bump();
                 }
-                Some('`') => return Ok(self.c[start..self.i].iter().collect()),
+                Some('`') => return Ok(self.chars.c[start..self.chars.i].iter().collect()),
                 Some(_) => {}
             }
         }
@@ -587,30 +614,30 @@ impl Lexer {
     /// From the bracket `ahead` characters on to its match, quotes
     /// skipped, as written (with what is before it).
     fn balanced(&mut self, ahead: usize) -> Result<String, SyntaxError> {
-        let line = self.line;
-        let start = self.i;
+        let line = self.chars.line;
+        let start = self.chars.i;
         for _ in 0..ahead {
-            self.bump();
+            self.chars.bump();
         }
-        let (open, close) = match self.peek(0) {
+        let (open, close) = match self.chars.peek(0) {
             Some('{') => ('{', '}'),
             _ => ('(', ')'),
         };
         let mut depth = 0usize;
         loop {
-            let Some(c) = self.bump() else {
+            let Some(c) = self.chars.bump() else {
                 return Err((line, format!("unterminated `{open}`")));
             };
             match c {
                 '\\' => {
-                    self.bump();
+                    self.chars.bump();
                 }
-                '\'' if open == '(' => while self.bump().is_some_and(|c| c != '\'') {},
+                '\'' if open == '(' => while self.chars.bump().is_some_and(|c| c != '\'') {},
                 '"' => loop {
-                    match self.bump() {
+                    match self.chars.bump() {
                         None | Some('"') => break,
                         Some('\\') => {
-                            self.bump();
+                            self.chars.bump();
                         }
                         Some(_) => {}
                     }
@@ -619,7 +646,7 @@ impl Lexer {
                 c if c == close => {
                     depth -= 1;
                     if depth == 0 {
-                        return Ok(self.c[start..self.i].iter().collect());
+                        return Ok(self.chars.c[start..self.chars.i].iter().collect());
                     }
                 }
                 _ => {}
@@ -645,9 +672,7 @@ fn push(parts: &mut Vec<Part>, part: Part) {
 pub fn read(text: &str, zsh: bool) -> Result<Vec<Unit>, SyntaxError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut lexer = Lexer {
-        c: text.chars().collect(),
-        i: 0,
-        line: 1,
+        chars: Chars::new(text),
         heredocs: Vec::new(),
         want_delimiter: None,
     };
@@ -655,7 +680,7 @@ pub fn read(text: &str, zsh: bool) -> Result<Vec<Unit>, SyntaxError> {
     let mut group = Group::default();
     while let Some(tok) = lexer.next()? {
         if group.add(&tok, zsh)? {
-            let unit = std::mem::take(&mut group).finish(&lexer.c, &lines, tok.end_line);
+            let unit = std::mem::take(&mut group).finish(&lexer.chars.c, &lines, tok.end_line);
             units.push(unit);
         }
     }
@@ -663,8 +688,8 @@ pub fn read(text: &str, zsh: bool) -> Result<Vec<Unit>, SyntaxError> {
         return Err((*line, format!("`{opener}` is never closed")));
     }
     if group.first_line.is_some() {
-        let last = lexer.line;
-        units.push(group.finish(&lexer.c, &lines, last + 1));
+        let last = lexer.chars.line;
+        units.push(group.finish(&lexer.chars.c, &lines, last + 1));
     }
     Ok(units)
 }
@@ -998,6 +1023,52 @@ pub(crate) fn assert_options_exist(migration: &super::Migration) {
     }
     walk(&mut migration.option.clone(), &migration.options);
     walk(&mut Vec::new(), &migration.also);
+}
+
+/// What the bash and zsh converters share for a line of simple commands.
+pub(super) trait MapsCommands {
+    /// Where raw text goes now.
+    fn raw_body(&mut self) -> &mut Body;
+    /// Maps one command to options; false when it is kept as text.
+    fn map_command(&mut self, line: usize, command: &Simple, notes: Vec<String>) -> bool;
+}
+
+/// Each of a unit's simple commands mapped, or kept in the raw text: the
+/// comments above go with the first mapped one, and the commands not
+/// mapped stay together, in order.
+pub(super) fn map_or_keep(
+    converter: &mut impl MapsCommands,
+    unit: &Unit,
+    commands: &[Simple],
+    comment: Option<&str>,
+) {
+    let mut comments = converter.raw_body().pending_comments();
+    if let Some(c) = comment {
+        comments.push(c.trim().to_string());
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut mapped_any = false;
+    for command in commands {
+        let notes = if mapped_any {
+            Vec::new()
+        } else {
+            comments.clone()
+        };
+        if converter.map_command(unit.first_line, command, notes) {
+            if !mapped_any {
+                // They went above the binding.
+                converter.raw_body().take_comments();
+            }
+            mapped_any = true;
+        } else {
+            kept.push(&command.text);
+        }
+    }
+    if !mapped_any {
+        converter.raw_body().raw(&unit.text);
+    } else if !kept.is_empty() {
+        converter.raw_body().raw(&kept.join("; "));
+    }
 }
 
 #[cfg(test)]

@@ -151,6 +151,16 @@ struct Zsh {
     main: Body,
 }
 
+impl shell::MapsCommands for Zsh {
+    fn raw_body(&mut self) -> &mut Body {
+        self.body()
+    }
+
+    fn map_command(&mut self, line: usize, command: &Simple, notes: Vec<String>) -> bool {
+        self.command(line, command, notes)
+    }
+}
+
 impl Zsh {
     fn body(&mut self) -> &mut Body {
         match self.stage {
@@ -214,32 +224,7 @@ impl Zsh {
             self.body().take_comments();
             return;
         }
-        let mut comments = self.body().pending_comments();
-        if let Some(c) = comment {
-            comments.push(c.trim().to_string());
-        }
-        let mut kept: Vec<&str> = Vec::new();
-        let mut mapped_any = false;
-        for command in commands {
-            let notes = if mapped_any {
-                Vec::new()
-            } else {
-                comments.clone()
-            };
-            if self.command(unit.first_line, command, notes) {
-                if !mapped_any {
-                    self.body().take_comments();
-                }
-                mapped_any = true;
-            } else {
-                kept.push(&command.text);
-            }
-        }
-        if !mapped_any {
-            self.body().raw(&unit.text);
-        } else if !kept.is_empty() {
-            self.body().raw(&kept.join("; "));
-        }
+        shell::map_or_keep(self, unit, commands, comment);
     }
 
     fn compound(&mut self, unit: &Unit) {
