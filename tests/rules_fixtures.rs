@@ -232,8 +232,14 @@ fn rules_on_two_threads_find_what_one_thread_finds() {
     let root = parse.syntax().unwrap();
     let model = analysis::semantic::SemanticModel::build(&root);
     let one = analysis::rules::check(&root, &text, &model, &settings);
-    let (two, _) =
-        analysis::rules::analyze_tree(parse.green().unwrap(), &text, &[], &settings, None);
+    let two = analysis::rules::analyze_tree(
+        parse.green().unwrap(),
+        &text,
+        &[],
+        &settings,
+        Default::default(),
+    )
+    .found;
     assert!(!one.is_empty());
     assert_eq!(one, two);
 }

@@ -103,6 +103,22 @@ fn incremental_models_equal_fresh_ones_on_all_packages() {
     }
 }
 
+/// Reparses `next` from `current` and builds its model from `model`,
+/// checking it against one built from scratch.
+fn step(
+    parse: &syntax::Parse,
+    current: &str,
+    next: &str,
+    model: &SemanticModel,
+    context: &str,
+) -> (syntax::Parse, SemanticModel) {
+    let next_parse = syntax::reparse(parse, current, next);
+    let green = next_parse.green().unwrap();
+    let incremental = SemanticModel::from_green_after(green, Some(model));
+    assert_same(&incremental, &SemanticModel::from_green(green), context);
+    (next_parse, incremental)
+}
+
 /// Typing in one member (the edits the reparse keeps every other member
 /// through): every chunk but the edited one comes from the previous model.
 #[test]
@@ -115,14 +131,8 @@ fn typing_in_a_member_reuses_every_other_chunk() {
     for i in 0..20 {
         let mut next = current.clone();
         next.insert(at + i, 'x');
-        let next_parse = syntax::reparse(&parse, &current, &next);
-        let green = next_parse.green().unwrap();
-        let incremental = SemanticModel::from_green_after(green, Some(&model));
-        assert_same(
-            &incremental,
-            &SemanticModel::from_green(green),
-            &format!("typing {i}"),
-        );
+        let (next_parse, incremental) =
+            step(&parse, &current, &next, &model, &format!("typing {i}"));
         let (chunks, reused) = incremental.chunk_stats();
         assert!(chunks > 100, "{chunks}");
         assert!(
@@ -239,5 +249,37 @@ fn features_from_the_memo_equal_fresh_ones_after_random_edits() {
             };
             text.replace_range(at..end, insert);
         }
+    }
+}
+
+/// An edit between two members of a chunk (in a comment or the blanks
+/// between them) keeps both members' nodes but moves the second: the
+/// chunk is taken from the previous model only where its members lie as
+/// they did.
+#[test]
+fn an_edit_between_members_of_a_chunk_moves_the_ones_after_it() {
+    let text = std::fs::read_to_string(corpus::all_packages()).unwrap();
+    let mut parse = syntax::parse(&text);
+    let mut model = SemanticModel::from_green(parse.green().unwrap());
+    let mut current = text.clone();
+    // Inside a comment line between members, and in the blank line after
+    // a member.
+    for (anchor, insert) in [
+        ("# rename to upower-notify?", "lib = 1; "),
+        ("  go-sct = callPackage ../tools/X11/go-sct { };\n", "\n\n"),
+    ] {
+        let at = current.find(anchor).unwrap() + anchor.len() - 2;
+        let mut next = current.clone();
+        next.insert_str(at, insert);
+        let (next_parse, incremental) = step(
+            &parse,
+            &current,
+            &next,
+            &model,
+            &format!("{insert:?} at {at}"),
+        );
+        current = next;
+        parse = next_parse;
+        model = incremental;
     }
 }

@@ -30,6 +30,8 @@ pub struct Analysis {
     /// (a text with syntax errors, whose rules built none); let go once
     /// used, so that it and the old trees it holds do not live on.
     earlier_model: std::sync::Mutex<Option<Arc<SemanticModel>>>,
+    /// What the rules keep for the next analysis of the file.
+    rule_memo: Option<Arc<rules::Memo>>,
 }
 
 impl Clone for Analysis {
@@ -44,6 +46,7 @@ impl Clone for Analysis {
             reparse: self.reparse,
             model: self.model.clone(),
             earlier_model: std::sync::Mutex::new(earlier),
+            rule_memo: self.rule_memo.clone(),
         }
     }
 }
@@ -58,12 +61,19 @@ impl Analysis {
             reparse,
             model: OnceLock::new(),
             earlier_model: std::sync::Mutex::new(None),
+            rule_memo: None,
         }
     }
 
     /// The model, shared, if it has been built already.
     pub fn shared_model(&self) -> Option<Arc<SemanticModel>> {
         self.model.get().cloned()
+    }
+
+    /// How many chunks of big sets the rules' tree walks went through, and
+    /// how many of them they took from the previous analysis.
+    pub fn rule_chunk_stats(&self) -> (usize, usize) {
+        self.rule_memo.as_ref().map_or((0, 0), |m| m.stats())
     }
 
     /// The model, only if it has been built already (no work done).
@@ -98,16 +108,27 @@ pub fn analyze_after(text: &str, earlier: &[(&str, &Parse)], settings: &Settings
     analyze_incremental(text, earlier, None, settings)
 }
 
-/// [`analyze_after`], also given the model of an earlier analysis of the
-/// file: the walk of the big sets' members that did not change is taken
-/// from it (see [`semantic`]), and the result is what a fresh analysis
-/// gives.
+/// [`analyze_after`], also given an earlier analysis of the file: what its
+/// model and rules found in the members of big sets that did not change is
+/// taken from it (see [`semantic`] and `rules::memo`), and the result is
+/// what a fresh analysis gives.
 pub fn analyze_incremental(
     text: &str,
     earlier: &[(&str, &Parse)],
-    previous: Option<&Arc<SemanticModel>>,
+    previous: Option<&Analysis>,
     settings: &Settings,
 ) -> Analysis {
+    let previous_model = previous.and_then(Analysis::shared_model);
+    let previous_memo = previous.and_then(|p| p.rule_memo.clone());
+    // The text the previous analysis was of: one of the earlier texts,
+    // known by its parse.
+    let previous_text = previous.and_then(|p| {
+        let parse = p.parse.as_ref()?;
+        earlier
+            .iter()
+            .find(|(_, earlier)| std::ptr::eq(*earlier, parse))
+            .map(|(text, _)| *text)
+    });
     let limit = settings.max_file_size;
     if text.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
@@ -131,20 +152,30 @@ pub fn analyze_incremental(
     if settings.diagnostics_enabled {
         if let Some(green) = parse.green() {
             let errors: Vec<TextSize> = parse.errors().iter().map(|e| e.range.start()).collect();
-            let (found, built) =
-                rules::analyze_tree(green, text, &errors, settings, previous.map(|p| &**p));
-            diagnostics.extend(found);
-            model = Some(built);
+            let analyzed = rules::analyze_tree(
+                green,
+                text,
+                &errors,
+                settings,
+                rules::Earlier {
+                    model: previous_model.as_deref(),
+                    memo: previous_memo.as_deref(),
+                    text: previous_text,
+                },
+            );
+            diagnostics.extend(analyzed.found);
+            model = Some((analyzed.model, analyzed.memo));
         }
     }
     let diagnostics = apply_levels(suppress(diagnostics, text), settings);
     let mut analysis = Analysis::new(Some(parse), diagnostics, reparse);
     match model {
-        Some(model) => {
+        Some((model, memo)) => {
             let _ = analysis.model.set(Arc::new(model));
+            analysis.rule_memo = Some(Arc::new(memo));
         }
         // Built when a feature asks, from the earlier one.
-        None => analysis.earlier_model = std::sync::Mutex::new(previous.cloned()),
+        None => analysis.earlier_model = std::sync::Mutex::new(previous_model),
     }
     analysis
 }

@@ -6,7 +6,7 @@
 pub mod docs;
 pub mod registry;
 
-use rowan::TextRange;
+use rowan::{TextRange, TextSize};
 
 use crate::syntax::TextEdit;
 pub use registry::{Rule, Tag, RULES};
@@ -67,6 +67,24 @@ impl Diagnostic {
             message: message.into(),
         });
         self
+    }
+
+    /// The finding as it is when the text it lies in moved from `from` to
+    /// `to`: every range (its own, related places, fix edits) moved along.
+    /// The incremental analysis uses it for findings kept from before.
+    pub fn moved(&self, from: TextSize, to: TextSize) -> Diagnostic {
+        let at = |range: TextRange| range - from + to;
+        let mut moved = self.clone();
+        moved.range = at(moved.range);
+        for related in &mut moved.related {
+            related.range = at(related.range);
+        }
+        if let Some(fix) = &mut moved.fix {
+            for edit in &mut fix.edits {
+                edit.range = at(edit.range);
+            }
+        }
+        moved
     }
 
     pub fn tags(&self) -> &'static [registry::Tag] {

@@ -31,8 +31,7 @@ pub fn analyze(
     settings: &Settings,
     context: FileContext<'_>,
 ) -> Analysis {
-    let previous = context.previous.and_then(Analysis::shared_model);
-    let mut analysis = analysis::analyze_incremental(text, earlier, previous.as_ref(), settings);
+    let mut analysis = analysis::analyze_incremental(text, earlier, context.previous, settings);
     if context.is_flake {
         add_flake_findings(&mut analysis, text, context.flake_lock, settings);
     } else {

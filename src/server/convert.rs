@@ -70,7 +70,17 @@ pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
 
 /// Where a rule's documentation lives.
 pub fn rule_doc_url(rule: &str) -> Option<lsp::Url> {
-    lsp::Url::parse(&crate::diagnostic::docs::page_url(rule)).ok()
+    // Parsed once per rule: a big file publishes hundreds per keystroke.
+    static PARSED: std::sync::LazyLock<
+        std::sync::Mutex<rustc_hash::FxHashMap<String, Option<lsp::Url>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(url) = parsed.get(rule) {
+        return url.clone();
+    }
+    let url = lsp::Url::parse(&crate::diagnostic::docs::page_url(rule)).ok();
+    parsed.insert(rule.to_string(), url.clone());
+    url
 }
 
 pub fn diagnostic(

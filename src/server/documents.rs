@@ -132,17 +132,21 @@ impl Documents {
         for change in changes {
             let text = Arc::make_mut(&mut doc.text);
             match change.range {
-                None => *text = change.text,
+                None => {
+                    *text = change.text;
+                    doc.line_index = Arc::new(LineIndex::new(&doc.text));
+                }
                 Some(range) => {
                     let index = &doc.line_index;
                     let start = index.offset(line_col(range.start), encoding);
                     let end = index.offset(line_col(range.end), encoding);
                     // A reversed range is read as the span between its ends.
-                    let (start, end) = (start.min(end), start.max(end));
-                    text.replace_range(usize::from(start)..usize::from(end), &change.text);
+                    let (start, end) = (usize::from(start.min(end)), usize::from(start.max(end)));
+                    text.replace_range(start..end, &change.text);
+                    doc.line_index =
+                        Arc::new(index.edited(start, end, change.text.len(), &doc.text));
                 }
             }
-            doc.line_index = Arc::new(LineIndex::new(&doc.text));
         }
         doc.version = version;
         doc.revision = self.revision();

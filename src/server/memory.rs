@@ -3,15 +3,35 @@
 //! mimalloc returns the pages a thread freed only when that thread
 //! allocates again and a purge delay has passed. The analysis thread works
 //! in bursts (one analysis of all-packages.nix per keystroke) and then
-//! waits, so what one keystroke freed stayed resident while the next
-//! allocated afresh: 50 MiB at the peak of a typing burst for 20 MiB of
-//! live data. Collecting its heap after big work, and the stdout thread's
-//! after it wrote a big answer, keeps that peak near 40 MiB. Small work is
-//! not worth the call, and requests are not collected after: the pages
-//! given back are faulted in again by the next big request, which showed
-//! in the latency of back-to-back document symbols and tokens.
+//! waits, so what a burst freed stayed resident. Collecting its heap, and
+//! the stdout thread's after it wrote a big answer, gives that back.
+//!
+//! The analysis thread collects once it has been idle for [`IDLE`] after
+//! big work, not after each analysis: the pages given back are faulted in
+//! again by the next analysis, which on all-packages.nix cost a keystroke
+//! 1.5-2 ms (a fifth of it). A typing burst keeps its pages, under the
+//! 50 MiB the server is held to (doc/benchmarks.md); a pause gives them
+//! back. Small work is not worth the call, and requests are not collected
+//! after: the next big request would fault the pages in again, which
+//! showed in the latency of back-to-back document symbols and tokens.
 
 use std::time::Duration;
+
+/// How long the analysis thread waits after big work, with nothing more
+/// to do, before it gives memory back.
+pub const IDLE: Duration = Duration::from_secs(2);
+
+/// Resident memory above which the analysis thread gives memory back at
+/// once after big work, instead of waiting for [`IDLE`]: a typing burst
+/// leaves a few MiB of freed pages per keystroke of all-packages.nix.
+pub const BUDGET: u64 = 45 << 20;
+
+/// The process's resident memory, in bytes (`None` where /proc is not).
+pub fn resident() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
 
 /// Work that took at least this long allocated enough to collect after.
 const BIG_WORK: Duration = Duration::from_millis(2);

@@ -75,7 +75,25 @@ pub fn start(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>, outgoing: Unbounded
 }
 
 fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSender<Outgoing>) {
-    while let Ok(first) = jobs.recv() {
+    // Big work was done since memory was last given back.
+    let mut owed = false;
+    loop {
+        let first = if owed {
+            match jobs.recv_timeout(super::memory::IDLE) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    super::memory::give_back_freed();
+                    owed = false;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         // Take everything queued; each document is analysed once, newest text.
         let mut pending: Vec<Url> = Vec::new();
         let mut seen = HashSet::new();
@@ -100,7 +118,11 @@ fn run(shared: &Arc<Shared>, jobs: &mpsc::Receiver<Job>, outgoing: &UnboundedSen
         for uri in pending {
             analyze_one(shared, &uri, outgoing, force);
         }
-        super::memory::give_back_after(started.elapsed(), 0);
+        owed |= super::memory::is_big(started.elapsed(), 0);
+        if owed && super::memory::resident().is_some_and(|r| r > super::memory::BUDGET) {
+            super::memory::give_back_freed();
+            owed = false;
+        }
     }
 }
 

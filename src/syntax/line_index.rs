@@ -112,6 +112,66 @@ impl LineIndex {
         }
     }
 
+    /// The index of `new_text`, which is this index's text with the bytes
+    /// `start..end` replaced by `inserted` bytes: the lines before and
+    /// after the edit are taken from here (moved), and only the lines
+    /// around it are read. Equal to `LineIndex::new(new_text)`; an editor
+    /// sends a keystroke of an 800 KB file, whose whole index takes 0.7 ms.
+    pub fn edited(&self, start: usize, end: usize, inserted: usize, new_text: &str) -> LineIndex {
+        let old_len = usize::from(self.len);
+        let valid =
+            start <= end && end <= old_len && new_text.len() + (end - start) == old_len + inserted;
+        if !valid {
+            return LineIndex::new(new_text);
+        }
+        let size = |n: usize| TextSize::from(n as u32);
+        // From the line before the edit's (a `\r` there may pair with an
+        // inserted `\n`) to the line after the edit's end (likewise).
+        let last = self.line_starts.len() - 1;
+        let first = (self.line_of(size(start)) as usize).saturating_sub(1);
+        let through = (self.line_of(size(end)) as usize + 1).min(last);
+        let from = usize::from(self.line_starts[first]);
+        let old_to = usize::from(self.line_ends[through]);
+        let to = old_to + inserted - (end - start);
+        let Some(part) = new_text.get(from..to) else {
+            return LineIndex::new(new_text);
+        };
+        let middle = LineIndex::new(part);
+        let moved = |at: &TextSize| size(usize::from(*at) + inserted - (end - start));
+        let mut line_starts = self.line_starts[..first].to_vec();
+        line_starts.extend(middle.line_starts.iter().map(|&at| at + size(from)));
+        line_starts.extend(self.line_starts[through + 1..].iter().map(moved));
+        let mut line_ends = self.line_ends[..first].to_vec();
+        line_ends.extend(middle.line_ends.iter().map(|&at| at + size(from)));
+        line_ends.extend(self.line_ends[through + 1..].iter().map(moved));
+        let added = middle.line_starts.len() as u32;
+        let removed = (through - first + 1) as u32;
+        let mut wide_chars: Vec<(u32, Box<[WideChar]>)> = self
+            .wide_chars
+            .iter()
+            .take_while(|(line, _)| (*line as usize) < first)
+            .cloned()
+            .collect();
+        wide_chars.extend(
+            middle
+                .wide_chars
+                .into_iter()
+                .map(|(line, chars)| (line + first as u32, chars)),
+        );
+        wide_chars.extend(
+            self.wide_chars
+                .iter()
+                .filter(|(line, _)| *line as usize > through)
+                .map(|(line, chars)| (line + added - removed, chars.clone())),
+        );
+        LineIndex {
+            line_starts,
+            line_ends,
+            wide_chars,
+            len: size(new_text.len()),
+        }
+    }
+
     /// Number of lines (a text ending in a line break has an empty last line).
     pub fn line_count(&self) -> u32 {
         self.line_starts.len() as u32
@@ -246,6 +306,37 @@ mod tests {
 
     fn lc(line: u32, col: u32) -> LineCol {
         LineCol { line, col }
+    }
+
+    #[test]
+    fn an_edited_index_equals_a_new_one() {
+        let texts = [
+            "a\nb\r\nc\rd\n",
+            "ä = 1;\r\n  ö = \"𝄞\";\n\n",
+            "",
+            "\r\n\r\n",
+            "x = é;\ry = 2;\n",
+        ];
+        let pieces = ["", "\n", "\r", "\r\n", "é", "ab", "𝄞\n", "\n\r"];
+        for text in texts {
+            let index = LineIndex::new(text);
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            for &start in &bounds {
+                for &end in bounds.iter().filter(|&&e| e >= start) {
+                    for piece in pieces {
+                        let mut new_text = text.to_string();
+                        new_text.replace_range(start..end, piece);
+                        assert_eq!(
+                            index.edited(start, end, piece.len(), &new_text),
+                            LineIndex::new(&new_text),
+                            "{text:?} with {start}..{end} replaced by {piece:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// Every character boundary round-trips through every encoding.

@@ -1012,6 +1012,12 @@ fn replaced_errors(
     let shift = |o: TextSize| TextSize::from((i64::from(u32::from(o)) + edit.delta()) as u32);
     for e in old.raw_errors() {
         let r = error_range(e)?;
+        // A broken member recovers as it would alone only when nothing
+        // around it is broken: an error elsewhere (a `(` left open above)
+        // can put the set inside constructs whose recovery reaches into it.
+        if !fragment.raw_errors().is_empty() && !old_range.contains_range(r) {
+            return None;
+        }
         if r.end() <= old_range.start() {
             errors.push(e.clone());
         } else if r.start() >= old_range.end() {

@@ -24,6 +24,7 @@ use rnix::SyntaxKind::*;
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 use rowan::{NodeOrToken, TextRange, TextSize};
 
+use super::memo::{self, ChunkWalk, Chunks, Memo};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::Diagnostic;
 use crate::syntax::green::{kind_of, E, N};
@@ -118,35 +119,96 @@ fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
 }
 
 /// Where `root`'s errors start: its error nodes, the tokens parentheses
-/// took as their `)`, and `extra` (the parse's errors). One walk over the
-/// green tree: no syntax node is made for the nodes passed.
-pub fn error_starts(root: &SyntaxNode, extra: impl IntoIterator<Item = TextSize>) -> Vec<TextSize> {
-    let mut starts: Vec<TextSize> = extra.into_iter().collect();
-    let mut todo = vec![N {
-        green: root.green(),
-        offset: root.text_range().start(),
-    }];
-    while let Some(node) = todo.pop() {
+/// took as their `)`, and `extra` (the parse's errors).
+#[cfg(test)]
+fn error_starts(root: &SyntaxNode, extra: impl IntoIterator<Item = TextSize>) -> Vec<TextSize> {
+    let mut starts = error_nodes(root.green(), None).0;
+    starts.extend(extra);
+    starts.sort();
+    starts.dedup();
+    starts
+}
+
+/// The error nodes of the tree and the tokens parentheses took as their
+/// `)`, in one walk over the green tree (no syntax node is made for the
+/// nodes passed), whose unchanged chunks of big sets are taken from
+/// `previous`; also returns the chunks for the next analysis. A clean
+/// tree is walked too, so that the keystroke that breaks it finds them.
+pub(super) fn error_nodes(
+    green: &rowan::GreenNodeData,
+    previous: Option<&Memo>,
+) -> (Vec<TextSize>, Chunks<Vec<TextSize>>) {
+    let mut walk = ErrorWalk {
+        starts: Vec::new(),
+        previous: previous.map(|p| &p.errors),
+        next: Chunks::default(),
+    };
+    let root = N {
+        green,
+        offset: TextSize::from(0),
+    };
+    walk.node(&root);
+    (walk.starts, walk.next)
+}
+
+struct ErrorWalk<'r> {
+    starts: Vec<TextSize>,
+    previous: Option<&'r Chunks<Vec<TextSize>>>,
+    next: Chunks<Vec<TextSize>>,
+}
+
+impl ErrorWalk<'_> {
+    fn node(&mut self, node: &N<'_>) {
         match node.kind() {
             NODE_ERROR => {
-                starts.push(node.offset);
-                continue;
+                self.starts.push(node.offset);
+                return;
             }
             NODE_PAREN => {
                 let last = node.children_with_tokens().last();
                 if let Some(E::Token(t)) = last {
                     if kind_of(t.green.kind()) != TOKEN_R_PAREN {
-                        starts.push(t.offset);
+                        self.starts.push(t.offset);
                     }
                 }
             }
+            NODE_ATTR_SET => {
+                // What is around a chunk does not change its error nodes.
+                let previous = self.previous;
+                memo::walk_children(self, node, None, previous);
+                return;
+            }
             _ => {}
         }
-        todo.extend(node.children());
+        for child in node.children() {
+            self.node(&child);
+        }
     }
-    starts.sort();
-    starts.dedup();
-    starts
+}
+
+impl<'a> ChunkWalk<'a> for ErrorWalk<'_> {
+    type Kept = Vec<TextSize>;
+    type Mark = usize;
+
+    fn mark(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn child(&mut self, child: &N<'a>) {
+        self.node(child);
+    }
+
+    fn kept_since(&self, mark: usize, base: TextSize) -> Vec<TextSize> {
+        self.starts[mark..].iter().map(|&at| at - base).collect()
+    }
+
+    fn replay(&mut self, kept: &Vec<TextSize>, base: TextSize) {
+        self.starts.extend(kept.iter().map(|&at| at + base));
+    }
+
+    fn next_chunks(&mut self) -> &mut Chunks<Vec<TextSize>> {
+        &mut self.next
+    }
 }
 
 fn could_change(root: &SyntaxNode, errors: &[TextSize], range: TextRange, reach: Reach) -> bool {

@@ -13,6 +13,7 @@ use smol_str::SmolStr;
 use SyntaxKind::*;
 
 use super::edit;
+use super::memo::{self, ChunkWalk, Chunks, Memo};
 use crate::analysis::semantic::{Resolution, SemanticModel, Site};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix};
@@ -29,7 +30,8 @@ pub fn check(
 ) -> Vec<Diagnostic> {
     match model {
         Some(model) => {
-            let mut found = model_checks(root, text, model, on);
+            let words = super::scan::Words::find(text);
+            let mut found = model_checks(root, text, model, on, &words);
             found.extend(tree_checks(root.green(), root, text, false, on));
             found
         }
@@ -38,12 +40,13 @@ pub fn check(
 }
 
 /// The findings that need the semantic model: undefined names and
-/// `toPath` through `builtins`.
-pub fn model_checks(
+/// `toPath` through `builtins` (found where `words` has it).
+pub(super) fn model_checks(
     root: &SyntaxNode,
     text: &str,
     model: &SemanticModel,
     on: &(dyn Fn(&str) -> bool + Sync),
+    words: &super::scan::Words,
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if on(UNDEFINED_NAME) {
@@ -51,7 +54,7 @@ pub fn model_checks(
     }
     if on(DEPRECATED_TO_PATH) {
         let names = crate::analysis::names::Names::new(root, model);
-        for range in names.builtin_uses(text, "toPath") {
+        for range in names.builtin_uses_at(words.of("toPath"), "toPath") {
             found.push(Diagnostic::new(DEPRECATED_TO_PATH, range, TO_PATH));
         }
     }
@@ -68,6 +71,34 @@ pub fn tree_checks(
     with_errors: bool,
     on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
+    tree_checks_after(green, root, text, with_errors, on, None).0
+}
+
+/// [`tree_checks`], taking the results for the chunks of big sets that
+/// did not change from `previous` (see `memo`); also returns what to keep
+/// for the next analysis.
+pub(super) fn tree_checks_after(
+    green: &GreenNodeData,
+    root: &SyntaxNode,
+    text: &str,
+    with_errors: bool,
+    on: &(dyn Fn(&str) -> bool + Sync),
+    previous: Option<&Memo>,
+) -> (Vec<Diagnostic>, Chunks<TreeKept>, u32) {
+    // `with_errors` is not among them: it only makes the walk look for
+    // members the parser recovered in, which a chunk without errors has
+    // none of, and a chunk with errors is only ever in trees with errors.
+    let switches = [
+        on(DUPLICATE_KEY),
+        on(REC_MERGE),
+        on(URI_LITERAL),
+        on(DYNAMIC_ATTR_IN_LET),
+        on(LEGACY_LET),
+        on(DUPLICATE_PARAM),
+    ]
+    .iter()
+    .enumerate()
+    .fold(0u32, |bits, (i, &on)| bits | (u32::from(on) << i));
     let mut walk = TreeWalk {
         found: Vec::new(),
         sets: SetChecker {
@@ -82,6 +113,10 @@ pub fn tree_checks(
         params: on(DUPLICATE_PARAM),
         root,
         text,
+        previous: previous
+            .filter(|p| p.tree_switches == switches)
+            .map(|p| &p.tree),
+        next: Chunks::default(),
     };
     let node = N {
         green,
@@ -90,7 +125,13 @@ pub fn tree_checks(
     walk.walk(&node, NODE_ROOT, false);
     let mut found = walk.found;
     found.extend(walk.sets.found);
-    found
+    (found, walk.next, switches)
+}
+
+/// What the tree walk found in one chunk of a big set's members.
+pub(super) struct TreeKept {
+    found: Vec<Diagnostic>,
+    sets: Vec<Diagnostic>,
 }
 
 struct TreeWalk<'r> {
@@ -102,6 +143,48 @@ struct TreeWalk<'r> {
     params: bool,
     root: &'r SyntaxNode,
     text: &'r str,
+    previous: Option<&'r Chunks<TreeKept>>,
+    next: Chunks<TreeKept>,
+}
+
+impl<'a> ChunkWalk<'a> for TreeWalk<'_> {
+    type Kept = TreeKept;
+    type Mark = (usize, usize);
+
+    fn mark(&self) -> (usize, usize) {
+        (self.found.len(), self.sets.found.len())
+    }
+
+    fn child(&mut self, child: &N<'a>) {
+        self.walk(child, NODE_ATTR_SET, false);
+    }
+
+    fn kept_since(&self, (found, sets): (usize, usize), base: TextSize) -> TreeKept {
+        let zero = TextSize::from(0);
+        TreeKept {
+            found: self.found[found..]
+                .iter()
+                .map(|d| d.moved(base, zero))
+                .collect(),
+            sets: self.sets.found[sets..]
+                .iter()
+                .map(|d| d.moved(base, zero))
+                .collect(),
+        }
+    }
+
+    fn replay(&mut self, kept: &TreeKept, base: TextSize) {
+        let zero = TextSize::from(0);
+        self.found
+            .extend(kept.found.iter().map(|d| d.moved(zero, base)));
+        self.sets
+            .found
+            .extend(kept.sets.iter().map(|d| d.moved(zero, base)));
+    }
+
+    fn next_chunks(&mut self) -> &mut Chunks<TreeKept> {
+        &mut self.next
+    }
 }
 
 impl TreeWalk<'_> {
@@ -151,6 +234,12 @@ impl TreeWalk<'_> {
             }
             NODE_PATTERN if self.params => duplicate_params(node, &mut self.found),
             _ => {}
+        }
+        if kind == NODE_ATTR_SET {
+            // The members of a big set chunk by chunk, kept and replayed.
+            let (text, previous) = (self.text, self.previous);
+            memo::walk_children(self, node, Some(text), previous);
+            return;
         }
         let in_set = matches!(parent, NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET);
         for child in node.children() {

@@ -133,6 +133,7 @@ const WORDS: &[&str] = &[
     "foldr",
     "path",
     "src",
+    "toPath",
 ];
 
 /// [`WORDS`] and the secret keys `security/secrets.rs` looks for.
@@ -154,8 +155,20 @@ static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyL
         .expect("the word list is a valid set of patterns")
 });
 
+/// The longest of the words, in bytes: how far a change in the text can
+/// reach into the words around it.
+static LONGEST: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+    WORD_LIST
+        .iter()
+        .chain(NEEDLES)
+        .map(|w| w.len())
+        .max()
+        .unwrap_or(0)
+});
+
 /// Where each of [`WORDS`] occurs in a text (any case), from one pass.
 pub(super) struct Words {
+    /// Where each of [`WORD_LIST`] and then of [`NEEDLES`] starts.
     at: Vec<Vec<usize>>,
     /// Whether the text names one of [`NEEDLES`] (in any case).
     names_options: bool,
@@ -163,17 +176,48 @@ pub(super) struct Words {
 
 impl Words {
     pub fn find(text: &str) -> Words {
-        let mut at = vec![Vec::new(); WORD_LIST.len()];
-        let mut names_options = false;
-        let mut names_bind = false;
-        for m in FINDER.find_overlapping_iter(text) {
-            let i = m.pattern().as_usize();
-            match at.get_mut(i) {
-                Some(offsets) => offsets.push(m.start()),
-                None if NEEDLES[i - WORD_LIST.len()] == "bind" => names_bind = true,
-                None => names_options = true,
+        Words::find_after(text, None)
+    }
+
+    /// The words of `text`, given those of an earlier text of the file:
+    /// the words in the part both texts begin with, and in the part they
+    /// end with, are taken from there, and only the text between is
+    /// searched. A word is a fixed string, so what is found equals a
+    /// search of the whole text.
+    pub fn find_after(text: &str, earlier: Option<(&str, &Words)>) -> Words {
+        let patterns = WORD_LIST.len() + NEEDLES.len();
+        let mut at = vec![Vec::new(); patterns];
+        match earlier {
+            None => search(text, 0, text.len(), &mut at),
+            Some((old, words)) => {
+                let (new, old_bytes) = (text.as_bytes(), old.as_bytes());
+                let prefix = common_prefix(new, old_bytes);
+                let most = new.len().min(old.len()) - prefix;
+                let suffix = common_suffix(&new[prefix..], &old_bytes[prefix..]).min(most);
+                // Words starting before `from` lie in the common start;
+                // words starting at or after the common end are the old
+                // ones, moved.
+                let from = prefix.saturating_sub(*LONGEST);
+                let (new_end, old_end) = (new.len() - suffix, old.len() - suffix);
+                for (offsets, old_offsets) in at.iter_mut().zip(&words.at) {
+                    offsets.extend(old_offsets.iter().take_while(|&&o| o < from));
+                }
+                search(text, from, new_end, &mut at);
+                for (offsets, old_offsets) in at.iter_mut().zip(&words.at) {
+                    let kept = old_offsets.partition_point(|&o| o < old_end);
+                    offsets.extend(old_offsets[kept..].iter().map(|&o| o - old_end + new_end));
+                }
             }
         }
+        let needles = &at[WORD_LIST.len()..];
+        let names_bind = NEEDLES
+            .iter()
+            .zip(needles)
+            .any(|(n, at)| *n == "bind" && !at.is_empty());
+        let mut names_options = NEEDLES
+            .iter()
+            .zip(needles)
+            .any(|(n, at)| *n != "bind" && !at.is_empty());
         // `bind` (Redis's address) is a common word (key bindings, bind
         // mounts): it counts only in a text that names Redis.
         if names_bind && !names_options {
@@ -213,6 +257,51 @@ impl Words {
     }
 }
 
+/// How many bytes `a` and `b` begin with alike. Blocks are compared
+/// first (a slice comparison is a `memcmp`), then bytes.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let mut n = 0;
+    while n + BLOCK <= a.len().min(b.len()) && a[n..n + BLOCK] == b[n..n + BLOCK] {
+        n += BLOCK;
+    }
+    n + a[n..]
+        .iter()
+        .zip(&b[n..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// How many bytes `a` and `b` end with alike.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let mut n = 0;
+    while n + BLOCK <= a.len().min(b.len())
+        && a[a.len() - n - BLOCK..a.len() - n] == b[b.len() - n - BLOCK..b.len() - n]
+    {
+        n += BLOCK;
+    }
+    n + a[..a.len() - n]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - n].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Adds to `at` every word that starts in `text[from..to]`, in order.
+fn search(text: &str, from: usize, to: usize, at: &mut [Vec<usize>]) {
+    let end = (to + *LONGEST).min(text.len());
+    for m in FINDER.find_overlapping_iter(&text.as_bytes()[from..end]) {
+        let start = from + m.start();
+        if start < to {
+            if let Some(offsets) = at.get_mut(m.pattern().as_usize()) {
+                offsets.push(start);
+            }
+        }
+    }
+}
+
 /// What every family reads: the file's option definitions (walked on
 /// first use, and only when the text names an option some rule reads),
 /// its literal values, and which rules are on.
@@ -223,7 +312,7 @@ pub(super) struct Cx<'a> {
     pub on: &'a (dyn Fn(&str) -> bool + Sync),
     pub root: &'a SyntaxNode,
     pub text: &'a str,
-    pub words: Words,
+    pub words: std::sync::Arc<Words>,
 }
 
 impl<'a> Cx<'a> {
@@ -233,6 +322,7 @@ impl<'a> Cx<'a> {
         model: &'a SemanticModel,
         names: &'a Names<'a>,
         on: &'a (dyn Fn(&str) -> bool + Sync),
+        words: std::sync::Arc<Words>,
     ) -> Cx<'a> {
         Cx {
             modules: std::cell::OnceCell::new(),
@@ -241,7 +331,7 @@ impl<'a> Cx<'a> {
             on,
             root,
             text,
-            words: Words::find(text),
+            words,
         }
     }
 }
@@ -693,5 +783,28 @@ mod tests {
         }
         assert!(Words::find("networking.firewall.enable").names_options);
         assert!(!Words::find("{ a = 1; }").names_options);
+    }
+
+    #[test]
+    fn words_found_after_an_edit_equal_a_fresh_search() {
+        let text = "let src = fetchurl { sha256 = \"x\"; }; in FETCHURL fetchurl\n\
+                    # bind redis sandbox = false;\n  hashes = sha256;\n";
+        let pieces = [
+            "", "x", "fetch", "url", "sha", "256", "\n", "FetchUrl", "bind", "redi",
+        ];
+        let old = Words::find(text);
+        for start in 0..=text.len() {
+            for end in start..=(start + 6).min(text.len()) {
+                for piece in pieces {
+                    let mut new = text.to_string();
+                    new.replace_range(start..end, piece);
+                    let after = Words::find_after(&new, Some((text, &old)));
+                    let fresh = Words::find(&new);
+                    let context = format!("{start}..{end} -> {piece:?}");
+                    assert_eq!(after.at, fresh.at, "{context}");
+                    assert_eq!(after.names_options, fresh.names_options, "{context}");
+                }
+            }
+        }
     }
 }

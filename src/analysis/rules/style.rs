@@ -9,6 +9,7 @@ use rnix::SyntaxKind::{self, *};
 use rnix::{SyntaxNode, SyntaxToken};
 use rowan::{TextRange, TextSize};
 
+use super::memo::{self, ChunkWalk, Chunks, Memo};
 use super::scan::{strip, Cx};
 use crate::analysis::semantic::{static_attr_name, Site};
 use crate::diagnostic::registry::*;
@@ -34,55 +35,120 @@ pub(super) const RULES: &[&str] = &[
     EMPTY_LIST_CONCAT,
 ];
 
-pub(super) fn check(cx: &Cx<'_>, found: &mut Vec<Diagnostic>) {
+/// The style findings. The nodes worth a close look are found in one walk
+/// over the green tree, whose results for the unchanged chunks of big sets
+/// are taken from `previous`; returns them per chunk for the next
+/// analysis.
+pub(super) fn check(
+    cx: &Cx<'_>,
+    previous: Option<&Memo>,
+    found: &mut Vec<Diagnostic>,
+) -> Chunks<Vec<(Site, SyntaxKind)>> {
     if !RULES.iter().any(|r| (cx.on)(r)) {
-        return;
+        return Chunks::default();
     }
-    let mut candidates = Vec::new();
     let green = cx.root.green();
     let node = N {
         green,
         offset: TextSize::from(0),
     };
-    collect(&node, NODE_ROOT, &mut candidates);
-    for (site, parent) in candidates {
+    let mut collect = Collect {
+        text: cx.text,
+        previous: previous.map(|p| &p.style),
+        out: Vec::new(),
+        next: Chunks::default(),
+    };
+    collect.node(&node, NODE_ROOT);
+    for (site, parent) in std::mem::take(&mut collect.out) {
         let Some(node) = site.node(cx.root) else {
             continue;
         };
         look_at(cx, &node, parent, found);
     }
+    collect.next
 }
 
 /// The nodes worth a close look, found on the green tree with cheap
 /// tests of their shape, each with its parent's kind.
-fn collect(node: &N<'_>, parent: SyntaxKind, out: &mut Vec<(Site, SyntaxKind)>) {
-    let kind = node.kind();
-    let worth = match kind {
-        NODE_LET_IN => true,
-        NODE_BIN_OP => operation_worth_a_look(node),
-        NODE_UNARY_OP => node.children().any(|c| c.kind() == NODE_PAREN),
-        NODE_INHERIT => node.children().all(|c| c.kind() == NODE_INHERIT_FROM),
-        NODE_IF_ELSE => node
-            .children()
-            .next()
-            .is_some_and(|c| c.kind() == NODE_HAS_ATTR || c.kind() == NODE_PAREN),
-        NODE_LAMBDA => lambda_worth_a_look(node),
-        NODE_PAREN => paren_worth_a_look(node, parent),
-        NODE_ATTR_SET => has_repeated_first_keys(node),
-        NODE_ATTRPATH_VALUE => binding_worth_a_look(node),
-        _ => false,
-    };
-    if worth {
-        out.push((
-            Site {
-                range: node.text_range(),
-                kind,
-            },
-            parent,
-        ));
+struct Collect<'r> {
+    text: &'r str,
+    previous: Option<&'r Chunks<Vec<(Site, SyntaxKind)>>>,
+    out: Vec<(Site, SyntaxKind)>,
+    next: Chunks<Vec<(Site, SyntaxKind)>>,
+}
+
+impl Collect<'_> {
+    fn node(&mut self, node: &N<'_>, parent: SyntaxKind) {
+        let kind = node.kind();
+        let worth = match kind {
+            NODE_LET_IN => true,
+            NODE_BIN_OP => operation_worth_a_look(node),
+            NODE_UNARY_OP => node.children().any(|c| c.kind() == NODE_PAREN),
+            NODE_INHERIT => node.children().all(|c| c.kind() == NODE_INHERIT_FROM),
+            NODE_IF_ELSE => node
+                .children()
+                .next()
+                .is_some_and(|c| c.kind() == NODE_HAS_ATTR || c.kind() == NODE_PAREN),
+            NODE_LAMBDA => lambda_worth_a_look(node),
+            NODE_PAREN => paren_worth_a_look(node, parent),
+            NODE_ATTR_SET => has_repeated_first_keys(node),
+            NODE_ATTRPATH_VALUE => binding_worth_a_look(node),
+            _ => false,
+        };
+        if worth {
+            self.out.push((
+                Site {
+                    range: node.text_range(),
+                    kind,
+                },
+                parent,
+            ));
+        }
+        if kind == NODE_ATTR_SET {
+            let (text, previous) = (self.text, self.previous);
+            memo::walk_children(self, node, Some(text), previous);
+            return;
+        }
+        for child in node.children() {
+            self.node(&child, kind);
+        }
     }
-    for child in node.children() {
-        collect(&child, kind, out);
+}
+
+impl<'a> ChunkWalk<'a> for Collect<'_> {
+    type Kept = Vec<(Site, SyntaxKind)>;
+    type Mark = usize;
+
+    fn mark(&self) -> usize {
+        self.out.len()
+    }
+
+    fn child(&mut self, child: &N<'a>) {
+        self.node(child, NODE_ATTR_SET);
+    }
+
+    fn kept_since(&self, mark: usize, base: TextSize) -> Self::Kept {
+        let at = |site: &Site| Site {
+            range: site.range - base,
+            kind: site.kind,
+        };
+        self.out[mark..]
+            .iter()
+            .map(|(site, parent)| (at(site), *parent))
+            .collect()
+    }
+
+    fn replay(&mut self, kept: &Self::Kept, base: TextSize) {
+        let at = |site: &Site| Site {
+            range: site.range + base,
+            kind: site.kind,
+        };
+        self.out
+            .extend(kept.iter().map(|(site, parent)| (at(site), *parent)));
+    }
+
+    fn next_chunks(&mut self) -> &mut Chunks<Self::Kept> {
+        &mut self.next
     }
 }
 

@@ -1,10 +1,11 @@
 //! Reusing the previous model's walk. The members of a big plain set (the
 //! 18 000 of all-packages.nix) are walked in chunks of consecutive members;
 //! each chunk's part of the model is kept, relative to where the chunk
-//! starts, under the identities of its members' green nodes. After an edit,
-//! the reparse keeps every member the edit did not touch (the same green
-//! node), so the next model finds all but one or two chunks unchanged and
-//! splices them in instead of walking them again.
+//! starts, under the identities of its members' green nodes and where each
+//! lies in the chunk (an edit of the blanks between two members moves the
+//! second). After an edit, the reparse keeps every member the edit did not
+//! touch (the same green node), so the next model finds all but one or two
+//! chunks unchanged and splices them in instead of walking them again.
 //!
 //! What a chunk holds does not depend on where it is, or on anything
 //! outside it, except the names it uses from outside: those are kept
@@ -64,6 +65,7 @@ pub(crate) fn set_chunks<'a>(
     let members = set
         .children()
         .filter(|m| matches!(m.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
+        .take(MEMO_MIN_MEMBERS)
         .count();
     if members < MEMO_MIN_MEMBERS {
         return None;
@@ -76,13 +78,11 @@ pub(crate) fn set_chunks<'a>(
         }
         chunk.push(member);
         if ends_chunk(member.green, chunk.len()) {
-            let greens: Vec<&rowan::GreenNodeData> = chunk.iter().map(|m| m.green).collect();
-            chunks.push((Memo::key(&greens), std::mem::take(&mut chunk)));
+            chunks.push((Memo::key(&chunk), std::mem::take(&mut chunk)));
         }
     }
     if !chunk.is_empty() {
-        let greens: Vec<&rowan::GreenNodeData> = chunk.iter().map(|m| m.green).collect();
-        chunks.push((Memo::key(&greens), chunk));
+        chunks.push((Memo::key(&chunk), chunk));
     }
     Some(chunks)
 }
@@ -183,10 +183,16 @@ pub struct Memo {
 }
 
 impl Memo {
-    pub(super) fn key(members: &[&rowan::GreenNodeData]) -> u64 {
+    /// A chunk's key: its members' identities and where each lies in the
+    /// chunk. An edit of the blanks or a comment between two members keeps
+    /// both nodes but moves the second: what was kept of the chunk, relative
+    /// to its start, no longer fits it.
+    fn key(members: &[crate::syntax::green::N<'_>]) -> u64 {
         let mut hasher = FxHasher::default();
+        let start = members.first().map_or(TextSize::from(0), |m| m.offset);
         for member in members {
-            (*member as *const rowan::GreenNodeData as usize).hash(&mut hasher);
+            (member.green as *const rowan::GreenNodeData as usize).hash(&mut hasher);
+            u32::from(member.offset - start).hash(&mut hasher);
         }
         hasher.finish()
     }
