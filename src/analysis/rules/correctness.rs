@@ -20,25 +20,6 @@ use crate::diagnostic::{Diagnostic, Fix};
 use crate::syntax::green::{attr_name, N};
 use crate::syntax::TextEdit;
 
-/// Every correctness finding; `model` is absent while the file has syntax
-/// errors (then the rules that need names are skipped).
-pub fn check(
-    root: &SyntaxNode,
-    text: &str,
-    model: Option<&SemanticModel>,
-    on: &(dyn Fn(&str) -> bool + Sync),
-) -> Vec<Diagnostic> {
-    match model {
-        Some(model) => {
-            let words = super::scan::Words::find(text);
-            let mut found = model_checks(root, text, model, on, &words);
-            found.extend(tree_checks(root.green(), root, text, false, on));
-            found
-        }
-        None => tree_checks(root.green(), root, text, true, on),
-    }
-}
-
 /// The findings that need the semantic model: undefined names and
 /// `toPath` through `builtins` (found where `words` has it).
 pub(super) fn model_checks(
@@ -481,6 +462,22 @@ struct Keys {
 const INDEX_FROM: usize = 16;
 
 impl Keys {
+    /// Keys for a set of about `members` members: a big set's list and
+    /// index are allocated once, not grown (a package set's 17 000 names
+    /// at every keystroke).
+    fn for_members(members: usize) -> Keys {
+        if members < INDEX_FROM {
+            return Keys::default();
+        }
+        Keys {
+            list: Vec::with_capacity(members),
+            index: Some(HashMap::with_capacity_and_hasher(
+                members,
+                Default::default(),
+            )),
+        }
+    }
+
     fn position(&self, name: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(name).copied(),
@@ -580,7 +577,7 @@ impl SetChecker {
 
     /// The attributes a set (or `let`) defines, reporting duplicates.
     fn check_set(&mut self, set: &N<'_>) -> Keys {
-        let mut keys = Keys::default();
+        let mut keys = Keys::for_members(set.green.children().len() / 2);
         for member in set.children() {
             match member.kind() {
                 _ if recovered(&member, self.with_errors) => break,

@@ -36,8 +36,15 @@ pub fn check(
     let on = |rule: &str| is_on(settings, rule);
     let mut found = dead_code::check(root, model, text, &on);
     let words = Arc::new(scan::Words::find(text));
+    found.extend(correctness::model_checks(root, text, model, &on, &words));
     found.extend(model_rules(root, text, model, &on, words, None).0);
-    found.extend(correctness::check(root, text, Some(model), &on));
+    found.extend(correctness::tree_checks(
+        root.green(),
+        root,
+        text,
+        false,
+        &on,
+    ));
     found.sort_by_key(|d| (d.range.start(), d.range.end(), d.rule));
     found
 }
