@@ -12,7 +12,7 @@ mod support;
 use cim_nix::analysis::{self, Analysis};
 use cim_nix::config::{RuleLevel, Settings};
 use cim_nix::syntax::Parse;
-use support::rng::{stress_rounds, Rng};
+use support::rng::{random_edit, stress_rounds, Rng};
 use support::{corpus, nixgen};
 
 /// Pieces an edit inserts: what breaks the text, what adds a duplicate,
@@ -54,25 +54,6 @@ impl Version {
     }
 }
 
-/// A random edit of `text`: a piece inserted, or a range deleted or
-/// replaced.
-fn edit(rng: &mut Rng, text: &str) -> (usize, usize, &'static str) {
-    let mut at = rng.below(text.len() + 1);
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    let mut end = (at + if rng.chance(40) { rng.below(40) } else { 0 }).min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let insert = if end > at && rng.chance(50) {
-        ""
-    } else {
-        *rng.pick(PIECES)
-    };
-    (at, end, insert)
-}
-
 fn assert_same(incremental: &Analysis, fresh: &Analysis, context: &str) {
     let only = |a: &Analysis, b: &Analysis| -> Vec<String> {
         a.diagnostics
@@ -111,7 +92,7 @@ fn check_edits(name: &str, text: String, seed: u64, edits: usize) -> (usize, usi
     let (mut chunks, mut reused) = (0, 0);
     for step in 0..edits {
         let last = versions.last().expect("a version");
-        let (at, end, insert) = edit(&mut rng, &last.text);
+        let (at, end, insert) = random_edit(&mut rng, &last.text, PIECES, 40);
         let mut next = last.text.clone();
         next.replace_range(at..end, insert);
         let from = if versions.len() > 1 && rng.chance(25) {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use cim_nix::analysis::semantic::SemanticModel;
 use cim_nix::ide::{self, Doc, SourceFile};
 use cim_nix::syntax;
-use support::rng::{stress_rounds, Rng};
+use support::rng::{random_edit, stress_rounds, Rng};
 use support::{corpus, nixgen};
 
 fn assert_same(incremental: &SemanticModel, fresh: &SemanticModel, context: &str) {
@@ -56,19 +56,7 @@ fn check_edits(name: &str, mut text: String, seed: u64, edits: usize) -> (usize,
     let mut model = SemanticModel::from_green(parse.green().expect("a tree"));
     let (mut chunks, mut reused) = (0, 0);
     for edit in 0..edits {
-        let mut at = rng.below(text.len() + 1);
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        let mut end = (at + if rng.chance(40) { rng.below(20) } else { 0 }).min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let insert = if end > at && rng.chance(50) {
-            ""
-        } else {
-            *rng.pick(PIECES)
-        };
+        let (at, end, insert) = random_edit(&mut rng, &text, PIECES, 20);
         let mut next = text.clone();
         next.replace_range(at..end, insert);
         let next_parse = syntax::reparse(&parse, &text, &next);

@@ -27,10 +27,12 @@ pub const IDLE: Duration = Duration::from_secs(2);
 pub const BUDGET: u64 = 45 << 20;
 
 /// The process's resident memory, in bytes (`None` where /proc is not).
+/// Read from `VmRSS`, in kB, which does not depend on the page size.
 pub fn resident() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Work that took at least this long allocated enough to collect after.
@@ -61,6 +63,14 @@ pub fn give_back_after(took: Duration, bytes: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn resident_memory_is_read_from_proc() {
+        let bytes = resident().expect("VmRSS in /proc/self/status");
+        // A test process holds at least a MiB and far less than a TiB.
+        assert!(bytes > 1 << 20 && bytes < 1 << 40, "{bytes}");
+    }
 
     #[test]
     fn only_big_work_is_collected_after() {

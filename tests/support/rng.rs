@@ -31,6 +31,36 @@ impl Rng {
     }
 }
 
+/// A random edit of `text`, as `(start, end, insert)`: one of `pieces`
+/// typed, or a range of up to `longest` bytes deleted or replaced by one.
+pub fn random_edit(
+    rng: &mut Rng,
+    text: &str,
+    pieces: &[&'static str],
+    longest: usize,
+) -> (usize, usize, &'static str) {
+    let mut at = rng.below(text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let mut end = (at
+        + if rng.chance(40) {
+            rng.below(longest)
+        } else {
+            0
+        })
+    .min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let insert = if end > at && rng.chance(50) {
+        ""
+    } else {
+        *rng.pick(pieces)
+    };
+    (at, end, insert)
+}
+
 /// How many rounds a randomized test runs: `CIM_NIX_STRESS=N` runs N times
 /// as many, from other seeds (1 by default).
 pub fn stress_rounds() -> u64 {
