@@ -106,7 +106,9 @@ fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
     let mut parts: Vec<TextRange> = errors
         .iter()
         .map(|&at| {
-            let token = root.token_at_offset(at).right_biased();
+            // By binary search: rowan's `token_at_offset` scans a set's
+            // children one by one (17 000 in all-packages.nix).
+            let token = crate::syntax::token_at(root, at).or_else(|| root.last_token());
             match token.and_then(|t| t.parent_ancestors().find(is_binding)) {
                 Some(binding) => extent(&binding),
                 None => root.text_range(),

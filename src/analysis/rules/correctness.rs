@@ -7,6 +7,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use rnix::{SyntaxKind, SyntaxNode};
+use std::sync::Arc;
+
 use rowan::{GreenNodeData, TextRange, TextSize};
 use smol_str::SmolStr;
 
@@ -14,6 +16,7 @@ use SyntaxKind::*;
 
 use super::edit;
 use super::memo::{self, ChunkWalk, Chunks, Memo};
+use super::set_keys::{recovered, MemberKeys, Segment, SetChecker};
 use crate::analysis::semantic::{Resolution, SemanticModel, Site};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::{Diagnostic, Fix};
@@ -65,7 +68,7 @@ pub(super) fn tree_checks_after(
     with_errors: bool,
     on: &(dyn Fn(&str) -> bool + Sync),
     previous: Option<&Memo>,
-) -> (Vec<Diagnostic>, Chunks<TreeKept>, u32) {
+) -> (Vec<Diagnostic>, TreeChunks, u32) {
     // `with_errors` is not among them: it only makes the walk look for
     // members the parser recovered in, which a chunk without errors has
     // none of, and a chunk with errors is only ever in trees with errors.
@@ -97,7 +100,9 @@ pub(super) fn tree_checks_after(
         previous: previous
             .filter(|p| p.tree_switches == switches)
             .map(|p| &p.tree),
-        next: Chunks::default(),
+        next: TreeChunks::default(),
+        keyed: false,
+        members: Vec::new(),
     };
     let node = N {
         green,
@@ -113,7 +118,28 @@ pub(super) fn tree_checks_after(
 pub(super) struct TreeKept {
     found: Vec<Diagnostic>,
     sets: Vec<Diagnostic>,
+    /// The members' keys, when the set's keys are checked from them.
+    members: Arc<[MemberKeys]>,
 }
+
+/// The tree walk's chunks, apart for the sets whose keys are checked from
+/// their members' (whose chunks keep those too) and the others.
+#[derive(Default)]
+pub(super) struct TreeChunks {
+    plain: Chunks<TreeKept>,
+    keyed: Chunks<TreeKept>,
+}
+
+impl TreeChunks {
+    pub(super) fn stats(&self) -> (usize, usize) {
+        let (plain, keyed) = (self.plain.stats(), self.keyed.stats());
+        (plain.0 + keyed.0, plain.1 + keyed.1)
+    }
+}
+
+/// Sets with at least this many children (members and the blanks between
+/// them) have their keys checked from their members' keys, kept per chunk.
+const KEYED_FROM: usize = 128;
 
 struct TreeWalk<'r> {
     found: Vec<Diagnostic>,
@@ -124,23 +150,31 @@ struct TreeWalk<'r> {
     params: bool,
     root: &'r SyntaxNode,
     text: &'r str,
-    previous: Option<&'r Chunks<TreeKept>>,
-    next: Chunks<TreeKept>,
+    previous: Option<&'r TreeChunks>,
+    next: TreeChunks,
+    /// The set whose members are being walked has its keys checked from
+    /// theirs: each member's are found (or replayed) into `members`.
+    keyed: bool,
+    members: Vec<Segment>,
 }
 
 impl<'a> ChunkWalk<'a> for TreeWalk<'_> {
     type Kept = TreeKept;
-    type Mark = (usize, usize);
+    type Mark = (usize, usize, usize);
 
-    fn mark(&self) -> (usize, usize) {
-        (self.found.len(), self.sets.found.len())
+    fn mark(&self) -> (usize, usize, usize) {
+        (self.found.len(), self.sets.found.len(), self.members.len())
     }
 
     fn child(&mut self, child: &N<'a>) {
+        if self.keyed {
+            let keys = self.sets.member_keys(child);
+            self.members.push(Segment::Found(keys));
+        }
         self.walk(child, NODE_ATTR_SET, false);
     }
 
-    fn kept_since(&self, (found, sets): (usize, usize), base: TextSize) -> TreeKept {
+    fn kept_since(&self, (found, sets, members): Self::Mark, base: TextSize) -> TreeKept {
         let zero = TextSize::from(0);
         TreeKept {
             found: self.found[found..]
@@ -150,6 +184,14 @@ impl<'a> ChunkWalk<'a> for TreeWalk<'_> {
             sets: self.sets.found[sets..]
                 .iter()
                 .map(|d| d.moved(base, zero))
+                .collect(),
+            // A chunk walked now: its members' keys were all found now.
+            members: self.members[members..]
+                .iter()
+                .filter_map(|segment| match segment {
+                    Segment::Found(keys) => Some(keys.moved(base, zero)),
+                    Segment::Kept(..) => None,
+                })
                 .collect(),
         }
     }
@@ -161,10 +203,16 @@ impl<'a> ChunkWalk<'a> for TreeWalk<'_> {
         self.sets
             .found
             .extend(kept.sets.iter().map(|d| d.moved(zero, base)));
+        if self.keyed {
+            self.members.push(Segment::Kept(kept.members.clone(), base));
+        }
     }
 
     fn next_chunks(&mut self) -> &mut Chunks<TreeKept> {
-        &mut self.next
+        match self.keyed {
+            true => &mut self.next.keyed,
+            false => &mut self.next.plain,
+        }
     }
 }
 
@@ -175,6 +223,9 @@ impl TreeWalk<'_> {
     /// the parse guard.
     fn walk(&mut self, node: &N<'_>, parent: SyntaxKind, member_value: bool) {
         let kind = node.kind();
+        // A big set's keys are checked from its members' keys, after them.
+        let keyed =
+            kind == NODE_ATTR_SET && !member_value && node.green.children().len() >= KEYED_FROM;
         match kind {
             NODE_LITERAL if self.uri => {
                 if let Some(token) = node.first_token().filter(|t| t.kind() == TOKEN_URI) {
@@ -197,8 +248,8 @@ impl TreeWalk<'_> {
                 }
             }
             NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET => {
-                if !member_value {
-                    self.sets.check_set(node);
+                if !member_value && !keyed {
+                    self.sets.check(node);
                 }
                 if kind == NODE_LET_IN && self.dynamic {
                     dynamic_in_let(node, self.sets.with_errors, &mut self.found);
@@ -218,8 +269,21 @@ impl TreeWalk<'_> {
         }
         if kind == NODE_ATTR_SET {
             // The members of a big set chunk by chunk, kept and replayed.
-            let (text, previous) = (self.text, self.previous);
+            let text = self.text;
+            let previous = self
+                .previous
+                .map(|p| if keyed { &p.keyed } else { &p.plain });
+            let outer = std::mem::replace(&mut self.keyed, keyed);
+            let (sets_before, members_before) = (self.sets.found.len(), self.members.len());
             memo::walk_children(self, node, Some(text), previous);
+            self.keyed = outer;
+            if keyed {
+                // The set's own findings come before its members'.
+                let members = self.members.split_off(members_before);
+                let inner = self.sets.found.split_off(sets_before);
+                self.sets.check_keyed(node, &members);
+                self.sets.found.extend(inner);
+            }
             return;
         }
         let in_set = matches!(parent, NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET);
@@ -424,296 +488,6 @@ fn duplicate_params(pattern: &N<'_>, found: &mut Vec<Diagnostic>) {
             ),
             None => {
                 seen.insert(name, ident.text_range());
-            }
-        }
-    }
-}
-
-/// The set literal a value is, through parentheses, and whether it is `rec`.
-fn set_literal<'a>(value: &N<'a>) -> Option<(N<'a>, bool)> {
-    let mut node = *value;
-    while node.kind() == NODE_PAREN {
-        node = node.children().next()?;
-    }
-    (node.kind() == NODE_ATTR_SET).then(|| {
-        let rec = node.children_with_tokens().any(|t| t.kind() == TOKEN_REC);
-        (node, rec)
-    })
-}
-
-/// One attribute of a set being built: where it was first defined, and
-/// its own attributes when its value is a set.
-struct Entry {
-    site: TextRange,
-    inherited: bool,
-    sub: Option<Keys>,
-    rec: bool,
-}
-
-/// The attributes of a set: a list, indexed by a map once it is long
-/// (most sets have a handful of members; all-packages.nix has one with
-/// 15 000).
-#[derive(Default)]
-struct Keys {
-    list: Vec<(SmolStr, Entry)>,
-    index: Option<HashMap<SmolStr, usize>>,
-}
-
-const INDEX_FROM: usize = 16;
-
-impl Keys {
-    /// Keys for a set of about `members` members: a big set's list and
-    /// index are allocated once, not grown (a package set's 17 000 names
-    /// at every keystroke).
-    fn for_members(members: usize) -> Keys {
-        if members < INDEX_FROM {
-            return Keys::default();
-        }
-        Keys {
-            list: Vec::with_capacity(members),
-            index: Some(HashMap::with_capacity_and_hasher(
-                members,
-                Default::default(),
-            )),
-        }
-    }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(name).copied(),
-            None => self.list.iter().position(|(n, _)| n == name),
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<&Entry> {
-        self.position(name).map(|i| &self.list[i].1)
-    }
-
-    fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
-        self.position(name).map(|i| &mut self.list[i].1)
-    }
-
-    fn insert(&mut self, name: SmolStr, entry: Entry) {
-        if let Some(index) = &mut self.index {
-            index.insert(name.clone(), self.list.len());
-        }
-        self.list.push((name, entry));
-        if self.index.is_none() && self.list.len() >= INDEX_FROM {
-            self.index = Some(
-                self.list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (n, _))| (n.clone(), i))
-                    .collect(),
-            );
-        }
-    }
-
-    /// The entry for `name`, added by `make` when missing.
-    fn entry(&mut self, name: SmolStr, make: impl FnOnce() -> Entry) -> &mut Entry {
-        let i = match self.position(&name) {
-            Some(i) => i,
-            None => {
-                self.insert(name, make());
-                self.list.len() - 1
-            }
-        };
-        &mut self.list[i].1
-    }
-}
-
-impl IntoIterator for Keys {
-    type Item = (SmolStr, Entry);
-    type IntoIter = std::vec::IntoIter<(SmolStr, Entry)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.list.into_iter()
-    }
-}
-
-struct SetChecker {
-    found: Vec<Diagnostic>,
-    duplicates: bool,
-    rec_merges: bool,
-    with_errors: bool,
-}
-
-/// Whether the parser recovered from a syntax error in `member` (of a set
-/// or `let`): it has no `;` of its own, or holds an error node. What
-/// follows it may be another construct read as members (a lambda's
-/// pattern, the members of a set after a `let` whose `in` went missing),
-/// so the rules stop there; the syntax error is reported.
-fn recovered(member: &N<'_>, with_errors: bool) -> bool {
-    member.kind() == NODE_ERROR
-        || (with_errors
-            && (!member.ends_with_semicolon() || member.children().any(|c| c.kind() == NODE_ERROR)))
-}
-
-impl SetChecker {
-    fn duplicate(&mut self, range: TextRange, path: &str, first: TextRange) {
-        if self.duplicates {
-            self.found.push(
-                Diagnostic::new(
-                    DUPLICATE_KEY,
-                    range,
-                    format!("duplicate attribute '{path}'"),
-                )
-                .with_related(first, format!("'{path}' is first defined here")),
-            );
-        }
-    }
-
-    fn rec_merge(&mut self, range: TextRange, first: TextRange) {
-        if self.rec_merges {
-            self.found.push(
-                Diagnostic::new(
-                    REC_MERGE,
-                    range,
-                    "this set is merged with a `rec` set through dotted paths: `rec` does not apply to it",
-                )
-                .with_related(first, "the other part of the set is defined here"),
-            );
-        }
-    }
-
-    /// The attributes a set (or `let`) defines, reporting duplicates.
-    fn check_set(&mut self, set: &N<'_>) -> Keys {
-        let mut keys = Keys::for_members(set.green.children().len() / 2);
-        for member in set.children() {
-            match member.kind() {
-                _ if recovered(&member, self.with_errors) => break,
-                NODE_ATTRPATH_VALUE => self.binding(&mut keys, &member),
-                NODE_INHERIT => {
-                    for attr in member.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
-                        let Some(name) = attr_name(&attr) else {
-                            continue;
-                        };
-                        match keys.get(&name) {
-                            Some(first) => {
-                                let first = first.site;
-                                self.duplicate(attr.text_range(), &name, first);
-                            }
-                            None => {
-                                keys.insert(
-                                    name,
-                                    Entry {
-                                        site: attr.text_range(),
-                                        inherited: true,
-                                        sub: None,
-                                        rec: false,
-                                    },
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        keys
-    }
-
-    fn binding(&mut self, keys: &mut Keys, member: &N<'_>) {
-        let Some(path) = member.children().find(|c| c.kind() == NODE_ATTRPATH) else {
-            return;
-        };
-        let value = member.children().nth(1);
-        let literal = value.as_ref().and_then(set_literal);
-        let path_range = path.text_range();
-        // The path up to its `i`th name, for messages only: built when a
-        // finding needs it (a package set has 15 000 bindings to look at).
-        let dotted = |i: usize| -> String {
-            let names: Vec<SmolStr> = path
-                .children()
-                .take(i + 1)
-                .filter_map(|a| attr_name(&a))
-                .collect();
-            names.join(".")
-        };
-        let mut cur = keys;
-        let mut attrs = path.children().enumerate().peekable();
-        while let Some((i, attr)) = attrs.next() {
-            let Some(name) = attr_name(&attr) else {
-                // A dynamic name: nothing more is known statically.
-                if let Some((set, _)) = &literal {
-                    self.check_set(set);
-                }
-                return;
-            };
-            let last = attrs.peek().is_none();
-            if !last {
-                let entry = cur.entry(name, || Entry {
-                    site: path_range,
-                    inherited: false,
-                    sub: Some(Keys::default()),
-                    rec: false,
-                });
-                if entry.inherited || entry.sub.is_none() {
-                    let first = entry.site;
-                    self.duplicate(path_range, &dotted(i), first);
-                    if let Some((set, _)) = &literal {
-                        self.check_set(set);
-                    }
-                    return;
-                }
-                if entry.rec {
-                    let first = entry.site;
-                    self.rec_merge(path_range, first);
-                }
-                let Some(sub) = entry.sub.as_mut() else {
-                    return;
-                };
-                cur = sub;
-                continue;
-            }
-            match cur.get_mut(&name) {
-                None => {
-                    let (sub, rec) = match &literal {
-                        Some((set, rec)) => (Some(self.check_set(set)), *rec),
-                        None => (None, false),
-                    };
-                    cur.insert(
-                        name,
-                        Entry {
-                            site: path_range,
-                            inherited: false,
-                            sub,
-                            rec,
-                        },
-                    );
-                }
-                Some(existing) => {
-                    let first = existing.site;
-                    let mergeable = !existing.inherited && existing.sub.is_some();
-                    match (&literal, mergeable) {
-                        (Some((set, rec)), true) => {
-                            if *rec != existing.rec {
-                                self.rec_merge(path_range, first);
-                            }
-                            let new_keys = self.check_set(set);
-                            // `existing` is borrowed from `cur`; look it up again.
-                            let mut conflicts = Vec::new();
-                            if let Some(sub) = cur.get_mut(&name).and_then(|e| e.sub.as_mut()) {
-                                for (key, entry) in new_keys {
-                                    match sub.get(&key) {
-                                        Some(old) => conflicts.push((entry.site, key, old.site)),
-                                        None => {
-                                            sub.insert(key, entry);
-                                        }
-                                    }
-                                }
-                            }
-                            for (range, key, old) in conflicts {
-                                self.duplicate(range, &format!("{}.{key}", dotted(i)), old);
-                            }
-                        }
-                        _ => {
-                            self.duplicate(path_range, &dotted(i), first);
-                            if let Some((set, _)) = &literal {
-                                self.check_set(set);
-                            }
-                        }
-                    }
-                }
             }
         }
     }

@@ -33,7 +33,7 @@ use crate::syntax::green::N;
 /// What the rules kept of one analysis for the next.
 #[derive(Default)]
 pub struct Memo {
-    pub(super) tree: Chunks<super::correctness::TreeKept>,
+    pub(super) tree: super::correctness::TreeChunks,
     /// The tree walk's switches its results were found with.
     pub(super) tree_switches: u32,
     pub(super) style: Chunks<Vec<(crate::analysis::semantic::Site, rnix::SyntaxKind)>>,
@@ -47,9 +47,10 @@ impl Memo {
     /// How many chunks the walks went through, and how many of them they
     /// took from the previous analysis.
     pub fn stats(&self) -> (usize, usize) {
+        let tree = self.tree.stats();
         (
-            self.tree.map.len() + self.style.map.len() + self.errors.map.len(),
-            self.tree.reused + self.style.reused + self.errors.reused,
+            tree.0 + self.style.map.len() + self.errors.map.len(),
+            tree.1 + self.style.reused + self.errors.reused,
         )
     }
 }
@@ -58,6 +59,13 @@ impl Memo {
 pub(super) struct Chunks<T> {
     map: FxHashMap<u64, Arc<Kept<T>>>,
     reused: usize,
+}
+
+impl<T> Chunks<T> {
+    /// How many chunks there are, and how many were reused.
+    pub(super) fn stats(&self) -> (usize, usize) {
+        (self.map.len(), self.reused)
+    }
 }
 
 impl<T> Default for Chunks<T> {

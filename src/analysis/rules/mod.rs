@@ -11,6 +11,7 @@ mod memo;
 mod performance;
 mod scan;
 mod security;
+mod set_keys;
 mod style;
 
 use rnix::SyntaxNode;
