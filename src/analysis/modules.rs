@@ -491,11 +491,17 @@ fn system_call(apply: &SyntaxNode) -> Option<Context> {
 
 /// A path under its current name, and the old name when it was renamed.
 fn renamed(path: Vec<SmolStr>) -> (Vec<SmolStr>, Option<&'static str>) {
+    // Compared part by part, without allocating: every definition of a
+    // module passes here.
     for &(old, new) in RENAMED {
-        let old_parts: Vec<&str> = old.split('.').collect();
-        if path.len() >= old_parts.len() && same_path(&path[..old_parts.len()], &old_parts) {
+        // Most paths differ in their first part: that is looked at first.
+        if !path.iter().zip(old.split('.')).all(|(a, b)| a == b) {
+            continue;
+        }
+        let old_len = old.split('.').count();
+        if path.len() >= old_len {
             let mut current: Vec<SmolStr> = new.split('.').map(SmolStr::from).collect();
-            current.extend(path[old_parts.len()..].iter().cloned());
+            current.extend(path[old_len..].iter().cloned());
             return (current, Some(old));
         }
     }

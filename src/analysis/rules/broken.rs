@@ -103,18 +103,25 @@ fn overlaps(part: TextRange, range: TextRange) -> bool {
 /// than it will be: the next binding's name taken as an argument, code
 /// lexed as a path or a string.
 fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
-    let mut parts: Vec<TextRange> = errors
-        .iter()
-        .map(|&at| {
-            // By binary search: rowan's `token_at_offset` scans a set's
-            // children one by one (17 000 in all-packages.nix).
-            let token = crate::syntax::token_at(root, at).or_else(|| root.last_token());
-            match token.and_then(|t| t.parent_ancestors().find(is_binding)) {
-                Some(binding) => extent(&binding),
-                None => root.text_range(),
-            }
-        })
-        .collect();
+    let mut whole_file = false;
+    let mut bindings: Vec<SyntaxNode> = Vec::new();
+    for &at in errors {
+        // By binary search: rowan's `token_at_offset` scans a set's
+        // children one by one (17 000 in all-packages.nix).
+        let token = crate::syntax::token_at(root, at).or_else(|| root.last_token());
+        match token.and_then(|t| t.parent_ancestors().find(is_binding)) {
+            Some(binding) => bindings.push(binding),
+            None => whole_file = true,
+        }
+    }
+    // Many errors may lie in one big binding: its extent, a walk of all
+    // of it, is found once.
+    bindings.sort_by_key(|b| (b.text_range().start(), b.text_range().end()));
+    bindings.dedup_by_key(|b| b.text_range());
+    let mut parts: Vec<TextRange> = bindings.iter().map(extent).collect();
+    if whole_file {
+        parts.push(root.text_range());
+    }
     parts.sort_by_key(|r| (r.start(), r.end()));
     parts.dedup();
     parts
