@@ -417,9 +417,8 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         let (start, end, msg) = &errs[0];
-        // The next line begins a member: the broken one ends before it.
-        assert_eq!(&text[*start as usize..*end as usize], "b");
-        assert_eq!(msg, "unexpected `b`, expected `;`");
+        assert_eq!(&text[*start as usize..*end as usize], "=");
+        assert_eq!(msg, "unexpected `=`, expected `;`");
     }
 
     #[test]

@@ -7,4 +7,3 @@ pub mod nats;
 pub mod nixgen;
 pub mod rng;
 pub mod standin;
-pub mod typing;
