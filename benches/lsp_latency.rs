@@ -102,29 +102,14 @@ struct Keystroke {
 
 /// Typing `typed` at `at` in an editor that closes brackets itself.
 fn typing(text: &str, at: usize, typed: &str) -> Vec<Keystroke> {
-    let mut keys = Vec::new();
-    let mut current = text.to_string();
-    let mut cursor = at;
-    for c in typed.chars() {
-        if matches!(c, '}' | ')' | ']') && current[cursor..].starts_with(c) {
-            cursor += 1;
-            continue;
-        }
-        let insert = match c {
-            '{' => "{}".to_string(),
-            '(' => "()".to_string(),
-            '[' => "[]".to_string(),
-            c => c.to_string(),
-        };
-        current.insert_str(cursor, &insert);
-        keys.push(Keystroke {
-            at: cursor,
+    support::typing::keystrokes(text, at, typed)
+        .into_iter()
+        .map(|(at, insert)| Keystroke {
+            at,
             delete: 0,
             insert,
-        });
-        cursor += c.len_utf8();
-    }
-    keys
+        })
+        .collect()
 }
 
 /// Sends each keystroke and waits for the diagnostics of its version.
@@ -373,6 +358,20 @@ fn main() {
     );
     keystroke_latency(
         "all-packages.nix, typing inside braces (worst case)",
+        &all_packages,
+        &keys,
+    );
+
+    // The same member typed as an editor user does: a new line first, then
+    // the member on it. Recovery keeps the members after the half-typed one.
+    let at = all_packages.find("\n  vim = callPackage").unwrap();
+    let keys = typing(
+        &all_packages,
+        at,
+        "\n  my-tool = callPackage ../tools/my-tool { inherit (darwin) Security; };",
+    );
+    keystroke_latency(
+        "all-packages.nix, typing a member on a new line",
         &all_packages,
         &keys,
     );

@@ -2,7 +2,8 @@
 //! on text that rnix parses without errors it must build the identical green
 //! tree, and it must never accept text that rnix reports errors in.
 //! `parse_recovering`: on any text, rnix's tree and rnix's errors, in order,
-//! whatever the errors are. Checked on every corpus, on hand-picked corners
+//! whatever the errors are, except where our recovery stops a broken member
+//! that rnix's runs on from (then lossless, with errors inside the text). Checked on every corpus, on hand-picked corners
 //! of the grammar, and on thousands of variants of real files with tokens
 //! deleted, repeated, swapped or replaced (most of them broken, many of them
 //! valid Nix of another shape).
@@ -12,7 +13,7 @@ mod support;
 use std::path::PathBuf;
 
 use cim_nix::syntax::guard::tree_depth;
-use cim_nix::syntax::{parse_recovering, parse_valid_with_depth};
+use cim_nix::syntax::{parse_recovering_and_say, parse_valid_with_depth};
 use rnix::SyntaxKind::{self, *};
 use support::corpus;
 use support::rng::Rng;
@@ -30,6 +31,8 @@ struct Tally {
     recovered: usize,
     /// Texts the recovering parse left to rnix (nesting deeper than it goes).
     too_deep: usize,
+    /// Texts where our recovery kept members that rnix's runs into.
+    stopped: usize,
 }
 
 /// Compares the two parsers on `text`; panics on any disagreement.
@@ -66,9 +69,13 @@ fn compare(text: &str, what: &str, tally: &mut Tally) {
     }
 }
 
-/// The recovering parse must give rnix's tree and errors on any text.
+/// The recovering parse must give rnix's tree and errors on any text,
+/// unless our recovery stopped a broken member where rnix's runs on into
+/// the next ones (`Parser::stops_here`): then the tree must still hold
+/// the whole text, with errors inside it, and the text must be broken
+/// (for rnix, or for Nix where rnix takes any token as a `)`).
 fn compare_recovering(text: &str, theirs: &rnix::Parse<rnix::Root>, what: &str, tally: &mut Tally) {
-    let Some((green, depth, errors)) = parse_recovering(text) else {
+    let Some((green, depth, errors, stopped)) = parse_recovering_and_say(text) else {
         tally.too_deep += 1;
         return;
     };
@@ -77,6 +84,27 @@ fn compare_recovering(text: &str, theirs: &rnix::Parse<rnix::Root>, what: &str, 
         tree_depth(&green, u32::MAX),
         "{what}: depth of\n{text}"
     );
+    if stopped {
+        // Broken for rnix too, or for Nix: rnix takes any token as a `)`.
+        assert!(
+            !theirs.errors().is_empty() || parse_valid_with_depth(text).is_none(),
+            "{what}: stopped in valid text\n{text}"
+        );
+        assert!(
+            !errors.is_empty(),
+            "{what}: stopped without an error\n{text}"
+        );
+        let ours = rnix::SyntaxNode::new_root(green);
+        assert_eq!(ours.to_string(), text, "{what}: not lossless");
+        let end = ours.text_range().end();
+        for error in &errors {
+            if let Some(range) = error_range(error) {
+                assert!(range.end() <= end, "{what}: {error:?} past the end\n{text}");
+            }
+        }
+        tally.stopped += 1;
+        return;
+    }
     let expected = theirs.syntax().green().to_owned();
     if green != expected {
         let ours = rnix::SyntaxNode::new_root(green);
@@ -88,6 +116,18 @@ fn compare_recovering(text: &str, theirs: &rnix::Parse<rnix::Root>, what: &str, 
     assert_eq!(errors, theirs.errors(), "{what}: errors differ for\n{text}");
     if !errors.is_empty() {
         tally.recovered += 1;
+    }
+}
+
+fn error_range(error: &rnix::ParseError) -> Option<rnix::TextRange> {
+    use rnix::ParseError::*;
+    match error {
+        Unexpected(r)
+        | UnexpectedExtra(r)
+        | UnexpectedWanted(_, r, _)
+        | UnexpectedDoubleBind(r) => Some(*r),
+        DuplicatedArgs(r, _) => Some(*r),
+        _ => None,
     }
 }
 

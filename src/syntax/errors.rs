@@ -417,8 +417,9 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         let (start, end, msg) = &errs[0];
-        assert_eq!(&text[*start as usize..*end as usize], "=");
-        assert_eq!(msg, "unexpected `=`, expected `;`");
+        // The next line begins a member: the broken one ends before it.
+        assert_eq!(&text[*start as usize..*end as usize], "b");
+        assert_eq!(msg, "unexpected `b`, expected `;`");
     }
 
     #[test]

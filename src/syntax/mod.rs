@@ -26,7 +26,7 @@ pub mod text_edit;
 pub use guard::{MAX_NESTING, MAX_TREE_DEPTH};
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 #[doc(hidden)]
-pub use parser::{parse_recovering, parse_valid, parse_valid_with_depth};
+pub use parser::{parse_recovering, parse_recovering_and_say, parse_valid, parse_valid_with_depth};
 pub use reparse::{reparse, reparse_from, reparse_with_kind, ReparseKind};
 pub use text_edit::{apply_edits, TextEdit};
 

@@ -11,11 +11,18 @@
 //! It runs in two modes. [`parse_valid`] gives up (`None`) at the first
 //! token that does not fit the grammar: the reparse proofs and the parallel
 //! halves need only to know that a piece is valid, and learn it cheaply.
-//! [`parse_recovering`] recovers from errors as rnix's parser does, token
-//! for token: the same error nodes, the same errors in the same order, so
-//! broken text (what an editor holds while someone types) stays on the fast
-//! path. `tests/parser_equivalence.rs` checks both against rnix on every
-//! corpus and on thousands of randomly broken variants of real files.
+//! [`parse_recovering`] recovers from errors as rnix's parser does (the same
+//! error nodes, the same errors in the same order), with one difference:
+//! inside a member of a set or `let`, it stops a broken member before a line
+//! that begins the next member (`name =`, `inherit`) and before the `}` or
+//! `in` that closes the set, where rnix's runs on into the next members and
+//! often closes the set early (`Parser::stops_here`). So while someone types
+//! a member, the members after it keep their nodes, their findings and
+//! their reuse by the incremental reparse. Valid text never meets a stop:
+//! its tree is rnix's. `tests/parser_equivalence.rs` checks both modes
+//! against rnix on every corpus and on thousands of randomly broken
+//! variants of real files (identical wherever no stop was made), and
+//! `tests/parser_recovery.rs` that the other members keep their nodes.
 //!
 //! The tree has rnix's shape: the same node kinds, nested the same way
 //! (operator precedence and associativity, the `or` quirks, patterns told
@@ -74,7 +81,7 @@ pub fn parse_valid(text: &str) -> Option<GreenNode> {
 /// known from building it: no walk of the tree to measure it.
 #[doc(hidden)]
 pub fn parse_valid_with_depth(text: &str) -> Option<(GreenNode, u32)> {
-    let (green, depth, _) = parse_root(text, false)?;
+    let (green, depth, _) = parse_root(text, false, &mut false)?;
     Some((green, depth))
 }
 
@@ -83,10 +90,26 @@ pub fn parse_valid_with_depth(text: &str) -> Option<(GreenNode, u32)> {
 /// behind the nesting guard, then decides) or too long for 32-bit offsets.
 #[doc(hidden)]
 pub fn parse_recovering(text: &str) -> Option<(GreenNode, u32, Vec<rnix::ParseError>)> {
-    parse_root(text, true)
+    parse_recovering_and_say(text).map(|(green, depth, errors, _)| (green, depth, errors))
 }
 
-fn parse_root(text: &str, recover: bool) -> Option<(GreenNode, u32, Vec<rnix::ParseError>)> {
+/// [`parse_recovering`], and whether our recovery stopped a broken member
+/// where rnix's would have run on (see `Parser::stops_here`): when it did
+/// not, the tree and the errors are rnix's.
+#[doc(hidden)]
+pub fn parse_recovering_and_say(
+    text: &str,
+) -> Option<(GreenNode, u32, Vec<rnix::ParseError>, bool)> {
+    let mut stopped = false;
+    let (green, depth, errors) = parse_root(text, true, &mut stopped)?;
+    Some((green, depth, errors, stopped))
+}
+
+fn parse_root(
+    text: &str,
+    recover: bool,
+    stopped: &mut bool,
+) -> Option<(GreenNode, u32, Vec<rnix::ParseError>)> {
     let tokens = tokens(text)?;
     let mut parser = Parser::new(tokens, recover);
     parser.builder.start(NODE_ROOT);
@@ -105,6 +128,7 @@ fn parse_root(text: &str, recover: bool) -> Option<(GreenNode, u32, Vec<rnix::Pa
         parser.flush_trivia();
     }
     parser.builder.finish();
+    *stopped = parser.stopped;
     let errors = std::mem::take(&mut parser.errors);
     let (green, depth) = parser.builder.into_root()?;
     Some((green, depth, errors))
@@ -291,9 +315,34 @@ struct Parser<'t, I> {
     next: usize,
     builder: Builder<'t>,
     depth: u32,
-    /// Whether to recover from errors as rnix does, or give up at the first.
+    /// Whether to recover from errors, or give up at the first.
     recover: bool,
     errors: Vec<ParseError>,
+    /// The sets, `let`s and function patterns open around the next token,
+    /// innermost last: for a set or `let`, the first token of the member
+    /// being read and how many errors there were before it (see
+    /// [`stops_here`](Self::stops_here)).
+    brackets: Vec<Bracket>,
+    /// Where the last stop was reported: one error for each.
+    stop_reported: Option<usize>,
+    /// Whether a broken member was stopped.
+    stopped: bool,
+    /// Whether the key of a member is being read.
+    in_key: bool,
+    /// Whether the next token could stop a broken member.
+    may_stop: bool,
+}
+
+/// What is open around the parser's place, for recovery (see
+/// `Parser::stops_here`).
+enum Bracket {
+    /// A set or `let`: the first token of the member being read, and how
+    /// many errors there were before it.
+    Members { first: usize, errors: usize },
+    /// A function pattern's braces.
+    Pattern,
+    /// Brackets (or a `let`) that recovery skips over.
+    Skipped,
 }
 
 enum Assoc {
@@ -359,8 +408,14 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             depth: 0,
             recover,
             errors: Vec::new(),
+            brackets: Vec::new(),
+            stop_reported: None,
+            stopped: false,
+            in_key: false,
+            may_stop: false,
         };
         parser.next = parser.skip_trivia(0);
+        parser.may_stop = parser.next_may_stop();
         parser
     }
 
@@ -371,8 +426,124 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         at
     }
 
+    /// The kind of the next token; `None` at the end of the text, and
+    /// where a broken member stops (see [`stops_here`](Self::stops_here)).
+    #[inline]
     fn peek(&mut self) -> Option<SyntaxKind> {
-        self.tokens.kind(self.next)
+        let kind = self.tokens.kind(self.next)?;
+        if self.may_stop && self.stops_here(kind) {
+            self.stopped = true;
+            return None;
+        }
+        Some(kind)
+    }
+
+    /// Recovery that keeps the members after a broken one, where rnix's
+    /// runs on into them (a half-typed `my-tool = c` above `vim = ...;`
+    /// would take `vim` as an argument, skip to the next `;` inside the
+    /// braces after it, and close the set at their `}`). Inside a member of
+    /// a set or `let`, the reading of the member stops, as at the end of
+    /// the text, before
+    ///
+    /// - a line that begins the next member: `name =`, `a.b =`, `inherit`;
+    /// - a `}` or `in` right inside the set or `let` (not inside a
+    ///   function pattern in it), which closes it.
+    ///
+    /// Valid text never meets either inside a member (a member starts only
+    /// where the last one ended, and the set's `}` or the `let`'s `in`
+    /// follows a member's `;`), so its tree is rnix's. The member's own
+    /// first token never stops it: the set's reading always moves on.
+    #[inline(never)]
+    fn stops_here(&mut self, kind: SyntaxKind) -> bool {
+        let Some(first) = self.member_first() else {
+            return false;
+        };
+        if self.next == first {
+            return false;
+        }
+        let starts_member = |p: &mut Self| match kind {
+            TOKEN_INHERIT => p.at_line_start(),
+            // In a member's key, `a.` and `b = 1;` on the next line is one
+            // key; elsewhere, `f.` there is a selection cut short.
+            TOKEN_IDENT => p.at_line_start() && !(p.in_key && p.after_dot()) && p.binding_ahead(),
+            _ => false,
+        };
+        match self.brackets.last() {
+            Some(Bracket::Members { .. }) => {
+                matches!(kind, TOKEN_R_BRACE | TOKEN_IN) || starts_member(self)
+            }
+            // A pattern's entries are never `name =`.
+            Some(Bracket::Pattern) => starts_member(self),
+            // In brackets that recovery skips over (see `expect_any`), only
+            // a member that begins a line no deeper than the broken one.
+            Some(Bracket::Skipped) => {
+                starts_member(self) && self.indent(self.next) <= self.indent(first)
+            }
+            None => false,
+        }
+    }
+
+    /// The first token of the member being read in the innermost set or
+    /// `let`.
+    fn member_first(&self) -> Option<usize> {
+        self.brackets.iter().rev().find_map(|b| match b {
+            Bracket::Members { first, .. } => Some(*first),
+            _ => None,
+        })
+    }
+
+    /// How far the line of token `i` is indented.
+    fn indent(&self, i: usize) -> usize {
+        let at = self.tokens.starts[i] as usize;
+        let line = self.tokens.text[..at].rfind('\n').map_or(0, |nl| nl + 1);
+        self.tokens.text[line..at]
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count()
+    }
+
+    /// Whether the next token could stop a broken member (see
+    /// [`stops_here`](Self::stops_here)); found once for each token, as
+    /// `peek` asks many times.
+    fn next_may_stop(&mut self) -> bool {
+        self.recover
+            && match self.tokens.kind(self.next) {
+                Some(TOKEN_R_BRACE | TOKEN_IN) => true,
+                Some(TOKEN_IDENT | TOKEN_INHERIT) => self.at_line_start(),
+                _ => false,
+            }
+    }
+
+    /// Whether the next token is the first on its line.
+    fn at_line_start(&mut self) -> bool {
+        let Some(before) = self.next.checked_sub(1) else {
+            return true;
+        };
+        self.tokens.kinds.get(before) == Some(&TOKEN_WHITESPACE)
+            && self.tokens.text(before).contains('\n')
+    }
+
+    /// Whether the token before the next one (trivia aside) is a `.`.
+    fn after_dot(&self) -> bool {
+        self.tokens.kinds[..self.next]
+            .iter()
+            .rev()
+            .find(|&&k| !is_trivia(k))
+            .is_some_and(|&k| k == TOKEN_DOT)
+    }
+
+    /// Whether `name =` or `a.b.c =` is ahead.
+    fn binding_ahead(&mut self) -> bool {
+        let mut at = self.next;
+        while self.tokens.kind(at) == Some(TOKEN_IDENT) {
+            at = self.skip_trivia(at + 1);
+            match self.tokens.kind(at) {
+                Some(TOKEN_ASSIGN) => return true,
+                Some(TOKEN_DOT) => at = self.skip_trivia(at + 1),
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The kind of the `n`th token after the next one, trivia skipped.
@@ -418,6 +589,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         self.builder.token(kind, text);
         self.emitted = self.next + 1;
         self.next = self.skip_trivia(self.emitted);
+        self.may_stop = self.next_may_stop();
         Some(())
     }
 
@@ -429,13 +601,57 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
         }
     }
 
-    /// Records `error` and goes on, or gives up when not recovering.
+    /// The next token as the `close` of a list or parentheses (rnix takes
+    /// whatever comes, without an error); at a stop, the error says what
+    /// was wanted.
+    fn close(&mut self, close: SyntaxKind) -> Option<()> {
+        match (self.peek(), self.tokens.kind(self.next)) {
+            (None, Some(kind)) => {
+                let error = self.stop_error(kind, [close].into());
+                self.errors.extend(error);
+                Some(())
+            }
+            _ => self.bump(),
+        }
+    }
+
+    /// Records `error` and goes on, or gives up when not recovering. An
+    /// end of the text that is a stop (see [`stops_here`](Self::stops_here))
+    /// is reported as the token it stopped at, once.
     fn error(&mut self, error: ParseError) -> Option<()> {
         if !self.recover {
             return None;
         }
-        self.errors.push(error);
+        let error = match (error, self.tokens.kind(self.next)) {
+            (ParseError::UnexpectedEOF, Some(kind)) => {
+                self.stop_error(kind, EXPRESSION_START.into())
+            }
+            (ParseError::UnexpectedEOFWanted(wanted), Some(kind)) => self.stop_error(kind, wanted),
+            (error, _) => Some(error),
+        };
+        self.errors.extend(error);
         Some(())
+    }
+
+    /// The error for a stop at the next token (of `kind`), unless it is
+    /// reported, or the member it ends has an error already (which the
+    /// stop follows from).
+    fn stop_error(&mut self, kind: SyntaxKind, wanted: Box<[SyntaxKind]>) -> Option<ParseError> {
+        if self.stop_reported == Some(self.next) {
+            return None;
+        }
+        self.stop_reported = Some(self.next);
+        let errors_before = self.brackets.iter().rev().find_map(|b| match b {
+            Bracket::Members { errors, .. } => Some(*errors),
+            _ => None,
+        });
+        if errors_before.is_some_and(|before| self.errors.len() > before) {
+            return None;
+        }
+        let start = self.tokens.starts[self.next];
+        let len = self.tokens.text(self.next).len() as u32;
+        let range = TextRange::at(TextSize::from(start), TextSize::from(len));
+        Some(ParseError::UnexpectedWanted(kind, range, wanted))
     }
 
     /// Where the text read into the tree ends.
@@ -471,16 +687,47 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                     return None;
                 }
                 let start = self.start_error();
+                // A bracket (or `let`) skipped is skipped through its close:
+                // its `}` is not the set's, its `=` not the one wanted.
+                let open = self.brackets.len();
                 loop {
-                    self.bump()?;
-                    if self.peek().is_none_or(|k| allowed.contains(&k)) {
-                        break;
+                    // Not a stop: `peek` said so, or it is the first.
+                    let skipped = self.tokens.kind(self.next)?;
+                    self.bump_as(skipped)?;
+                    match skipped {
+                        TOKEN_L_BRACE | TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_LET
+                        | TOKEN_INTERPOL_START => self.brackets.push(Bracket::Skipped),
+                        TOKEN_R_BRACE | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_IN
+                        | TOKEN_INTERPOL_END
+                            if self.brackets.len() > open =>
+                        {
+                            self.brackets.pop();
+                        }
+                        _ => {}
+                    }
+                    match self.peek() {
+                        None => break,
+                        Some(k) if allowed.contains(&k) => {
+                            if self.brackets.len() == open {
+                                break;
+                            }
+                            // Inside skipped braces: not what was wanted
+                            // here (rnix would take it).
+                            self.stopped = true;
+                        }
+                        Some(_) => {}
                     }
                 }
+                self.brackets.truncate(open);
                 let range = self.finish_error(start);
                 self.errors
                     .push(ParseError::UnexpectedWanted(kind, range, allowed.into()));
-                self.peek()
+                let found = self.peek();
+                if found.is_none() && self.tokens.kind(self.next).is_some() {
+                    // Skipped up to a stop: the error above says it.
+                    self.stop_reported = Some(self.next);
+                }
+                found
             }
         };
         if found.is_none() {
@@ -534,7 +781,8 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             Some(TOKEN_LET) => {
                 let checkpoint = self.checkpoint();
                 self.bump()?;
-                if self.at(TOKEN_L_BRACE) {
+                // Read as it is: the `let`'s first member may begin a line.
+                if self.tokens.kind(self.next) == Some(TOKEN_L_BRACE) {
                     self.builder.start_at(checkpoint, NODE_LEGACY_LET);
                     self.bump()?;
                     self.members(TOKEN_R_BRACE)?;
@@ -675,7 +923,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 if !self.recover && !self.at(TOKEN_R_PAREN) {
                     return None;
                 }
-                self.bump()?;
+                self.close(TOKEN_R_PAREN)?;
                 self.builder.finish();
             }
             TOKEN_REC => {
@@ -707,7 +955,7 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 while self.peek().is_some_and(|k| k != TOKEN_R_BRACK) {
                     self.nested(Self::simple)?;
                 }
-                self.bump()?;
+                self.close(TOKEN_R_BRACK)?;
                 self.builder.finish();
             }
             TOKEN_STRING_START => self.string()?,
@@ -798,6 +1046,14 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// A pattern's entries after its `{`, through its `}`, and an `@name`
     /// after it; `bound` when the pattern already has a name before it.
     fn pattern_entries(&mut self, bound: bool) -> Option<()> {
+        // Its `}` closes the pattern, not a set around it.
+        self.brackets.push(Bracket::Pattern);
+        self.pattern_entries_here(bound)?;
+        self.brackets.pop();
+        Some(())
+    }
+
+    fn pattern_entries_here(&mut self, bound: bool) -> Option<()> {
         if self.peek().is_none_or(|k| k == TOKEN_R_BRACE) {
             self.bump()?;
         } else {
@@ -849,7 +1105,15 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
 
     /// The members of a set or `let` up to and including `close`.
     fn members(&mut self, close: SyntaxKind) -> Option<()> {
+        self.brackets.push(Bracket::Members {
+            first: self.next,
+            errors: self.errors.len(),
+        });
         loop {
+            // A member's first token never stops it.
+            if let Some(Bracket::Members { first, errors }) = self.brackets.last_mut() {
+                (*first, *errors) = (self.next, self.errors.len());
+            }
             match self.peek() {
                 None => break,
                 Some(kind) if kind == close => break,
@@ -874,7 +1138,9 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 }
                 _ => {
                     self.start(NODE_ATTRPATH_VALUE);
+                    self.in_key = true;
                     self.attrpath()?;
+                    self.in_key = false;
                     self.expect(TOKEN_ASSIGN)?;
                     self.expr()?;
                     self.expect(TOKEN_SEMICOLON)?;
@@ -882,7 +1148,10 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
                 }
             }
         }
-        self.bump()
+        // The close, as the member's first token would be: never a stop.
+        self.bump()?;
+        self.brackets.pop();
+        Some(())
     }
 
     fn attrpath(&mut self) -> Option<()> {

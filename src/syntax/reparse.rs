@@ -1135,16 +1135,16 @@ mod tests {
 
     #[test]
     fn members_moved_to_an_outer_set_by_the_edit_are_reused() {
-        // `w = a` runs on to the first `;` inside `y`, whose `}` then
-        // closes `inner`: the rest of inner's members become members of the
-        // outer set, and parse exactly as they did.
+        // A `}` typed into `w = a }` ends that member and closes `inner`:
+        // the rest of inner's members become members of the outer set, and
+        // parse exactly as they did.
         let text = format!(
             "{{\n  first = 1;\n  inner = {{\n    x = 1;\n    y = {{ z = 2; }};\n{}  }};\n{}}}\n",
             members("m", 30, "    "),
             members("n", 30, "  ")
         );
         let at = text.find("    y = ").unwrap();
-        assert_eq!(kind_of_edit(&text, at, "w = a "), ReparseKind::Skeleton);
+        assert_eq!(kind_of_edit(&text, at, "w = a } "), ReparseKind::Skeleton);
     }
 
     #[test]
@@ -1177,10 +1177,10 @@ mod tests {
 
     #[test]
     fn an_older_complete_tree_gives_members_the_newest_lost() {
-        // The first keystroke closes the top-level set early (the newest
-        // tree has the rest as one error); the next one, a `;`, makes the
-        // rest members again. The complete tree before the first still has
-        // them, so they are reused from it.
+        // The first edit closes the top-level set early (a `}` typed into
+        // a member: the newest tree has the rest as one error); the next
+        // one makes the rest members again. The complete tree before the
+        // first still has them, so they are reused from it.
         let text = format!(
             "{{\n  first = 1;\n{}  vim = f {{ inherit (d) C; }};\n{}}}\n",
             members("m", 30, "  "),
@@ -1188,9 +1188,9 @@ mod tests {
         );
         let at = text.find("  vim").unwrap();
         let mut broken = text.clone();
-        broken.insert_str(at, "  t = c");
-        let mut next = broken.clone();
-        next.insert(at + "  t = c".len(), ';');
+        broken.insert_str(at, "  t = c }");
+        let mut next = text.clone();
+        next.insert_str(at, "  t = c;");
         let clean = parse(&text);
         let newest = reparse(&clean, &text, &broken);
         assert!(!newest.errors().is_empty());

@@ -7,3 +7,4 @@ pub mod nats;
 pub mod nixgen;
 pub mod rng;
 pub mod standin;
+pub mod typing;
