@@ -74,7 +74,7 @@ pub fn reparse_from(earlier: &[(&str, &Parse)], new_text: &str) -> (Parse, Repar
         if let Some(parse) = reparse_token(old, &root, &edit, new_text) {
             return (parse, ReparseKind::Token);
         }
-        if let Some(done) = reparse_block(old, &root, &edit, new_text) {
+        if let Some(done) = reparse_block(old, old_text, &root, &edit, new_text) {
             return done;
         }
     }
@@ -221,6 +221,12 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
     for (run, &start) in runs.iter().zip(&starts) {
         let place = place_of_run(&tree, start).filter(|(_, set)| {
             let clean = errors_clear_of(old, run.old);
+            if !clean && inside_member(set) {
+                // The member around the set reports a stop after it only
+                // when it has no error yet: the run's errors count, and the
+                // skeleton did not see them.
+                return false;
+            }
             if clean && !run.after_edit {
                 // Members rnix read without an error balance their brackets
                 // and strings and hold no unreadable token (it reports each
@@ -541,9 +547,19 @@ fn reparse_token(old: &Parse, root: &SyntaxNode, edit: &Edit, new_text: &str) ->
     if !errors_clear_of(old, range) {
         return None;
     }
-    // `__curPos` is the one identifier the parser reads by its text.
     let new_range = edit.map_containing(range);
     let new_token_text = &new_text[new_range];
+    // Where the text is broken, recovery stops a member at a line that
+    // begins the next one, and in skipped brackets only at a line no deeper
+    // than the member's: whitespace that holds a line break decides both.
+    if kind == TOKEN_WHITESPACE
+        && !old.raw_errors().is_empty()
+        && (token.text().contains('\n')
+            || new_token_text.contains('\n')
+            || range.start() == TextSize::from(0))
+    {
+        return None;
+    }
     // The parser reads two identifiers by their text: `__curPos`, and `or`,
     // which after an operand it turns into an identifier of odd precedence.
     let special = |t: &str| t == "__curPos" || t == "or";
@@ -692,6 +708,7 @@ pub(super) fn with_range(e: &ParseError, r: TextRange) -> ParseError {
 /// going outwards, and splices the result in.
 fn reparse_block(
     old: &Parse,
+    old_text: &str,
     root: &SyntaxNode,
     edit: &Edit,
     new_text: &str,
@@ -706,7 +723,8 @@ fn reparse_block(
     let mut budget = u32::from(root.text_range().len()) / 4 + 4096;
     for node in covering.ancestors() {
         if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN) {
-            if let Some(parse) = reparse_members(old, &node, edit, new_text, &mut budget) {
+            if let Some(parse) = reparse_members(old, old_text, &node, edit, new_text, &mut budget)
+            {
                 return Some((parse, ReparseKind::Members));
             }
         }
@@ -715,7 +733,7 @@ fn reparse_block(
             return None;
         }
         budget -= cost;
-        if let Some(parse) = reparse_node(old, &node, edit, new_text) {
+        if let Some(parse) = reparse_node(old, old_text, &node, edit, new_text) {
             return Some((parse, ReparseKind::Node));
         }
     }
@@ -735,6 +753,7 @@ fn is_member(kind: SyntaxKind) -> bool {
 /// members are tried before giving up.
 fn reparse_members(
     old: &Parse,
+    old_text: &str,
     set: &SyntaxNode,
     edit: &Edit,
     new_text: &str,
@@ -773,9 +792,15 @@ fn reparse_members(
             first = Some(i + 1);
         }
     }
-    let first = first?;
-    if !ends_with_own_semicolon_green(&children[first - 1]) {
-        return None;
+    // ... and that ended by taking its own `;`: a member that recovery
+    // stopped (at a line that begins the next member) was still reading,
+    // so the region goes back over it.
+    let mut first = first?;
+    while !ends_with_own_semicolon_green(&children[first - 1]) {
+        first = (open + 1..first - 1)
+            .rev()
+            .find(|&i| is_member(children[i].kind()))
+            .map(|i| i + 1)?;
     }
     // Members that end at or after the edit, in order: candidate region ends.
     let ends: Vec<usize> = (first..close)
@@ -785,6 +810,11 @@ fn reparse_members(
         .take(3)
         .collect();
     for last in ends {
+        // A member that recovery stopped reported the stop at the token
+        // after it, outside the region: the region must end at a `;`.
+        if !ends_with_own_semicolon_green(&children[last]) {
+            continue;
+        }
         let old_range = TextRange::new(
             children[first].text_range().start(),
             children[last].text_range().end(),
@@ -795,17 +825,19 @@ fn reparse_members(
         }
         *budget -= cost;
         let replaced = first..last + 1;
-        if let Some(parse) =
-            splice_members(old, set, &children, replaced, old_range, edit, new_text)
-        {
+        if let Some(parse) = splice_members(
+            old, old_text, set, &children, replaced, old_range, edit, new_text,
+        ) {
             return Some(parse);
         }
     }
     None
 }
 
+#[allow(clippy::too_many_arguments)]
 fn splice_members(
     old: &Parse,
+    old_text: &str,
     set: &SyntaxNode,
     old_children: &[E<'_>],
     replaced: std::ops::Range<usize>,
@@ -821,6 +853,9 @@ fn splice_members(
     });
     run_shape(old_region)?;
     let new_range = edit.map_containing(old_range);
+    if !same_last_line(&new_text[new_range], &old_text[old_range]) {
+        return None;
+    }
     let fragment = parse(&format!("{{{}}}", &new_text[new_range]));
     let fragment_root = fragment.syntax()?;
     let fragment_set = fragment_root.first_child()?;
@@ -835,6 +870,22 @@ fn splice_members(
         return None;
     }
     if !members_only(inner) {
+        return None;
+    }
+    if !fragment.raw_errors().is_empty() {
+        // Recovery measures a broken member's depth by the indentation of
+        // its line: that line must begin inside the fragment.
+        let leading = inner.iter().take_while(|c| c.kind().is_trivia());
+        let line_starts = leading
+            .filter_map(|c| c.as_token())
+            .any(|t| t.kind() == TOKEN_WHITESPACE && t.text().contains('\n'));
+        if !line_starts {
+            return None;
+        }
+    }
+    if inside_member(set) && fragment.raw_errors().is_empty() != errors_clear_of(old, old_range) {
+        // The member around the set reports a stop after the set only when
+        // it has no error yet: whether the region has errors must not change.
         return None;
     }
     let depth = inner
@@ -943,7 +994,13 @@ pub(super) fn whole_members(inner: &[SyntaxElement]) -> bool {
 }
 
 /// Reparses a whole list, parenthesised expression or set on its own.
-fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> Option<Parse> {
+fn reparse_node(
+    old: &Parse,
+    old_text: &str,
+    node: &SyntaxNode,
+    edit: &Edit,
+    new_text: &str,
+) -> Option<Parse> {
     let range = node.text_range();
     // The edit must lie inside the node, not widen it from outside.
     if edit.range.start() <= range.start() || edit.range.end() >= range.end() {
@@ -952,8 +1009,20 @@ fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> 
     if !delimiters_ok(node)? || !balanced(&[NodeOrToken::Node(node.clone())]) {
         return None;
     }
+    // A broken node recovers by what is open around it (see
+    // `parser::Parser::stops_here`), and whether it has errors decides the
+    // errors of the member around it: only valid nodes are reparsed alone.
+    if !errors_clear_of(old, range) {
+        return None;
+    }
     let new_range = edit.map_containing(range);
+    if !same_last_line(&new_text[new_range], &old_text[range]) {
+        return None;
+    }
     let fragment = parse(&new_text[new_range]);
+    if !fragment.raw_errors().is_empty() {
+        return None;
+    }
     let fragment_root = fragment.syntax()?;
     let new_node = fragment_root.first_child()?;
     if fragment_root.children_with_tokens().count() != 1
@@ -971,6 +1040,23 @@ fn reparse_node(old: &Parse, node: &SyntaxNode, edit: &Edit, new_text: &str) -> 
         node.replace_with(new_node.green().to_owned()),
         errors,
     ))
+}
+
+/// Whether a region's new text leaves what follows it on its last line as
+/// it was: recovery measures a broken member by the indentation of its
+/// line (see `parser::Parser::stops_here`), and that line may begin inside
+/// the region.
+fn same_last_line(new: &str, old: &str) -> bool {
+    fn last_line_indent(text: &str) -> Option<usize> {
+        let line = &text[text.rfind('\n')? + 1..];
+        Some(line.len() - line.trim_start_matches([' ', '\t']).len())
+    }
+    last_line_indent(new) == last_line_indent(old)
+}
+
+/// Whether `node` lies inside a member of a set or `let`.
+fn inside_member(node: &SyntaxNode) -> bool {
+    node.ancestors().skip(1).any(|a| is_member(a.kind()))
 }
 
 /// Whether `node` begins and ends with its own brackets.
@@ -1206,6 +1292,59 @@ mod tests {
             assert_eq!(incremental.errors(), full.errors());
         }
         assert_eq!(kind, ReparseKind::Skeleton);
+    }
+
+    /// A line break typed inside a node moves the start of the line the
+    /// next member begins on: recovery in that member measures its depth by
+    /// that line's indentation.
+    #[test]
+    fn a_line_break_in_a_node_reaches_the_member_after_it() {
+        let text = "{\n  a = f (g ./xy.nix { });{b = 1;\n  c = 2;\n}\n";
+        let at = text.find("y.nix").unwrap();
+        check_edit_range(text, at, at, " #c\n");
+        check_edit_range(text, at, at, "\n");
+    }
+
+    /// Errors inside a nested set decide whether the member around it
+    /// reports the stop after it: the one fixed, the other must appear.
+    #[test]
+    fn fixing_a_nested_set_reaches_the_member_around_it() {
+        let text = "{\n  o = {\n    z = 0;\n    a = ;\n    b = 1;\n  }\n  p = 2;\n}\n";
+        let at = text.find("= ;").unwrap() + 2;
+        check_edit_range(text, at, at, "1");
+        let fixed = text.replacen("= ;", "= 1;", 1);
+        check_edit_range(&fixed, at, at + 1, "");
+    }
+
+    /// Typing a member on a new line: each keystroke but the first few
+    /// reparses a few members, not the file.
+    #[test]
+    fn a_member_typed_on_a_new_line_keeps_the_members_after_it() {
+        let text = format!(
+            "{{\n{}  next = 1;\n{}}}\n",
+            members("m", 30, "  "),
+            members("n", 30, "  ")
+        );
+        let at = text.find("  next =").unwrap();
+        let typed = "  w = callPackage ../tools/w { };\n";
+        let mut current = text.clone();
+        let mut members_kind = 0;
+        for (i, c) in typed.char_indices() {
+            let mut next = current.clone();
+            next.insert(at + i, c);
+            let old = parse(&current);
+            let (incremental, kind) = reparse_with_kind(&old, &current, &next);
+            let full = parse(&next);
+            assert_eq!(incremental.debug_dump(), full.debug_dump(), "{next}");
+            assert_eq!(incremental.errors(), full.errors(), "{next}");
+            members_kind += usize::from(matches!(kind, ReparseKind::Members | ReparseKind::Token));
+            current = next;
+        }
+        assert!(
+            members_kind > typed.len() / 2,
+            "{members_kind} of {}",
+            typed.len()
+        );
     }
 
     #[test]
