@@ -275,6 +275,11 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` asks harness-less benches too
     }
+    // `cargo bench --bench lsp_latency -- check` times `check` alone.
+    if std::env::args().skip(1).any(|a| a == "check") {
+        check_throughput();
+        return;
+    }
     let all_packages = std::fs::read_to_string(corpus::all_packages()).unwrap();
     let module = nixgen::module(&mut Rng::new(1), 2000);
     let small = nixgen::home(&mut Rng::new(3));

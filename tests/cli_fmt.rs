@@ -97,7 +97,7 @@ fn broken_files_are_left_alone_and_reported() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("broken.nix: not formatted: the file has 1 syntax error (first: 3:5"),
+        stderr.contains("broken.nix: not formatted: the file has 1 syntax error (first: 3:3: unexpected `b`, expected `;`"),
         "{stderr}"
     );
     assert_eq!(

@@ -445,7 +445,9 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
     /// a set or `let`, the reading of the member stops, as at the end of
     /// the text, before
     ///
-    /// - a line that begins the next member: `name =`, `a.b =`, `inherit`;
+    /// - a line that begins the next member: `name =`, `a.b =`, `inherit`
+    ///   (inside a function pattern or brackets that recovery skips, only
+    ///   one indented no deeper than the broken member's line);
     /// - a `}` or `in` right inside the set or `let` (not inside a
     ///   function pattern in it), which closes it.
     ///
@@ -472,11 +474,12 @@ impl<'t, I: Iterator<Item = rnix::Token<'t>>> Parser<'t, I> {
             Some(Bracket::Members { .. }) => {
                 matches!(kind, TOKEN_R_BRACE | TOKEN_IN) || starts_member(self)
             }
-            // A pattern's entries are never `name =`.
-            Some(Bracket::Pattern) => starts_member(self),
-            // In brackets that recovery skips over (see `expect_any`), only
-            // a member that begins a line no deeper than the broken one.
-            Some(Bracket::Skipped) => {
+            // In a function pattern, whose entries are never `name =`, and
+            // in brackets that recovery skips over (see `expect_any`), only
+            // a member that begins a line no deeper than the broken one: a
+            // deeper one is inside the braces (`res@ .x {` read as a
+            // pattern), whose `}` would otherwise close the set.
+            Some(Bracket::Pattern | Bracket::Skipped) => {
                 starts_member(self) && self.indent(self.next) <= self.indent(first)
             }
             None => false,

@@ -234,10 +234,13 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
                 // a big file lies before the edit.
                 return true;
             }
-            let shape = run_shape(run.children.iter().map(|c| match c {
-                NodeOrToken::Node(n) => NodeOrToken::Node(&**n),
-                NodeOrToken::Token(t) => NodeOrToken::Token(&**t),
-            }));
+            let shape = run_shape(
+                Unreadable::Refused,
+                run.children.iter().map(|c| match c {
+                    NodeOrToken::Node(n) => NodeOrToken::Node(&**n),
+                    NodeOrToken::Token(t) => NodeOrToken::Token(&**t),
+                }),
+            );
             match shape {
                 None => false,
                 Some(_) if !run.after_edit => true,
@@ -851,7 +854,7 @@ fn splice_members(
         E::Node(n) => NodeOrToken::Node(n.green),
         E::Token(t) => NodeOrToken::Token(t.green),
     });
-    run_shape(old_region)?;
+    run_shape(Unreadable::Local, old_region)?;
     let new_range = edit.map_containing(old_range);
     if !same_last_line(&new_text[new_range], &old_text[old_range]) {
         return None;
@@ -869,7 +872,11 @@ fn splice_members(
     if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE {
         return None;
     }
-    if !members_only(inner) {
+    let inner_green = inner.iter().map(|e| match e {
+        NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
+        NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
+    });
+    if !whole_members(inner) || run_shape(Unreadable::Local, inner_green).is_none() {
         return None;
     }
     if !fragment.raw_errors().is_empty() {
@@ -912,17 +919,35 @@ fn splice_members(
 /// end of a set or of an interpolation) by what is open, so only balanced
 /// text lexes the same on its own as in context.
 pub(super) fn balanced(elements: &[SyntaxElement]) -> bool {
-    run_shape(elements.iter().map(|e| match e {
-        NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
-        NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
-    }))
+    run_shape(
+        Unreadable::Refused,
+        elements.iter().map(|e| match e {
+            NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
+            NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
+        }),
+    )
     .is_some()
+}
+
+/// What [`run_shape`] makes of a token the lexer could not read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unreadable {
+    /// No such token may be in the run.
+    Refused,
+    /// Such tokens may be in it: the lexer reads them from the state the
+    /// tokens before left and leaves the state the next token needs
+    /// (`../tools/` is one token, whatever follows it), except the ones
+    /// that run to the end of the text (an unclosed string or comment),
+    /// which the caller's own checks refuse: they swallow the closing
+    /// bracket of a fragment, or the `;` a region must end with.
+    Local,
 }
 
 /// [`balanced`] on green nodes (no syntax node is made per step), also
 /// giving how many levels of nodes `elements` hold: `None` when they do
 /// not balance or hold a token that could not be read.
 fn run_shape<'a>(
+    unreadable: Unreadable,
     elements: impl DoubleEndedIterator<Item = NodeOrToken<&'a GreenNodeData, &'a GreenTokenData>>,
 ) -> Option<u32> {
     let mut stack: Vec<(NodeOrToken<&GreenNodeData, &GreenTokenData>, u32)> = elements
@@ -950,7 +975,7 @@ fn run_shape<'a>(
                     TOKEN_R_BRACE | TOKEN_INTERPOL_END => braces -= 1,
                     TOKEN_STRING_START => strings += 1,
                     TOKEN_STRING_END => strings -= 1,
-                    TOKEN_ERROR => return None,
+                    TOKEN_ERROR if unreadable == Unreadable::Refused => return None,
                     _ => {}
                 }
                 if braces < 0 || strings < 0 {
