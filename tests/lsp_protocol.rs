@@ -55,9 +55,10 @@ fn syntax_errors_appear_and_disappear_with_versions() {
     let diagnostics = published["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     let d = &diagnostics[0];
-    // The missing `;` is reported at the `=` that follows it, not on the whole file.
-    assert_eq!(range(d), [3, 22, 3, 23]);
-    assert_eq!(d["message"], "unexpected `=`, expected `;`");
+    // The missing `;` is reported where the next binding begins, not on
+    // the whole file.
+    assert_eq!(range(d), [3, 2, 3, 10]);
+    assert_eq!(d["message"], "unexpected `programs`, expected `;`");
     assert_eq!(d["severity"], 1);
     assert_eq!(d["code"], "syntax-error");
     assert_eq!(d["source"], "cim-nix");

@@ -220,10 +220,13 @@ fn with_runs(old: &Parse, runs: &[Run], new_text: &str) -> Result<Parse, Vec<boo
     let mut in_place = Vec::with_capacity(runs.len());
     for (run, &start) in runs.iter().zip(&starts) {
         let place = place_of_run(&tree, start).filter(|(_, set)| {
+            if !line_kept_around(new_text, run.new_range()) {
+                return false;
+            }
             let clean = errors_clear_of(old, run.old);
-            if !clean && inside_member(set) {
-                // The member around the set reports a stop after it only
-                // when it has no error yet: the run's errors count, and the
+            if !clean && !members_around_took_their_semicolons(set) {
+                // A member around the set reports a stop after it only when
+                // it has no error yet: the run's errors count, and the
                 // skeleton did not see them.
                 return false;
             }
@@ -890,9 +893,12 @@ fn splice_members(
             return None;
         }
     }
-    if inside_member(set) && fragment.raw_errors().is_empty() != errors_clear_of(old, old_range) {
-        // The member around the set reports a stop after the set only when
-        // it has no error yet: whether the region has errors must not change.
+    if fragment.raw_errors().is_empty() != errors_clear_of(old, old_range)
+        && !members_around_took_their_semicolons(set)
+    {
+        // A member around the set reports a stop after the set only when
+        // it has no error yet: whether the region has errors must not
+        // change where there may be one.
         return None;
     }
     let depth = inner
@@ -1067,6 +1073,27 @@ fn reparse_node(
     ))
 }
 
+/// Whether taking `range` out of `text` leaves what follows it on its
+/// last line indented as it was: recovery measures a broken member by the
+/// indentation of its line (see `parser::Parser::stops_here`), and without
+/// the range that line would begin where the range's first line does.
+fn line_kept_around(text: &str, range: TextRange) -> bool {
+    let (start, end) = (usize::from(range.start()), usize::from(range.end()));
+    let rest_of_line = text[end..].split('\n').next().unwrap_or("");
+    let nothing_follows = rest_of_line.trim_start_matches([' ', '\t', '\r']);
+    if nothing_follows.is_empty() || nothing_follows.starts_with('#') {
+        return true;
+    }
+    let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
+    match text[start..end].rfind('\n') {
+        None => true,
+        Some(nl) => {
+            let first_line = text[..start].rsplit('\n').next().unwrap_or("");
+            indent(&text[start + nl + 1..end]) == indent(first_line)
+        }
+    }
+}
+
 /// Whether a region's new text leaves what follows it on its last line as
 /// it was: recovery measures a broken member by the indentation of its
 /// line (see `parser::Parser::stops_here`), and that line may begin inside
@@ -1079,9 +1106,17 @@ fn same_last_line(new: &str, old: &str) -> bool {
     last_line_indent(new) == last_line_indent(old)
 }
 
-/// Whether `node` lies inside a member of a set or `let`.
-fn inside_member(node: &SyntaxNode) -> bool {
-    node.ancestors().skip(1).any(|a| is_member(a.kind()))
+/// Whether every member around `node` ended by taking its own `;`. A
+/// member that recovery stopped ends where it stopped (every construct
+/// in it sees the end of the text there), so these members meet no stop
+/// after `node`, and errors inside `node` cannot silence one. Where a
+/// stop falls depends on the tokens and the brackets open, not on errors,
+/// so an edit inside `node` that leaves it balanced moves none.
+fn members_around_took_their_semicolons(node: &SyntaxNode) -> bool {
+    node.ancestors()
+        .skip(1)
+        .filter(|a| is_member(a.kind()))
+        .all(|m| ends_with_own_semicolon(&m))
 }
 
 /// Whether `node` begins and ends with its own brackets.
@@ -1328,6 +1363,21 @@ mod tests {
         let at = text.find("y.nix").unwrap();
         check_edit_range(text, at, at, " #c\n");
         check_edit_range(text, at, at, "\n");
+    }
+
+    /// Members taken out before the edit end on the line of the broken
+    /// member being edited: without them, its line would begin where
+    /// their first line does, indented otherwise.
+    #[test]
+    fn members_taken_out_keep_the_indentation_of_the_line_after_them() {
+        let text = format!(
+            "{{\n    first = 1;\n{}  last = 2;le {{\n   x.y = 1;\n  }};\n  tail = 3;\n}}\n",
+            members("m", 30, "  ")
+        );
+        let at = text.find("le {").unwrap() + 4;
+        for typed in ["z ", "(", "{", "= ", "in ", "rec ", "}"] {
+            check_edit_range(&text, at, at, typed);
+        }
     }
 
     /// Errors inside a nested set decide whether the member around it
