@@ -51,7 +51,7 @@ def test_check_hook_fails_on_a_syntax_error_and_passes_a_clean_file(tmp_path):
     repo = scratch_repo(tmp_path)
     failed = try_repo(repo, "cim-nix-check", "broken.nix")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "broken.nix:3:5: error[syntax-error]" in failed.stdout
+    assert "broken.nix:3:3: error[syntax-error]: unexpected `b`, expected `;`" in failed.stdout
     passed = try_repo(repo, "cim-nix-check", "clean.nix")
     assert passed.returncode == 0, passed.stdout + passed.stderr
 
