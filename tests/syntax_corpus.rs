@@ -435,7 +435,7 @@ fn parallel_parse_equals_sequential_parse() {
         let guessed = syntax::parse_parallel_guessed(text)
             .unwrap_or_else(|| panic!("a clean big file splits by its lines: {:.200}", text));
         assert!(same(&guessed, &syntax::parse_sequential(text)));
-        for _ in 0..25 {
+        for _ in 0..25 * support::rng::stress_rounds() {
             let mut broken = text.clone();
             random_edit(&mut rng, &mut broken);
             let sequential = syntax::parse_sequential(&broken);

@@ -173,6 +173,19 @@ fn parse_split(
     if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE || !members {
         return None;
     }
+    // Recovery's stops depend on what is around a broken member (see
+    // `reparse.rs`): the run's first line and the line after it must be
+    // the ones they are in the file.
+    if !run_errors.is_empty() && !reparse::begins_a_line(inner) {
+        return None;
+    }
+    let run_range = TextRange::new(
+        TextSize::from(run.start as u32),
+        TextSize::from(run.end as u32),
+    );
+    if !(skeleton_errors.is_empty() || reparse::line_kept_around(text, run_range)) {
+        return None;
+    }
 
     // In the skeleton, the `;` before the run must end a member of a set or
     // `let` that goes on after it.
@@ -187,6 +200,11 @@ fn parse_split(
         || !matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN)
         || set.text_range().end() <= boundary
     {
+        return None;
+    }
+    // A member around the set reports a stop after it only when it has no
+    // error yet, and the skeleton did not see the run's.
+    if !run_errors.is_empty() && !reparse::members_around_took_their_semicolons(&set) {
         return None;
     }
     // rnix counts nested expressions from the root; the run was parsed from

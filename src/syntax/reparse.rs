@@ -882,16 +882,8 @@ fn splice_members(
     if !whole_members(inner) || run_shape(Unreadable::Local, inner_green).is_none() {
         return None;
     }
-    if !fragment.raw_errors().is_empty() {
-        // Recovery measures a broken member's depth by the indentation of
-        // its line: that line must begin inside the fragment.
-        let leading = inner.iter().take_while(|c| c.kind().is_trivia());
-        let line_starts = leading
-            .filter_map(|c| c.as_token())
-            .any(|t| t.kind() == TOKEN_WHITESPACE && t.text().contains('\n'));
-        if !line_starts {
-            return None;
-        }
+    if !fragment.raw_errors().is_empty() && !begins_a_line(inner) {
+        return None;
     }
     if fragment.raw_errors().is_empty() != errors_clear_of(old, old_range)
         && !members_around_took_their_semicolons(set)
@@ -1073,11 +1065,22 @@ fn reparse_node(
     ))
 }
 
+/// Whether the members `inner` (a set's children) begin a line of their
+/// own: recovery measures a broken member by the indentation of its line,
+/// so, parsed alone, a broken member's line must begin inside them.
+pub(super) fn begins_a_line(inner: &[SyntaxElement]) -> bool {
+    inner
+        .iter()
+        .take_while(|c| c.kind().is_trivia())
+        .filter_map(|c| c.as_token())
+        .any(|t| t.kind() == TOKEN_WHITESPACE && t.text().contains('\n'))
+}
+
 /// Whether taking `range` out of `text` leaves what follows it on its
 /// last line indented as it was: recovery measures a broken member by the
 /// indentation of its line (see `parser::Parser::stops_here`), and without
 /// the range that line would begin where the range's first line does.
-fn line_kept_around(text: &str, range: TextRange) -> bool {
+pub(super) fn line_kept_around(text: &str, range: TextRange) -> bool {
     let (start, end) = (usize::from(range.start()), usize::from(range.end()));
     let rest_of_line = text[end..].split('\n').next().unwrap_or("");
     let nothing_follows = rest_of_line.trim_start_matches([' ', '\t', '\r']);
@@ -1112,7 +1115,7 @@ fn same_last_line(new: &str, old: &str) -> bool {
 /// after `node`, and errors inside `node` cannot silence one. Where a
 /// stop falls depends on the tokens and the brackets open, not on errors,
 /// so an edit inside `node` that leaves it balanced moves none.
-fn members_around_took_their_semicolons(node: &SyntaxNode) -> bool {
+pub(super) fn members_around_took_their_semicolons(node: &SyntaxNode) -> bool {
     node.ancestors()
         .skip(1)
         .filter(|a| is_member(a.kind()))
