@@ -109,6 +109,10 @@ fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
         // By binary search: rowan's `token_at_offset` scans a set's
         // children one by one (17 000 in all-packages.nix).
         let token = crate::syntax::token_at(root, at).or_else(|| root.last_token());
+        if let Some(stopped) = token.as_ref().and_then(|t| stopped_before(t, at)) {
+            bindings.push(stopped);
+            continue;
+        }
         match token.and_then(|t| t.parent_ancestors().find(is_binding)) {
             Some(binding) => {
                 // An error at a member's first token may say that the one
@@ -318,6 +322,46 @@ fn taken_as_close(node: &SyntaxNode) -> Option<SyntaxToken> {
     node.last_token().filter(|t| t.kind() != TOKEN_R_PAREN)
 }
 
+/// The member that the parser's recovery stopped at `token`, where an
+/// error at `at` lies: a member stops, broken, before a line that begins
+/// the next one and before the `}` or `in` that closes its set, and the
+/// error is reported at that token. When the token is the next member's
+/// name or `inherit` (which cannot be wrong where a member begins), that
+/// member is whole: only the one before it is broken.
+fn stopped_before(token: &SyntaxToken, at: TextSize) -> Option<SyntaxNode> {
+    if token.text_range().start() != at {
+        return None;
+    }
+    let member = match token.kind() {
+        TOKEN_IDENT | TOKEN_INHERIT => {
+            let next = token
+                .parent_ancestors()
+                .find(|n| matches!(n.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))?;
+            if next.text_range().start() != at {
+                return None;
+            }
+            next.prev_sibling()
+        }
+        TOKEN_R_BRACE | TOKEN_IN => {
+            let set = token.parent()?;
+            if !matches!(set.kind(), NODE_ATTR_SET | NODE_LET_IN) {
+                return None;
+            }
+            // The member just before the closing token.
+            let mut before = token.prev_sibling_or_token();
+            while let Some(NodeOrToken::Token(t)) = &before {
+                if !t.kind().is_trivia() {
+                    return None;
+                }
+                before = t.prev_sibling_or_token();
+            }
+            before.and_then(|e| e.into_node())
+        }
+        _ => None,
+    }?;
+    matches!(member.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT).then_some(member)
+}
+
 fn is_binding(node: &SyntaxNode) -> bool {
     matches!(
         node.kind(),
@@ -403,6 +447,35 @@ mod tests {
         assert!(!withheld(text, "(a)", Reach::Names));
         let text = "rec {\n  a = 1;\n  b = ) ;\n  c = (a);\n}\n";
         assert!(withheld(text, "(a)", Reach::Names));
+    }
+
+    /// The broken parts of `text` as our parser recovers it.
+    fn broken_texts(text: &str) -> Vec<&str> {
+        let parse = crate::syntax::parse(text);
+        let root = parse.syntax().unwrap();
+        let errors: Vec<TextSize> = parse.errors().iter().map(|e| e.range.start()).collect();
+        assert!(!errors.is_empty(), "{text} has no error");
+        broken_parts(&root, &errors)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
+    }
+
+    #[test]
+    fn a_member_stopped_short_is_broken_and_the_next_one_is_not() {
+        // Stopped at the line that begins the next member.
+        let text = "{\n  a = f x\n  b = 1;\n}\n";
+        assert_eq!(broken_texts(text), ["a = f x"]);
+        let text = "{\n  a = f x\n  inherit b;\n}\n";
+        assert_eq!(broken_texts(text), ["a = f x"]);
+        // Stopped at the `}` or `in` that closes the set.
+        let text = "{\n  a = 1;\n  b = f x\n}\n";
+        assert_eq!(broken_texts(text), ["b = f x"]);
+        let text = "let\n  a = 1;\n  b = [ x\nin\n  a\n";
+        assert_eq!(broken_texts(text), ["b = [ x"]);
+        // An error that is the member's own stays with it.
+        let text = "{\n  a = 1;\n  b = ;\n}\n";
+        assert_eq!(broken_texts(text), ["b = ;"]);
     }
 
     #[test]
