@@ -875,11 +875,7 @@ fn splice_members(
     if open.kind() != TOKEN_L_BRACE || close.kind() != TOKEN_R_BRACE {
         return None;
     }
-    let inner_green = inner.iter().map(|e| match e {
-        NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
-        NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
-    });
-    if !whole_members(inner) || run_shape(Unreadable::Local, inner_green).is_none() {
+    if !whole_members(inner) || elements_shape(Unreadable::Local, inner).is_none() {
         return None;
     }
     if !fragment.raw_errors().is_empty() && !begins_a_line(inner) {
@@ -917,14 +913,18 @@ fn splice_members(
 /// end of a set or of an interpolation) by what is open, so only balanced
 /// text lexes the same on its own as in context.
 pub(super) fn balanced(elements: &[SyntaxElement]) -> bool {
+    elements_shape(Unreadable::Refused, elements).is_some()
+}
+
+/// [`run_shape`] of syntax elements.
+fn elements_shape(unreadable: Unreadable, elements: &[SyntaxElement]) -> Option<u32> {
     run_shape(
-        Unreadable::Refused,
+        unreadable,
         elements.iter().map(|e| match e {
             NodeOrToken::Node(n) => NodeOrToken::Node(n.green()),
             NodeOrToken::Token(t) => NodeOrToken::Token(t.green()),
         }),
     )
-    .is_some()
 }
 
 /// What [`run_shape`] makes of a token the lexer could not read.
@@ -1087,7 +1087,6 @@ pub(super) fn line_kept_around(text: &str, range: TextRange) -> bool {
     if nothing_follows.is_empty() || nothing_follows.starts_with('#') {
         return true;
     }
-    let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
     match text[start..end].rfind('\n') {
         None => true,
         Some(nl) => {
@@ -1102,11 +1101,13 @@ pub(super) fn line_kept_around(text: &str, range: TextRange) -> bool {
 /// line (see `parser::Parser::stops_here`), and that line may begin inside
 /// the region.
 fn same_last_line(new: &str, old: &str) -> bool {
-    fn last_line_indent(text: &str) -> Option<usize> {
-        let line = &text[text.rfind('\n')? + 1..];
-        Some(line.len() - line.trim_start_matches([' ', '\t']).len())
-    }
+    let last_line_indent = |text: &str| text.rfind('\n').map(|nl| indent(&text[nl + 1..]));
     last_line_indent(new) == last_line_indent(old)
+}
+
+/// How far `line` (from its start) is indented, as the parser measures it.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
 /// Whether every member around `node` ended by taking its own `;`. A
@@ -1408,15 +1409,9 @@ mod tests {
         let mut current = text.clone();
         let mut members_kind = 0;
         for (i, c) in typed.char_indices() {
-            let mut next = current.clone();
-            next.insert(at + i, c);
-            let old = parse(&current);
-            let (incremental, kind) = reparse_with_kind(&old, &current, &next);
-            let full = parse(&next);
-            assert_eq!(incremental.debug_dump(), full.debug_dump(), "{next}");
-            assert_eq!(incremental.errors(), full.errors(), "{next}");
+            let kind = kind_of_edit(&current, at + i, &c.to_string());
             members_kind += usize::from(matches!(kind, ReparseKind::Members | ReparseKind::Token));
-            current = next;
+            current.insert(at + i, c);
         }
         assert!(
             members_kind > typed.len() / 2,

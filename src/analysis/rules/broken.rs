@@ -114,16 +114,7 @@ fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
             continue;
         }
         match token.and_then(|t| t.parent_ancestors().find(is_binding)) {
-            Some(binding) => {
-                // An error at a member's first token may say that the one
-                // before it stopped short there (the parser's recovery ends
-                // a broken member where a line begins the next): that one
-                // is broken too.
-                if binding.text_range().start() == at {
-                    bindings.extend(binding.prev_sibling().filter(is_binding));
-                }
-                bindings.push(binding);
-            }
+            Some(binding) => bindings.push(binding),
             None => whole_file = true,
         }
     }
