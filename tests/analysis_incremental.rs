@@ -5,7 +5,9 @@
 //! real and generated files, broken text included, and when the previous
 //! analysis is not the last one or was made with other settings. And it
 //! reuses: after an edit inside one member of all-packages.nix, nearly
-//! every chunk of the tree walks comes from the previous analysis.
+//! every chunk of the tree walks comes from the previous analysis. An
+//! analysis that keeps nothing for a next edit (`cim-nix check`'s) finds
+//! the same too.
 
 mod support;
 
@@ -111,6 +113,14 @@ fn check_edits(name: &str, text: String, seed: u64, edits: usize) -> (usize, usi
             &incremental,
             &fresh,
             &format!("after edit {step} of {name} (seed {seed}): {at}..{end} -> {insert:?}"),
+        );
+        // What `cim-nix check` runs keeps nothing for a next edit, and
+        // finds the same.
+        let once = analysis::analyze_once(&next, &settings);
+        assert_same(
+            &once,
+            &fresh,
+            &format!("analysed once, after edit {step} of {name} (seed {seed})"),
         );
         let (c, r) = incremental.rule_chunk_stats();
         chunks += c;

@@ -118,6 +118,22 @@ pub fn analyze_incremental(
     previous: Option<&Analysis>,
     settings: &Settings,
 ) -> Analysis {
+    analyze_keeping(text, earlier, previous, settings, rules::Keep::ForEdits)
+}
+
+/// [`analyze`] of a text no edit will follow (`cim-nix check`): the rules
+/// keep nothing for a next analysis. The findings are the same.
+pub fn analyze_once(text: &str, settings: &Settings) -> Analysis {
+    analyze_keeping(text, &[], None, settings, rules::Keep::Nothing)
+}
+
+fn analyze_keeping(
+    text: &str,
+    earlier: &[(&str, &Parse)],
+    previous: Option<&Analysis>,
+    settings: &Settings,
+    keep: rules::Keep,
+) -> Analysis {
     let previous_model = previous.and_then(Analysis::shared_model);
     let previous_memo = previous.and_then(|p| p.rule_memo.clone());
     // The text the previous analysis was of: one of the earlier texts,
@@ -161,6 +177,7 @@ pub fn analyze_incremental(
                     model: previous_model.as_deref(),
                     memo: previous_memo.as_deref(),
                     text: previous_text,
+                    keep,
                 },
             );
             diagnostics.extend(analyzed.found);

@@ -147,53 +147,67 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// What checking one file gave: its report, and the files it names as
+/// Home Manager modules (a flake's `homeManagerConfiguration`, a NixOS
+/// module's `home-manager.users.<n>`, and what those modules import).
+struct Checked {
+    report: FileReport,
+    names: Vec<PathBuf>,
+}
+
 /// Analyses every source on all cores; reports come back in input order.
-/// The files the checked flakes name as Home Manager modules
-/// (`homeManagerConfiguration { modules = [ ./home.nix ]; }`): what the
-/// project says a file is, instead of a guess from its path.
-/// The files the checked files name as Home Manager modules (a flake's
-/// `homeManagerConfiguration`, a NixOS module's `home-manager.users.<n>`,
-/// and what those modules import), so that they are checked as such.
-fn home_modules_named(sources: &[Source]) -> HashSet<PathBuf> {
-    // Only files that can name one are parsed; `imports` alone names
-    // nothing, so the imports of named files are read afterwards.
-    const WORDS: [&str; 4] = [
-        "home-manager",
-        "homeManagerConfiguration",
-        "homeModules",
-        "homeManagerModules",
-    ];
-    let found = in_parallel(sources, |source| {
-        let Source::File(path) = source else {
-            return Vec::new();
-        };
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Vec::new();
-        };
-        if !WORDS.iter().any(|w| text.contains(w)) {
-            return Vec::new();
+/// Each file is read once. The files the checked files name as Home
+/// Manager modules are checked as such: what the project says a file is,
+/// instead of a guess from its text. Those few are checked a second time,
+/// once every file has said what it names.
+fn check_all(
+    sources: &[Source],
+    settings: &ProjectSettings,
+    fix: bool,
+) -> (Vec<FileReport>, Vec<String>) {
+    let none = HashSet::new();
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let mut named = HashSet::new();
+    for result in in_parallel(sources, |source| check_one(source, settings, fix, &none)) {
+        match result {
+            Ok(checked) => {
+                named.extend(checked.names);
+                reports.push(Some(checked.report));
+            }
+            Err(e) => {
+                errors.push(e);
+                reports.push(None);
+            }
         }
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        ide::home_module_links(&parsed(path, text), &ide::NoWorld)
-    });
-    let mut out: HashSet<PathBuf> = found.into_iter().flatten().collect();
+    }
     // A named file's imports are named too, and theirs.
-    let mut todo: Vec<PathBuf> = out.iter().cloned().collect();
+    let mut todo: Vec<PathBuf> = named.iter().cloned().collect();
     while let Some(path) = todo.pop() {
         for imported in imports_of(&path) {
-            if out.insert(imported.clone()) {
+            if named.insert(imported.clone()) {
                 todo.push(imported);
             }
         }
     }
-    out
-}
-
-fn parsed(path: PathBuf, text: String) -> ide::Doc {
-    ide::Doc::new(
-        Some(path),
-        std::sync::Arc::new(ide::SourceFile::parse(text)),
-    )
+    if !named.is_empty() {
+        let again: Vec<usize> = (0..sources.len())
+            .filter(|&i| match &sources[i] {
+                Source::File(path) => std::fs::canonicalize(path).is_ok_and(|p| named.contains(&p)),
+                Source::Stdin(_) => false,
+            })
+            .filter(|&i| reports[i].is_some())
+            .collect();
+        // Fixes were written in the first pass; the second only reports.
+        let rechecked = in_parallel(&again, |&i| check_one(&sources[i], settings, false, &named));
+        for (i, result) in again.into_iter().zip(rechecked) {
+            match result {
+                Ok(checked) => reports[i] = Some(checked.report),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (reports.into_iter().flatten().collect(), errors)
 }
 
 /// The files a module imports; none when it cannot be read.
@@ -204,26 +218,11 @@ fn imports_of(path: &std::path::Path) -> Vec<PathBuf> {
     if !text.contains("imports") {
         return Vec::new();
     }
-    ide::module_imports(&parsed(path.to_path_buf(), text), &ide::NoWorld)
-}
-
-fn check_all(
-    sources: &[Source],
-    settings: &ProjectSettings,
-    fix: bool,
-) -> (Vec<FileReport>, Vec<String>) {
-    let mut reports = Vec::new();
-    let mut errors = Vec::new();
-    let home_modules = home_modules_named(sources);
-    for result in in_parallel(sources, |source| {
-        check_one(source, settings, fix, &home_modules)
-    }) {
-        match result {
-            Ok(report) => reports.push(report),
-            Err(e) => errors.push(e),
-        }
-    }
-    (reports, errors)
+    let doc = ide::Doc::new(
+        Some(path.to_path_buf()),
+        std::sync::Arc::new(ide::SourceFile::parse(text)),
+    );
+    ide::module_imports(&doc, &ide::NoWorld)
 }
 
 fn check_one(
@@ -231,7 +230,7 @@ fn check_one(
     settings: &ProjectSettings,
     fix: bool,
     home_modules: &HashSet<PathBuf>,
-) -> Result<FileReport, String> {
+) -> Result<Checked, String> {
     let (path, bytes) = match source {
         Source::File(path) => {
             let bytes =
@@ -247,6 +246,7 @@ fn check_one(
         }
     };
     let settings = settings.for_file(&path);
+    let mut names = Vec::new();
     let (text, diagnostics) = match String::from_utf8(bytes) {
         Ok(mut text) => {
             if fix {
@@ -270,9 +270,27 @@ fn check_one(
                 named_as_home_module: !home_modules.is_empty()
                     && std::fs::canonicalize(&path).is_ok_and(|p| home_modules.contains(&p)),
                 previous: None,
+                once: true,
             };
-            let analysis = ide::analyze(&text, &[], &settings, context);
-            (text, analysis.diagnostics)
+            let mut analysis = ide::analyze(&text, &[], &settings, context);
+            let diagnostics = std::mem::take(&mut analysis.diagnostics);
+            let text = match source {
+                Source::File(_) if crate::home::references::NAMING_WORDS.in_text(&text) => {
+                    // Read from the same parse; paths resolve from where
+                    // the file really is.
+                    let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                    let file = std::sync::Arc::new(ide::SourceFile::from_analysis(text, analysis));
+                    let doc = ide::Doc::new(Some(real), file.clone());
+                    names = ide::home_module_links(&doc, &ide::NoWorld);
+                    drop(doc);
+                    match std::sync::Arc::try_unwrap(file) {
+                        Ok(file) => file.into_text(),
+                        Err(file) => ide::Source::text(&*file).to_string(),
+                    }
+                }
+                _ => text,
+            };
+            (text, diagnostics)
         }
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
@@ -288,10 +306,11 @@ fn check_one(
     } else {
         text
     };
-    Ok(FileReport {
+    let report = FileReport {
         line_index: LineIndex::new(&text),
         path,
         text,
         diagnostics,
-    })
+    };
+    Ok(Checked { report, names })
 }

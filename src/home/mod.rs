@@ -16,6 +16,53 @@ use rowan::ast::AstNode;
 
 use crate::syntax::read::{self, MAX_READ_DEPTH};
 
+/// Words without which a file can be neither a Home Manager module nor
+/// hold one: `home.stateVersion`, `xdg.configFile`, `home-manager.users`.
+pub static HOME_WORDS: AnyWord = AnyWord::new(&[
+    "home.",
+    "home =",
+    "home-manager",
+    "xdg.",
+    "accounts.",
+    "xsession",
+    "wayland.",
+    "targets.",
+    "launchd.",
+    "lib.hm",
+]);
+
+/// A few words a text may spell, looked for in one SIMD search for them
+/// all instead of one pass over the text for each (most files spell none,
+/// and `check` asks of every file).
+pub struct AnyWord {
+    words: &'static [&'static str],
+    finder: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl AnyWord {
+    pub const fn new(words: &'static [&'static str]) -> AnyWord {
+        AnyWord {
+            words,
+            finder: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether `text` spells one of the words.
+    pub fn in_text(&self, text: &str) -> bool {
+        let finder = self.finder.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                // Leftmost matching is what the SIMD search supports.
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(self.words)
+                .ok()
+        });
+        match finder {
+            Some(finder) => finder.is_match(text),
+            None => self.words.iter().any(|w| text.contains(w)),
+        }
+    }
+}
+
 /// One program or service: its literal `enable` and every configured key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Unit {
@@ -415,6 +462,27 @@ mod tests {
         let parse = rnix::Root::parse(text);
         assert!(parse.errors().is_empty());
         read(&parse.syntax(), named)
+    }
+
+    #[test]
+    fn any_word_finds_each_word_anywhere_and_nothing_else() {
+        for text in [
+            "home.packages",
+            "x: { y = 1; } // { xdg.enable = 1; }",
+            "{ a = lib.hm.dag; }",
+        ] {
+            assert!(HOME_WORDS.in_text(text), "{text}");
+        }
+        for text in [
+            "",
+            "{ homes = 1; }",
+            "{ Xdg = 1; xdg = 2; }",
+            "{ nixos.x = 1; }",
+        ] {
+            assert!(!HOME_WORDS.in_text(text), "{text}");
+        }
+        assert!(references::NAMING_WORDS.in_text("inputs.home-manager.url"));
+        assert!(!references::NAMING_WORDS.in_text("home.stateVersion"));
     }
 
     #[test]

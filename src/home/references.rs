@@ -12,6 +12,15 @@ use rowan::ast::AstNode;
 
 use crate::syntax::read::{self, MAX_READ_DEPTH};
 
+/// Words without which a file names no Home Manager module: a file that
+/// spells none is not read for the modules it names.
+pub static NAMING_WORDS: super::AnyWord = super::AnyWord::new(&[
+    "home-manager",
+    "homeManagerConfiguration",
+    "homeModules",
+    "homeManagerModules",
+]);
+
 /// The path literals (as written: `./home.nix`) that `root` puts where
 /// Home Manager modules go.
 pub fn home_module_paths(root: &SyntaxNode) -> Vec<String> {

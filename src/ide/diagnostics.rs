@@ -21,6 +21,9 @@ pub struct FileContext<'a> {
     /// An earlier analysis of the file, whose semantic model's walk of
     /// what did not change is reused.
     pub previous: Option<&'a Analysis>,
+    /// No edit will follow this analysis (`cim-nix check`): nothing is
+    /// kept for one. Ignored when `previous` is given.
+    pub once: bool,
 }
 
 /// Analyses `text`, reusing what it can of `earlier` parses of the same
@@ -31,7 +34,10 @@ pub fn analyze(
     settings: &Settings,
     context: FileContext<'_>,
 ) -> Analysis {
-    let mut analysis = analysis::analyze_incremental(text, earlier, context.previous, settings);
+    let mut analysis = match (context.once, context.previous, earlier) {
+        (true, None, []) => analysis::analyze_once(text, settings),
+        _ => analysis::analyze_incremental(text, earlier, context.previous, settings),
+    };
     if context.is_flake {
         add_flake_findings(&mut analysis, text, context.flake_lock, settings);
     } else {
@@ -43,28 +49,13 @@ pub fn analyze(
 /// Home Manager configurations are small; bigger files are package sets.
 const MAX_HOME_SIZE: usize = 256 << 10;
 
-/// Words without which a file can be neither a Home Manager module nor
-/// hold one: `home.stateVersion`, `xdg.configFile`, `home-manager.users`.
-const HOME_WORDS: &[&str] = &[
-    "home.",
-    "home =",
-    "home-manager",
-    "xdg.",
-    "accounts.",
-    "xsession",
-    "wayland.",
-    "targets.",
-    "launchd.",
-    "lib.hm",
-];
-
 /// Adds the option-name findings of a Home Manager module, or of the
 /// `home-manager.users` sets in a NixOS or nix-darwin module.
 fn add_home_findings(analysis: &mut Analysis, text: &str, named: bool, settings: &Settings) {
     if !settings.diagnostics_enabled || text.len() > MAX_HOME_SIZE {
         return;
     }
-    if !named && !HOME_WORDS.iter().any(|w| text.contains(w)) {
+    if !named && !crate::home::HOME_WORDS.in_text(text) {
         return;
     }
     let Some(parse) = &analysis.parse else {

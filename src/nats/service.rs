@@ -108,6 +108,7 @@ fn diagnostics(request: &Value) -> Result<Value, Refusal> {
         flake_lock: lock.as_deref(),
         named_as_home_module: false,
         previous: None,
+        once: true,
     };
     let analysis = crate::ide::analyze(&text, &[], &settings, context);
     Ok(crate::report::findings_json(

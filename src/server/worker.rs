@@ -170,6 +170,7 @@ fn analyze_one(shared: &Arc<Shared>, uri: &Url, outgoing: &UnboundedSender<Outgo
         flake_lock: lock.as_deref(),
         named_as_home_module,
         previous,
+        once: false,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         ide::analyze(&snapshot.text, &earlier, &settings, context)

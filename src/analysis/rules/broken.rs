@@ -24,7 +24,7 @@ use rnix::SyntaxKind::*;
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 use rowan::{NodeOrToken, TextRange, TextSize};
 
-use super::memo::{self, ChunkWalk, Chunks, Memo};
+use super::memo::{self, ChunkWalk, Chunks, Keep, Memo};
 use crate::diagnostic::registry::*;
 use crate::diagnostic::Diagnostic;
 use crate::syntax::green::{kind_of, E, N};
@@ -135,7 +135,7 @@ fn broken_parts(root: &SyntaxNode, errors: &[TextSize]) -> Vec<TextRange> {
 /// took as their `)`, and `extra` (the parse's errors).
 #[cfg(test)]
 fn error_starts(root: &SyntaxNode, extra: impl IntoIterator<Item = TextSize>) -> Vec<TextSize> {
-    let mut starts = error_nodes(root.green(), None).0;
+    let mut starts = error_nodes(root.green(), None, Keep::Nothing).0;
     starts.extend(extra);
     starts.sort();
     starts.dedup();
@@ -150,11 +150,12 @@ fn error_starts(root: &SyntaxNode, extra: impl IntoIterator<Item = TextSize>) ->
 pub(super) fn error_nodes(
     green: &rowan::GreenNodeData,
     previous: Option<&Memo>,
+    keep: Keep,
 ) -> (Vec<TextSize>, Chunks<Vec<TextSize>>) {
     let mut walk = ErrorWalk {
         starts: Vec::new(),
         previous: previous.map(|p| &p.errors),
-        next: Chunks::default(),
+        next: Chunks::new(keep),
     };
     let root = N {
         green,

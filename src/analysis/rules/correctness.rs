@@ -15,7 +15,7 @@ use smol_str::SmolStr;
 use SyntaxKind::*;
 
 use super::edit;
-use super::memo::{self, ChunkWalk, Chunks, Memo};
+use super::memo::{self, ChunkWalk, Chunks, Keep, Memo};
 use super::set_keys::{recovered, MemberKeys, Segment, SetChecker};
 use crate::analysis::semantic::{Resolution, SemanticModel, Site};
 use crate::diagnostic::registry::*;
@@ -55,7 +55,7 @@ pub fn tree_checks(
     with_errors: bool,
     on: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
-    tree_checks_after(green, root, text, with_errors, on, None).0
+    tree_checks_after(green, root, text, with_errors, on, None, Keep::Nothing).0
 }
 
 /// [`tree_checks`], taking the results for the chunks of big sets that
@@ -68,6 +68,7 @@ pub(super) fn tree_checks_after(
     with_errors: bool,
     on: &(dyn Fn(&str) -> bool + Sync),
     previous: Option<&Memo>,
+    keep: Keep,
 ) -> (Vec<Diagnostic>, TreeChunks, u32) {
     // `with_errors` is not among them: it only makes the walk look for
     // members the parser recovered in, which a chunk without errors has
@@ -100,7 +101,10 @@ pub(super) fn tree_checks_after(
         previous: previous
             .filter(|p| p.tree_switches == switches)
             .map(|p| &p.tree),
-        next: TreeChunks::default(),
+        next: TreeChunks {
+            plain: Chunks::new(keep),
+            keyed: Chunks::new(keep),
+        },
         keyed: false,
         members: Vec::new(),
     };

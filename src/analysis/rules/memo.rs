@@ -30,6 +30,16 @@ use super::scan::Words;
 use crate::analysis::semantic::memo::set_chunks;
 use crate::syntax::green::N;
 
+/// Whether an analysis keeps its walks' work per chunk for the next one
+/// (a document in an editor), or is the only analysis of its text
+/// (`cim-nix check`), which spares finding the chunks at all.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Keep {
+    #[default]
+    ForEdits,
+    Nothing,
+}
+
 /// What the rules kept of one analysis for the next.
 #[derive(Default)]
 pub struct Memo {
@@ -59,12 +69,22 @@ impl Memo {
 pub(super) struct Chunks<T> {
     map: FxHashMap<u64, Arc<Kept<T>>>,
     reused: usize,
+    /// Nothing is kept: the walk goes through sets member by member.
+    unkept: bool,
 }
 
 impl<T> Chunks<T> {
     /// How many chunks there are, and how many were reused.
     pub(super) fn stats(&self) -> (usize, usize) {
         (self.map.len(), self.reused)
+    }
+
+    /// Where a walk keeps its chunks, or nothing under [`Keep::Nothing`].
+    pub(super) fn new(keep: Keep) -> Self {
+        Chunks {
+            unkept: keep == Keep::Nothing,
+            ..Chunks::default()
+        }
     }
 }
 
@@ -73,6 +93,7 @@ impl<T> Default for Chunks<T> {
         Chunks {
             map: FxHashMap::default(),
             reused: 0,
+            unkept: false,
         }
     }
 }
@@ -137,7 +158,11 @@ pub(super) fn walk_children<'a, W: ChunkWalk<'a>>(
     text: Option<&str>,
     previous: Option<&Chunks<W::Kept>>,
 ) {
-    let Some(chunks) = set_chunks(set) else {
+    let chunks = match walk.next_chunks().unkept {
+        true => None,
+        false => set_chunks(set),
+    };
+    let Some(chunks) = chunks else {
         for child in set.children() {
             walk.child(&child);
         }

@@ -24,7 +24,7 @@ use super::Diagnostic;
 use crate::config::{RuleLevel, Settings};
 
 pub use edit::merge as merge_edits;
-pub use memo::Memo;
+pub use memo::{Keep, Memo};
 pub use security::insecure_scheme;
 
 /// Every rule's findings on a tree without syntax errors.
@@ -38,7 +38,7 @@ pub fn check(
     let mut found = dead_code::check(root, model, text, &on);
     let words = Arc::new(scan::Words::find(text));
     found.extend(correctness::model_checks(root, text, model, &on, &words));
-    found.extend(model_rules(root, text, model, &on, words, None).0);
+    found.extend(model_rules(root, text, model, &on, words, None, Keep::Nothing).0);
     found.extend(correctness::tree_checks(
         root.green(),
         root,
@@ -62,6 +62,7 @@ fn model_rules(
     on: &(dyn Fn(&str) -> bool + Sync),
     words: Arc<scan::Words>,
     previous: Option<&Memo>,
+    keep: Keep,
 ) -> (Vec<Diagnostic>, memo::Chunks<StyleKept>) {
     let mut found = Vec::new();
     let any = security::RULES
@@ -76,7 +77,7 @@ fn model_rules(
     let cx = scan::Cx::new(root, text, model, &names, on, words);
     security::check(&cx, &mut found);
     performance::check(&cx, &mut found);
-    let style = style::check(&cx, previous, &mut found);
+    let style = style::check(&cx, previous, keep, &mut found);
     (found, style)
 }
 
@@ -119,6 +120,8 @@ pub struct Earlier<'a> {
     pub memo: Option<&'a Memo>,
     /// The text that analysis was of (the memo's words are found in it).
     pub text: Option<&'a str>,
+    /// Whether the next analysis will take from this one's.
+    pub keep: Keep,
 }
 
 /// What [`analyze_tree`] found and built.
@@ -149,6 +152,7 @@ pub fn analyze_tree(
         model: previous_model,
         memo: previous_memo,
         text: previous_text,
+        keep,
     } = earlier;
     let root = SyntaxNode::new_root(green.clone());
     let on = |rule: &str| is_on(settings, rule);
@@ -160,14 +164,26 @@ pub fn analyze_tree(
         let mut found = dead_code::check(root, &model, text, &on);
         found.extend(correctness::model_checks(root, text, &model, &on, &words));
         let (rules_found, style) =
-            model_rules(root, text, &model, &on, words.clone(), previous_memo);
+            model_rules(root, text, &model, &on, words.clone(), previous_memo, keep);
         found.extend(rules_found);
         (found, model, style, words)
     };
     let tree_part = |root: &SyntaxNode| {
-        let (found, tree, switches) =
-            correctness::tree_checks_after(green, root, text, with_errors, &on, previous_memo);
-        let error_nodes = broken::error_nodes(green, previous_memo);
+        let (found, tree, switches) = correctness::tree_checks_after(
+            green,
+            root,
+            text,
+            with_errors,
+            &on,
+            previous_memo,
+            keep,
+        );
+        // A clean tree has none, but is walked for the keystroke that
+        // breaks it, unless no keystroke will follow.
+        let error_nodes = match (with_errors, keep) {
+            (false, Keep::Nothing) => Default::default(),
+            _ => broken::error_nodes(green, previous_memo, keep),
+        };
         (found, tree, switches, error_nodes)
     };
     let (

@@ -9,7 +9,7 @@ use rnix::SyntaxKind::{self, *};
 use rnix::{SyntaxNode, SyntaxToken};
 use rowan::{TextRange, TextSize};
 
-use super::memo::{self, ChunkWalk, Chunks, Memo};
+use super::memo::{self, ChunkWalk, Chunks, Keep, Memo};
 use super::scan::{strip, Cx};
 use crate::analysis::semantic::{static_attr_name, Site};
 use crate::diagnostic::registry::*;
@@ -42,6 +42,7 @@ pub(super) const RULES: &[&str] = &[
 pub(super) fn check(
     cx: &Cx<'_>,
     previous: Option<&Memo>,
+    keep: Keep,
     found: &mut Vec<Diagnostic>,
 ) -> Chunks<Vec<(Site, SyntaxKind)>> {
     if !RULES.iter().any(|r| (cx.on)(r)) {
@@ -56,7 +57,7 @@ pub(super) fn check(
         text: cx.text,
         previous: previous.map(|p| &p.style),
         out: Vec::new(),
-        next: Chunks::default(),
+        next: Chunks::new(keep),
     };
     collect.node(&node, NODE_ROOT);
     for (site, parent) in std::mem::take(&mut collect.out) {
