@@ -106,6 +106,8 @@ pub struct Modules {
     /// those only (a rule asks for dozens of paths in a module that defines
     /// thousands).
     by_last: rustc_hash::FxHashMap<SmolStr, Vec<usize>>,
+    /// The first components the definitions were limited to, if they were.
+    roots: Option<&'static [&'static str]>,
 }
 
 impl Modules {
@@ -114,10 +116,36 @@ impl Modules {
     /// `nixosSystem`, `darwinSystem` or `homeManagerConfiguration` call in
     /// it.
     pub fn of_file(root: &SyntaxNode, text: &str, names: &Names<'_>, context: Context) -> Modules {
+        Modules::walked(root, text, names, context, None)
+    }
+
+    /// [`Modules::of_file`], limited to the definitions whose path begins
+    /// with one of `roots` (and the modules `home-manager.users.<n>`
+    /// holds): what rules that ask about a few options need, without
+    /// walking the rest of a module at every keystroke. Asking for a path
+    /// outside `roots` is a mistake the debug build catches.
+    pub fn of_file_under(
+        root: &SyntaxNode,
+        text: &str,
+        names: &Names<'_>,
+        context: Context,
+        roots: &'static [&'static str],
+    ) -> Modules {
+        Modules::walked(root, text, names, context, Some(roots))
+    }
+
+    fn walked(
+        root: &SyntaxNode,
+        text: &str,
+        names: &Names<'_>,
+        context: Context,
+        roots: Option<&'static [&'static str]>,
+    ) -> Modules {
         let mut walk = Walk {
             names,
             found: Vec::new(),
             depth: 0,
+            roots,
         };
         if let Some(expr) = root.children().next() {
             if !is_flake(&expr) {
@@ -127,7 +155,7 @@ impl Modules {
         // Only a file that names such a call is walked for one.
         let calls = ["nixosSystem", "darwinSystem", "homeManagerConfiguration"];
         if !calls.iter().any(|c| text.contains(*c)) {
-            return Modules::indexed(walk.found);
+            return Modules::indexed(walk.found, roots);
         }
         for apply in root.descendants().filter(|n| n.kind() == NODE_APPLY) {
             let Some(context) = system_call(&apply) else {
@@ -144,10 +172,13 @@ impl Modules {
                 walk.module(&m, context);
             }
         }
-        Modules::indexed(walk.found)
+        Modules::indexed(walk.found, roots)
     }
 
-    fn indexed(mut definitions: Vec<Definition>) -> Modules {
+    fn indexed(
+        mut definitions: Vec<Definition>,
+        roots: Option<&'static [&'static str]>,
+    ) -> Modules {
         definitions.sort_by_key(|d| d.key.start());
         let mut by_last: rustc_hash::FxHashMap<SmolStr, Vec<usize>> = Default::default();
         for (i, d) in definitions.iter().enumerate() {
@@ -158,7 +189,14 @@ impl Modules {
         Modules {
             definitions,
             by_last,
+            roots,
         }
+    }
+
+    /// Whether definitions under `first` were walked: a rule asking for a
+    /// path the walk left out would find nothing and say nothing.
+    fn walked_under(&self, first: &str) -> bool {
+        self.roots.is_none_or(|roots| roots.contains(&first))
     }
 
     /// The definitions whose path ends in `last`.
@@ -177,6 +215,7 @@ impl Modules {
         context: Context,
         path: &'m [&str],
     ) -> impl Iterator<Item = &'m Definition> + 'm {
+        debug_assert!(self.walked_under(path.first().copied().unwrap_or_default()));
         self.ending_in(path.last().copied().unwrap_or_default())
             .filter(move |d| d.context == context && same_path(&d.path, path))
     }
@@ -189,6 +228,7 @@ impl Modules {
         context: Context,
         dotted: &'m str,
     ) -> impl Iterator<Item = &'m Definition> + 'm {
+        debug_assert!(self.walked_under(dotted.split('.').next().unwrap_or_default()));
         let last = dotted.rsplit('.').next().unwrap_or_default();
         self.ending_in(last)
             .filter(move |d| d.context == context && dotted_match(&d.path, dotted, false))
@@ -201,6 +241,7 @@ impl Modules {
         context: Context,
         pattern: &'m str,
     ) -> impl Iterator<Item = &'m Definition> + 'm {
+        debug_assert!(self.walked_under(pattern.split('.').next().unwrap_or_default()));
         let last = pattern.rsplit('.').next().unwrap_or_default();
         let candidates: Box<dyn Iterator<Item = &'m Definition> + 'm> = if last == "*" {
             Box::new(self.definitions.iter())
@@ -234,6 +275,8 @@ struct Walk<'n, 'a> {
     names: &'n Names<'a>,
     found: Vec<Definition>,
     depth: u32,
+    /// Only definitions under these first components are walked.
+    roots: Option<&'static [&'static str]>,
 }
 
 impl Walk<'_, '_> {
@@ -245,7 +288,9 @@ impl Walk<'_, '_> {
         // A module that declares options keeps its definitions under
         // `config`; any other module is all definitions.
         let declares = body_keys(&body).any(|k| k == "options" || k == "config");
-        for (path, value, key) in members(&body) {
+        let roots = self.roots;
+        let keep = |first: &str| matches!(first, "imports" | "config") || under(roots, first);
+        for (path, value, key) in members_where(&body, keep) {
             let first = path[0].as_str();
             let alone = path.len() == 1;
             if first == "imports" && alone {
@@ -301,6 +346,11 @@ impl Walk<'_, '_> {
         if self.depth > MAX_DEPTH {
             return;
         }
+        if let Some(first) = path.first() {
+            if !under(self.roots, first) {
+                return;
+            }
+        }
         let value = strip(value);
         if let Some((wrapper, inner)) = self.wrapper(&value) {
             match wrapper {
@@ -335,7 +385,10 @@ impl Walk<'_, '_> {
         }
         let (path, renamed_from) = renamed(path);
         if value.kind() == NODE_ATTR_SET && !is_rec(&value) {
-            for (sub, inner, inner_key) in members(&value) {
+            // Below a path, every member is under its root; at the top
+            // (`config = { ... }`), each member's own first key decides.
+            let roots = self.roots.filter(|_| path.is_empty());
+            for (sub, inner, inner_key) in members_where(&value, |first| under(roots, first)) {
                 let mut full = path.clone();
                 full.extend(sub);
                 self.nested(|w| w.value(context, full, inner_key, &inner, conditional));
@@ -396,6 +449,12 @@ impl Walk<'_, '_> {
     }
 }
 
+/// Whether definitions beginning with `first` are walked under `roots`
+/// (the Home Manager modules of `home-manager.users` always are).
+fn under(roots: Option<&[&str]>, first: &str) -> bool {
+    roots.is_none_or(|roots| first == "home-manager" || roots.contains(&first))
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Wrapper {
     /// Passes its last argument on (`mkForce`, `mkOverride 50`...).
@@ -425,13 +484,27 @@ fn is_rec(set: &SyntaxNode) -> bool {
 /// The members of a set with static paths: each path, value and the key
 /// naming the path's last component.
 fn members(set: &SyntaxNode) -> impl Iterator<Item = (Vec<SmolStr>, SyntaxNode, TextRange)> {
+    members_where(set, |_| true)
+}
+
+/// [`members`] whose first key `keep` keeps (the others' paths are not
+/// read at all).
+fn members_where(
+    set: &SyntaxNode,
+    keep: impl Fn(&str) -> bool,
+) -> impl Iterator<Item = (Vec<SmolStr>, SyntaxNode, TextRange)> {
     set.children()
         .filter(|m| m.kind() == NODE_ATTRPATH_VALUE)
-        .filter_map(|member| {
+        .filter_map(move |member| {
             let path = member.children().find(|c| c.kind() == NODE_ATTRPATH)?;
+            let first = static_attr_name(&path.first_child()?)?;
+            if !keep(&first) {
+                return None;
+            }
             let value = member.last_child().filter(|v| v != &path)?;
-            let names: Option<Vec<SmolStr>> =
-                path.children().map(|a| static_attr_name(&a)).collect();
+            let names: Option<Vec<SmolStr>> = std::iter::once(Some(first))
+                .chain(path.children().skip(1).map(|a| static_attr_name(&a)))
+                .collect();
             let key = path.last_child()?.text_range();
             Some((names?, value, key))
         })
@@ -533,6 +606,71 @@ mod tests {
 
     fn system(text: &str) -> Vec<String> {
         values(text, Context::System, ROOT_LOGIN)
+    }
+
+    /// Every definition of `modules` as `path = value`, in order.
+    fn listed(modules: &Modules) -> Vec<String> {
+        modules
+            .definitions
+            .iter()
+            .map(|d| format!("{:?} {} = {}", d.context, d.path.join("."), d.value.text()))
+            .collect()
+    }
+
+    #[test]
+    fn definitions_under_roots_are_those_of_the_whole_walk_that_begin_there() {
+        let text = r#"{ lib, ... }: {
+  imports = [
+    { services.a.enable = true; environment.b = 1; }
+    { options.x = 1; config = lib.mkIf true { services.b = 2; systemd.services.c = { }; }; }
+  ];
+  environment.etc."x".text = "y";
+  services.openssh = { enable = true; settings.PermitRootLogin = "yes"; };
+  home-manager.users.me = { nixpkgs.config.allowUnfree = true; programs.git.enable = true; };
+}"#;
+        let root = rnix::Root::parse(text).syntax();
+        let model = SemanticModel::build(&root);
+        let names = Names::new(&root, &model);
+        let all = Modules::of_file(&root, text, &names, Context::System);
+        let roots: &'static [&'static str] = &["services", "nixpkgs"];
+        let under = Modules::of_file_under(&root, text, &names, Context::System, roots);
+        let expected: Vec<String> = listed(&all)
+            .into_iter()
+            .filter(|d| {
+                d.split(' ')
+                    .nth(1)
+                    .is_some_and(|p| p.starts_with("services") || p.starts_with("nixpkgs"))
+            })
+            .collect();
+        assert_eq!(listed(&under), expected);
+        // What the limit keeps out, by hand: the text defines these.
+        assert!(listed(&all)
+            .iter()
+            .any(|d| d.starts_with("System environment.etc.x.text")));
+        assert!(listed(&all)
+            .iter()
+            .any(|d| d.starts_with("Home programs.git.enable")));
+        assert!(expected
+            .iter()
+            .any(|d| d == "Home nixpkgs.config.allowUnfree = true"));
+        assert!(expected.iter().any(|d| d == "System services.b = 2"));
+        assert!(listed(&all)
+            .iter()
+            .any(|d| d.starts_with("System systemd.services.c")));
+        assert!(expected
+            .iter()
+            .any(|d| d == "System services.a.enable = true"));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic]
+    fn asking_for_a_path_outside_the_roots_is_caught() {
+        let root = rnix::Root::parse("{ environment.x = 1; }").syntax();
+        let model = SemanticModel::build(&root);
+        let names = Names::new(&root, &model);
+        let under = Modules::of_file_under(&root, "", &names, Context::System, &["services"]);
+        let _ = under.named(Context::System, "environment.x").count();
     }
 
     #[test]

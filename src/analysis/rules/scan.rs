@@ -336,11 +336,31 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// Where the options the module rules read live: each rule's paths begin
+/// with one of these, and a module's definitions elsewhere (its
+/// `environment.etc`, `systemd.services`) are not walked.
+const OPTION_ROOTS: &[&str] = &[
+    "boot",
+    "networking",
+    "nix",
+    "nixpkgs",
+    "security",
+    "services",
+    "users",
+    "virtualisation",
+];
+
 impl Cx<'_> {
     pub fn modules(&self) -> &Modules {
         self.modules.get_or_init(|| {
             if self.words.names_options {
-                Modules::of_file(self.root, self.text, self.names, Context::System)
+                Modules::of_file_under(
+                    self.root,
+                    self.text,
+                    self.names,
+                    Context::System,
+                    OPTION_ROOTS,
+                )
             } else {
                 Modules::default()
             }
