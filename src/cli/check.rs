@@ -275,7 +275,7 @@ fn check_one(
             let mut analysis = ide::analyze(&text, &[], &settings, context);
             let diagnostics = std::mem::take(&mut analysis.diagnostics);
             let text = match source {
-                Source::File(_) if crate::home::references::NAMING_WORDS.in_text(&text) => {
+                Source::File(_) if ide::may_name_home_modules(&text) => {
                     // Read from the same parse; paths resolve from where
                     // the file really is.
                     let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());

@@ -84,6 +84,13 @@ pub fn document_links(doc: &Doc, world: &dyn World) -> Vec<Link> {
     links
 }
 
+/// Whether `text` may name Home Manager modules at all: without one of the
+/// words that name them, [`home_module_links`] finds none, and the file
+/// need not be parsed for them.
+pub fn may_name_home_modules(text: &str) -> bool {
+    crate::home::references::NAMING_WORDS.in_text(text)
+}
+
 /// The files `doc` names as Home Manager modules (resolved; whether or not
 /// they exist).
 pub fn home_module_links(doc: &Doc, world: &dyn World) -> Vec<PathBuf> {

@@ -52,7 +52,10 @@ pub use folding::{folding_ranges, Fold, FoldKind};
 pub use goto_definition::goto_definition;
 pub use hover::{hover, HoverContext, HoverResult};
 pub use inlay_hints::{inlay_hints, HintKind, InlayHint, LONG_BINDING_LINES};
-pub use links::{document_links, file_links, home_module_links, module_imports, Link, LinkTarget};
+pub use links::{
+    document_links, file_links, home_module_links, may_name_home_modules, module_imports, Link,
+    LinkTarget,
+};
 pub use references::{highlights, references, Highlight, HighlightKind};
 pub use rename::{prepare_rename, rename, FileEdit, RenameError};
 pub use selection::selection_ranges;
