@@ -3,6 +3,7 @@
 //! **Invariant:** no I/O, no LSP or NATS types; ranges are byte offsets.
 //! The server and the CLI translate [`Diagnostic`]s for their audiences.
 
+pub mod any_word;
 pub mod modules;
 pub mod names;
 pub mod rules;

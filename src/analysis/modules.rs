@@ -20,6 +20,7 @@ use smol_str::SmolStr;
 
 use SyntaxKind::*;
 
+use super::any_word::AnyWord;
 use super::names::Names;
 use super::semantic::static_attr_name;
 
@@ -153,8 +154,9 @@ impl Modules {
             }
         }
         // Only a file that names such a call is walked for one.
-        let calls = ["nixosSystem", "darwinSystem", "homeManagerConfiguration"];
-        if !calls.iter().any(|c| text.contains(*c)) {
+        static CALLS: AnyWord =
+            AnyWord::new(&["nixosSystem", "darwinSystem", "homeManagerConfiguration"]);
+        if !CALLS.in_text(text) {
             return Modules::indexed(walk.found, roots);
         }
         for apply in root.descendants().filter(|n| n.kind() == NODE_APPLY) {

@@ -14,12 +14,13 @@ use crate::syntax::read::{self, MAX_READ_DEPTH};
 
 /// Words without which a file names no Home Manager module: a file that
 /// spells none is not read for the modules it names.
-pub static NAMING_WORDS: super::AnyWord = super::AnyWord::new(&[
-    "home-manager",
-    "homeManagerConfiguration",
-    "homeModules",
-    "homeManagerModules",
-]);
+pub static NAMING_WORDS: crate::analysis::any_word::AnyWord =
+    crate::analysis::any_word::AnyWord::new(&[
+        "home-manager",
+        "homeManagerConfiguration",
+        "homeModules",
+        "homeManagerModules",
+    ]);
 
 /// The path literals (as written: `./home.nix`) that `root` puts where
 /// Home Manager modules go.
