@@ -458,6 +458,61 @@ fn parallel_parse_equals_sequential_parse() {
     assert!(used_guessed > 10, "{used_guessed}");
 }
 
+/// Edits right at the edges of the run the helper thread parses (the `;`
+/// before it, the `;` that ends it, the line after each), where a split
+/// could join two parses that one parse would not give: what random edits
+/// rarely hit. Both two-thread parses must equal the sequential one, or
+/// refuse.
+#[test]
+fn edits_at_the_edges_of_the_parallel_run_parse_as_one_parse_does() {
+    let all_packages = std::fs::read_to_string(corpus::all_packages()).unwrap();
+    let set = support::nixgen::package_set(&mut Rng::new(5), 12000);
+    let mut used = 0;
+    let mut edits = 0;
+    for text in [&all_packages, &set] {
+        let mut edges: Vec<usize> = syntax::parallel_runs(text)
+            .into_iter()
+            .flatten()
+            .flat_map(|(a, b)| [a, b])
+            .collect();
+        edges.sort();
+        edges.dedup();
+        assert!(edges.len() >= 2, "a clean big file has a run: {edges:?}");
+        for edge in edges {
+            let line_after = edge + text[edge..].find('\n').unwrap_or(0) + 1;
+            let places = [edge - 1, edge, edge + 1, line_after, line_after + 2];
+            for at in places.into_iter().filter(|&at| at < text.len()) {
+                for piece in ["x", ";", "\n", "}", "{", "  y = ", ""] {
+                    let mut edited = text.clone();
+                    match piece {
+                        "" => edited.replace_range(at..at + 1, ""),
+                        piece => edited.insert_str(at, piece),
+                    }
+                    edits += 1;
+                    let sequential = syntax::parse_sequential(&edited);
+                    for parallel in [
+                        syntax::parse_parallel(&edited),
+                        syntax::parse_parallel_guessed(&edited),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        used += 1;
+                        assert!(
+                            same(&parallel, &sequential),
+                            "{piece:?} at {at} (edge {edge}) of {:.60}",
+                            edited
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Most edits leave the text splittable somewhere: the test reaches the
+    // two-thread parses, not only their refusals.
+    assert!(used > edits / 2, "{used} of {edits}");
+}
+
 /// The run guessed from a file's lines can land where lines only look like
 /// members: inside an indented string, a comment, a nested set, a `let`.
 /// The parse must then either prove the split or not use it; the same

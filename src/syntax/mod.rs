@@ -153,6 +153,17 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
     parallel::try_parse(text, &member_ends, text.len(), true)
 }
 
+/// Where the two-thread parses would cut `text`: the `;` before the run the
+/// helper parses and the `;` that ends it, as guessed from the lines and
+/// as chosen from the nesting estimate (for tests that edit right there).
+#[doc(hidden)]
+pub fn parallel_runs(text: &str) -> [Option<(usize, usize)>; 2] {
+    let estimated = guard::check_nesting_and_members(text)
+        .ok()
+        .and_then(|ends| parallel::run_from_estimate(text, &ends, text.len()));
+    [parallel::guessed_run(text), estimated]
+}
+
 /// The two-thread parse of a file parsed whole, whose run is guessed from
 /// its lines: `None` when it could not prove its result (for tests).
 #[doc(hidden)]

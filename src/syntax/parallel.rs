@@ -99,6 +99,20 @@ pub fn try_parse(
     parse_split(text, a, b, wait_for_helper, &mut false)
 }
 
+/// The run [`try_parse_whole`] would take out (for tests).
+pub fn guessed_run(text: &str) -> Option<(usize, usize)> {
+    guess_run(text)
+}
+
+/// The run [`try_parse`] would take out (for tests).
+pub fn run_from_estimate(
+    text: &str,
+    member_ends: &[MemberEnd],
+    split_before: usize,
+) -> Option<(usize, usize)> {
+    choose_run(text, member_ends, split_before)
+}
+
 /// What [`try_parse_whole`] did.
 pub enum Whole {
     Parsed(Parse),
