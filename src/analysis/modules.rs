@@ -590,14 +590,18 @@ mod tests {
 
     const ROOT_LOGIN: &str = "services.openssh.settings.PermitRootLogin";
 
-    /// The text of each value defined for `path` in `context` by `text`
-    /// (a system module), with `?` before conditional ones.
-    fn values(text: &str, context: Context, path: &str) -> Vec<String> {
+    /// The definitions of `text`, a system module, limited to `roots`.
+    fn walked(text: &str, roots: Option<&'static [&'static str]>) -> Modules {
         let root = rnix::Root::parse(text).syntax();
         let model = SemanticModel::build(&root);
         let names = Names::new(&root, &model);
-        let modules = Modules::of_file(&root, &root.text().to_string(), &names, Context::System);
-        modules
+        Modules::walked(&root, text, &names, Context::System, roots)
+    }
+
+    /// The text of each value defined for `path` in `context` by `text`
+    /// (a system module), with `?` before conditional ones.
+    fn values(text: &str, context: Context, path: &str) -> Vec<String> {
+        walked(text, None)
             .named(context, path)
             .map(|d| {
                 let mark = if d.conditional { "?" } else { "" };
@@ -630,12 +634,8 @@ mod tests {
   services.openssh = { enable = true; settings.PermitRootLogin = "yes"; };
   home-manager.users.me = { nixpkgs.config.allowUnfree = true; programs.git.enable = true; };
 }"#;
-        let root = rnix::Root::parse(text).syntax();
-        let model = SemanticModel::build(&root);
-        let names = Names::new(&root, &model);
-        let all = Modules::of_file(&root, text, &names, Context::System);
-        let roots: &'static [&'static str] = &["services", "nixpkgs"];
-        let under = Modules::of_file_under(&root, text, &names, Context::System, roots);
+        let all = walked(text, None);
+        let under = walked(text, Some(&["services", "nixpkgs"]));
         let expected: Vec<String> = listed(&all)
             .into_iter()
             .filter(|d| {
@@ -668,10 +668,7 @@ mod tests {
     #[cfg(debug_assertions)]
     #[should_panic]
     fn asking_for_a_path_outside_the_roots_is_caught() {
-        let root = rnix::Root::parse("{ environment.x = 1; }").syntax();
-        let model = SemanticModel::build(&root);
-        let names = Names::new(&root, &model);
-        let under = Modules::of_file_under(&root, "", &names, Context::System, &["services"]);
+        let under = walked("{ environment.x = 1; }", Some(&["services"]));
         let _ = under.named(Context::System, "environment.x").count();
     }
 

@@ -274,22 +274,15 @@ fn check_one(
             };
             let mut analysis = ide::analyze(&text, &[], &settings, context);
             let diagnostics = std::mem::take(&mut analysis.diagnostics);
-            let text = match source {
-                Source::File(_) if ide::may_name_home_modules(&text) => {
-                    // Read from the same parse; paths resolve from where
-                    // the file really is.
-                    let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                    let file = std::sync::Arc::new(ide::SourceFile::from_analysis(text, analysis));
-                    let doc = ide::Doc::new(Some(real), file.clone());
-                    names = ide::home_module_links(&doc, &ide::NoWorld);
-                    drop(doc);
-                    match std::sync::Arc::try_unwrap(file) {
-                        Ok(file) => file.into_text(),
-                        Err(file) => ide::Source::text(&*file).to_string(),
-                    }
-                }
-                _ => text,
-            };
+            if matches!(source, Source::File(_)) && ide::may_name_home_modules(&text) {
+                // Read from the same parse (the few files that name
+                // modules are small: their text is copied); paths resolve
+                // from where the file really is.
+                let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                let file = ide::SourceFile::from_analysis(text.clone(), analysis);
+                let doc = ide::Doc::new(Some(real), std::sync::Arc::new(file));
+                names = ide::home_module_links(&doc, &ide::NoWorld);
+            }
             (text, diagnostics)
         }
         Err(e) => {

@@ -22,7 +22,7 @@ pub struct FileContext<'a> {
     /// what did not change is reused.
     pub previous: Option<&'a Analysis>,
     /// No edit will follow this analysis (`cim-nix check`): nothing is
-    /// kept for one. Ignored when `previous` is given.
+    /// kept for one. Ignored when `previous` or earlier parses are given.
     pub once: bool,
 }
 

@@ -94,11 +94,6 @@ impl SourceFile {
     pub fn from_analysis(text: String, analysis: Analysis) -> SourceFile {
         SourceFile { text, analysis }
     }
-
-    /// The text, given back.
-    pub fn into_text(self) -> String {
-        self.text
-    }
 }
 
 impl Source for SourceFile {

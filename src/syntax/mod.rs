@@ -160,8 +160,8 @@ pub fn parse_parallel(text: &str) -> Option<Parse> {
 pub fn parallel_runs(text: &str) -> [Option<(usize, usize)>; 2] {
     let estimated = guard::check_nesting_and_members(text)
         .ok()
-        .and_then(|ends| parallel::run_from_estimate(text, &ends, text.len()));
-    [parallel::guessed_run(text), estimated]
+        .and_then(|ends| parallel::choose_run(text, &ends, text.len()));
+    [parallel::guess_run(text), estimated]
 }
 
 /// The two-thread parse of a file parsed whole, whose run is guessed from

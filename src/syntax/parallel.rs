@@ -99,20 +99,6 @@ pub fn try_parse(
     parse_split(text, a, b, wait_for_helper, &mut false)
 }
 
-/// The run [`try_parse_whole`] would take out (for tests).
-pub fn guessed_run(text: &str) -> Option<(usize, usize)> {
-    guess_run(text)
-}
-
-/// The run [`try_parse`] would take out (for tests).
-pub fn run_from_estimate(
-    text: &str,
-    member_ends: &[MemberEnd],
-    split_before: usize,
-) -> Option<(usize, usize)> {
-    choose_run(text, member_ends, split_before)
-}
-
 /// What [`try_parse_whole`] did.
 pub enum Whole {
     Parsed(Parse),
@@ -265,7 +251,11 @@ fn sequential(text: &str) -> (GreenNode, Vec<ParseError>, u32) {
 /// The offsets of the `;` before and at the end of the run to take out: in
 /// the set with the most members, about half the file, ending before
 /// `split_before`. `None` when no run is worth it.
-fn choose_run(text: &str, ends: &[MemberEnd], split_before: usize) -> Option<(usize, usize)> {
+pub(super) fn choose_run(
+    text: &str,
+    ends: &[MemberEnd],
+    split_before: usize,
+) -> Option<(usize, usize)> {
     let len = text.len();
     // The set with the most members.
     let members: Vec<&MemberEnd> = ends
@@ -305,7 +295,7 @@ const GUESS_LINES: usize = 200;
 /// opens a bracket comes first (the members' set began there; a sloppy
 /// indent alone, as in nixpkgs, does not stop the walk). Only a guess:
 /// [`parse_split`] proves it or gives up.
-fn guess_run(text: &str) -> Option<(usize, usize)> {
+pub(super) fn guess_run(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let len = bytes.len();
     let mut lines = LinesBack::new(bytes, len);
